@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ioasid: IO address spaces with BPF-programmable policy.
+ *
+ * The /dev/ioasid uAPI. Every ioctl argument is an extensible struct whose
+ * first member is its size in bytes, filled in by the caller:
+ *
+ * - a @size smaller than the first version of the struct gives EINVAL;
+ * - a @size larger than the kernel knows is accepted only if the unknown
+ *   tail is all zero, otherwise E2BIG;
+ * - every reserved field must be zero (EINVAL), every unknown flag bit gives
+ *   EOPNOTSUPP;
+ * - there is no implicit padding: all structs are laid out explicitly and
+ *   have the same layout on 32 and 64 bit.
+ *
+ * Objects (IO address spaces and, later, bound devices and accesses) live in
+ * a per-fd table and are named by a u32 id. Ids are never reused while the fd
+ * is open.
+ *
+ * Common errnos: ENOENT (no object with that id), EINVAL (bad field or an
+ * object of the wrong type), EOPNOTSUPP (unknown flag or option), EFAULT (a
+ * user pointer faulted), ENOTTY (unknown ioctl).
+ */
+#ifndef _UAPI_LINUX_IOASID_H
+#define _UAPI_LINUX_IOASID_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define IOASID_TYPE 0xB9
+
+/* ioctl numbers: 0x00-0x3f /dev/ioasid, 0x40-0x5f device fd, 0x60-0x6f test */
+enum {
+	IOASID_CMD_BASE = 0x00,
+	IOASID_CMD_DESTROY = IOASID_CMD_BASE,
+	IOASID_CMD_IOAS_ALLOC = 0x01,
+	IOASID_CMD_IOAS_MAP = 0x02,
+	IOASID_CMD_IOAS_UNMAP = 0x03,
+	IOASID_CMD_IOAS_COPY = 0x04,
+	IOASID_CMD_IOAS_IOVA_RANGES = 0x05,
+	IOASID_CMD_IOAS_ALLOW_IOVAS = 0x06,
+	IOASID_CMD_OPTION = 0x07,
+	IOASID_CMD_IOAS_GET_INFO = 0x08,
+	IOASID_CMD_CACHE_FLUSH = 0x09,
+	IOASID_CMD_POLICY_DRY_RUN = 0x0a,
+};
+
+/**
+ * struct ioasid_destroy - ioctl(IOASID_DESTROY)
+ * @size: sizeof(struct ioasid_destroy)
+ * @id: object to destroy
+ *
+ * Destroy any object. Fails with EBUSY while the object is in use (an IOAS
+ * with attached devices, accesses or child IOASes) and ENOENT for an unknown
+ * id. Device objects are destroyed by unbinding the device instead.
+ */
+struct ioasid_destroy {
+	__u32 size;
+	__u32 id;
+};
+#define IOASID_DESTROY _IO(IOASID_TYPE, IOASID_CMD_DESTROY)
+
+/**
+ * enum ioasid_ioas_alloc_flags - flags for IOASID_IOAS_ALLOC
+ * @IOASID_IOAS_ALLOC_NESTED: the new IOAS is a child of @parent_id: its
+ *	mappings take IOVAs of the parent as their source (software nesting).
+ */
+enum ioasid_ioas_alloc_flags {
+	IOASID_IOAS_ALLOC_NESTED = 1 << 0,
+};
+
+/**
+ * struct ioasid_ioas_alloc - ioctl(IOASID_IOAS_ALLOC)
+ * @size: sizeof(struct ioasid_ioas_alloc)
+ * @flags: enum ioasid_ioas_alloc_flags
+ * @parent_id: parent IOAS when IOASID_IOAS_ALLOC_NESTED is set, else 0
+ * @out_ioas_id: the id of the new IOAS
+ *
+ * Allocate an empty IO address space. Its whole IOVA space is usable until
+ * devices with narrower apertures or reserved regions attach.
+ * Errnos: ENOMEM, EOPNOTSUPP (unknown flag), EINVAL (@parent_id without the
+ * NESTED flag), ENOENT (no such parent), E2BIG (nesting deeper than
+ * IOASID_MAX_NESTING_DEPTH).
+ */
+struct ioasid_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 parent_id;
+	__u32 out_ioas_id;
+};
+#define IOASID_IOAS_ALLOC _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOC)
+
+/** IOASID_MAX_NESTING_DEPTH - depth of the deepest allowed child (root is 0) */
+#define IOASID_MAX_NESTING_DEPTH 3
+
+/**
+ * enum ioasid_map_flags - flags for IOASID_IOAS_MAP and IOASID_IOAS_COPY
+ * @IOASID_MAP_FIXED_IOVA: map at @iova; without it the kernel picks an IOVA
+ *	aligned to @align (or a natural alignment) and returns it in @iova
+ * @IOASID_MAP_WRITEABLE: devices may write the memory
+ * @IOASID_MAP_READABLE: devices may read the memory
+ */
+enum ioasid_map_flags {
+	IOASID_MAP_FIXED_IOVA = 1 << 0,
+	IOASID_MAP_WRITEABLE = 1 << 1,
+	IOASID_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct ioasid_ioas_map - ioctl(IOASID_IOAS_MAP)
+ * @size: sizeof(struct ioasid_ioas_map)
+ * @flags: enum ioasid_map_flags; at least one of READABLE and WRITEABLE
+ * @ioas_id: IOAS to map into
+ * @__reserved: must be 0
+ * @addr: page-aligned user virtual address of the memory; for a nested IOAS,
+ *	the IOVA in the parent IOAS that holds the memory
+ * @length: length in bytes, a non-zero multiple of the page size
+ * @iova: in with IOASID_MAP_FIXED_IOVA, else out: the IOVA of the mapping
+ * @align: with no FIXED_IOVA, the wanted IOVA alignment (a power of two, at
+ *	least the page size), or 0 for the kernel's choice; must be 0 otherwise
+ *
+ * Pin the user pages (once, whatever number of IOASes and devices end up
+ * using them), charge them to the locked-memory limit, and map them in every
+ * domain attached to the IOAS.
+ * Errnos: EINVAL (misaligned or zero length, no permission flag, bad @align),
+ * EOVERFLOW (@addr/@iova + @length wraps), EEXIST (overlaps a mapping),
+ * ENOSPC (no free IOVA range, or the fixed range is not usable), ENOMEM
+ * (locked memory over RLIMIT_MEMLOCK, or no memory), EFAULT (the user range
+ * is not mapped), ENOENT (for a nested IOAS: part of the parent range is not
+ * mapped), EACCES (for a nested IOAS: the parent mapping lacks a permission
+ * asked for). On failure nothing is mapped, pinned or charged.
+ */
+struct ioasid_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+	__aligned_u64 align;
+};
+#define IOASID_IOAS_MAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP)
+
+/**
+ * enum ioasid_unmap_flags - flags for IOASID_IOAS_UNMAP
+ * @IOASID_UNMAP_ALL: unmap everything; @iova and @length must be 0
+ * @IOASID_UNMAP_ALLOW_SPLIT: the range may cut mappings in two; without it a
+ *	range that splits a mapping is refused
+ */
+enum ioasid_unmap_flags {
+	IOASID_UNMAP_ALL = 1 << 0,
+	IOASID_UNMAP_ALLOW_SPLIT = 1 << 1,
+};
+
+/**
+ * struct ioasid_ioas_unmap - ioctl(IOASID_IOAS_UNMAP)
+ * @size: sizeof(struct ioasid_ioas_unmap)
+ * @flags: enum ioasid_unmap_flags
+ * @ioas_id: IOAS to unmap from
+ * @__reserved: must be 0
+ * @iova: start of the range
+ * @length: in: length of the range; out: bytes actually unmapped
+ *
+ * Unmap every mapping inside [@iova, @iova + @length). When the call returns,
+ * no device attached to this IOAS or to any IOAS nested in it can reach the
+ * memory any more. Holes in the range are fine; a range with no mapping
+ * at all gives ENOENT.
+ * Errnos: EINVAL (misaligned, zero length), EOVERFLOW, ENOENT (nothing
+ * mapped there), EBUSY (the range would split a mapping and
+ * IOASID_UNMAP_ALLOW_SPLIT is not set; nothing is unmapped).
+ */
+struct ioasid_ioas_unmap {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+#define IOASID_IOAS_UNMAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_UNMAP)
+
+/**
+ * struct ioasid_ioas_copy - ioctl(IOASID_IOAS_COPY)
+ * @size: sizeof(struct ioasid_ioas_copy)
+ * @flags: enum ioasid_map_flags (FIXED_IOVA refers to @dst_iova)
+ * @dst_ioas_id: IOAS to map into
+ * @src_ioas_id: IOAS to copy from (may equal @dst_ioas_id)
+ * @length: bytes to copy, a non-zero multiple of the page size
+ * @dst_iova: in with IOASID_MAP_FIXED_IOVA, else out
+ * @src_iova: start of the source range, which must be fully mapped
+ *
+ * Map in the destination the same pinned pages the source range uses,
+ * without pinning or charging them again. The copy is independent
+ * afterwards: unmapping the source leaves it in place. The permissions asked
+ * for must be a subset of the source mapping's.
+ * Errnos: as IOASID_IOAS_MAP, plus ENOENT (a hole in the source range) and
+ * EACCES (permission not held by the source).
+ */
+struct ioasid_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+#define IOASID_IOAS_COPY _IO(IOASID_TYPE, IOASID_CMD_IOAS_COPY)
+
+/**
+ * struct ioasid_iova_range - an inclusive IOVA range
+ * @start: first byte
+ * @last: last byte (inclusive, so the full 64-bit space is expressible)
+ */
+struct ioasid_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct ioasid_ioas_iova_ranges - ioctl(IOASID_IOAS_IOVA_RANGES)
+ * @size: sizeof(struct ioasid_ioas_iova_ranges)
+ * @ioas_id: IOAS to query
+ * @num_iovas: in: entries available at @allowed_iovas; out: entries needed
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct ioasid_iova_range
+ * @out_iova_alignment: minimum IOVA alignment of every mapping
+ *
+ * Report the IOVA ranges a mapping may use: the allowed ranges (all of the
+ * 64-bit space unless narrowed by IOASID_IOAS_ALLOW_IOVAS) minus the reserved
+ * regions and outside the apertures of every attached device.
+ * Errnos: EMSGSIZE when @num_iovas is too small (@num_iovas then holds the
+ * number needed and the first entries are filled).
+ */
+struct ioasid_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+#define IOASID_IOAS_IOVA_RANGES _IO(IOASID_TYPE, IOASID_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct ioasid_ioas_allow_iovas - ioctl(IOASID_IOAS_ALLOW_IOVAS)
+ * @size: sizeof(struct ioasid_ioas_allow_iovas)
+ * @ioas_id: IOAS to change
+ * @num_iovas: entries at @allowed_iovas; 0 allows the whole space again
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to sorted, non-overlapping, page-aligned
+ *	struct ioasid_iova_range entries (@last + 1 page aligned)
+ *
+ * Restrict the IOVAs that kernel-chosen and fixed mappings may use to the
+ * given ranges; later attaches whose reserved regions intersect them fail.
+ * Replaces the previous list atomically.
+ * Errnos: EINVAL (unsorted, overlapping or misaligned ranges), EBUSY (an
+ * existing mapping lies outside the new ranges, or an attached device's
+ * reserved region lies inside them; nothing changes).
+ */
+struct ioasid_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+#define IOASID_IOAS_ALLOW_IOVAS _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum ioasid_option_id - options for IOASID_OPTION
+ * @IOASID_OPTION_RLIMIT_MODE: how this fd charges locked memory; object_id
+ *	must be 0. Values: enum ioasid_rlimit_mode. May only change while the
+ *	fd has no pinned pages (EBUSY).
+ */
+enum ioasid_option_id {
+	IOASID_OPTION_RLIMIT_MODE = 0,
+};
+
+/**
+ * enum ioasid_rlimit_mode - locked-memory accounting of an fd
+ * @IOASID_RLIMIT_USER: charge the user's locked_vm (shared by all processes
+ *	of the user, as iommufd does); the default
+ * @IOASID_RLIMIT_MM: charge the process's mm->locked_vm, as VFIO type1 does
+ *
+ * Either way the limit is RLIMIT_MEMLOCK of the mapping task; tasks with
+ * CAP_IPC_LOCK are charged but never refused.
+ */
+enum ioasid_rlimit_mode {
+	IOASID_RLIMIT_USER = 0,
+	IOASID_RLIMIT_MM = 1,
+};
+
+/**
+ * enum ioasid_option_op - IOASID_OPTION operations
+ * @IOASID_OPTION_OP_SET: set @val64
+ * @IOASID_OPTION_OP_GET: return the current value in @val64
+ */
+enum ioasid_option_op {
+	IOASID_OPTION_OP_SET = 0,
+	IOASID_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct ioasid_option - ioctl(IOASID_OPTION)
+ * @size: sizeof(struct ioasid_option)
+ * @option_id: enum ioasid_option_id
+ * @op: enum ioasid_option_op
+ * @__reserved: must be 0
+ * @object_id: object the option applies to, or 0 for the fd
+ * @val64: value in (SET) or out (GET)
+ *
+ * Errnos: EOPNOTSUPP (unknown option or op), EINVAL (bad value), EBUSY.
+ */
+struct ioasid_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+#define IOASID_OPTION _IO(IOASID_TYPE, IOASID_CMD_OPTION)
+
+/**
+ * struct ioasid_ioas_info - ioctl(IOASID_IOAS_GET_INFO)
+ * @size: sizeof(struct ioasid_ioas_info)
+ * @ioas_id: IOAS to query
+ * @out_parent_id: parent IOAS id, 0 for a root IOAS
+ * @out_depth: nesting depth, 0 for a root IOAS
+ * @out_nr_mappings: number of mappings (areas)
+ * @out_nr_children: number of IOASes nested directly in this one
+ * @out_nr_domains: number of IOMMU domains kept in sync with the IOAS
+ * @out_nr_devices: devices and accesses attached
+ * @out_mapped_bytes: bytes mapped
+ * @out_pinned_pages: pages pinned and charged through this fd, over all
+ *	of its IOASes: an IOAS_COPY or a nested map never adds to it
+ * @out_unpin_violations: times an in-kernel access failed to unpin when told
+ */
+struct ioasid_ioas_info {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 out_parent_id;
+	__u32 out_depth;
+	__u32 out_nr_mappings;
+	__u32 out_nr_children;
+	__u32 out_nr_domains;
+	__u32 out_nr_devices;
+	__aligned_u64 out_mapped_bytes;
+	__aligned_u64 out_pinned_pages;
+	__aligned_u64 out_unpin_violations;
+};
+#define IOASID_IOAS_GET_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_GET_INFO)
+
+#endif /* _UAPI_LINUX_IOASID_H */

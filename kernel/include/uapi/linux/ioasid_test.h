@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * /dev/ioasid_test, created by the ioasid_test module: test-only hooks into
+ * ioasid, never loaded in production. It lets selftests look at an IOAS
+ * from the kernel's side, byte for byte.
+ */
+#ifndef _UAPI_LINUX_IOASID_TEST_H
+#define _UAPI_LINUX_IOASID_TEST_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/ioasid.h>
+
+enum {
+	IOASID_TEST_CMD_IOVA_RW = 0x60,
+};
+
+/**
+ * enum ioasid_test_rw_flags - what IOASID_TEST_IOVA_RW does
+ * @IOASID_TEST_RW_READ: copy IOAS memory at @iova to the buffer at @uptr
+ * @IOASID_TEST_RW_WRITE: copy the buffer at @uptr into IOAS memory at @iova
+ * @IOASID_TEST_RW_PHYS: only translate: return the physical address of
+ *	@iova in @out_phys (no copy; @length must be 0 or one page)
+ */
+enum ioasid_test_rw_flags {
+	IOASID_TEST_RW_READ = 1 << 0,
+	IOASID_TEST_RW_WRITE = 1 << 1,
+	IOASID_TEST_RW_PHYS = 1 << 2,
+};
+
+/**
+ * struct ioasid_test_iova_rw - ioctl(IOASID_TEST_IOVA_RW)
+ * @size: sizeof(struct ioasid_test_iova_rw)
+ * @flags: exactly one of enum ioasid_test_rw_flags
+ * @ioasid_fd: an open /dev/ioasid fd of the caller
+ * @ioas_id: IOAS in that fd
+ * @iova: start address
+ * @length: bytes to copy
+ * @uptr: user buffer
+ * @out_phys: with IOASID_TEST_RW_PHYS, the physical address of @iova
+ *
+ * Walks the IOAS's own view (areas -> pinned pages), the same view every
+ * attached domain is filled from. Errnos: ENOENT (a byte of the range is not
+ * mapped), EACCES (WRITE on a read-only mapping), EBADF (not an ioasid fd).
+ */
+struct ioasid_test_iova_rw {
+	__u32 size;
+	__u32 flags;
+	__s32 ioasid_fd;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 uptr;
+	__aligned_u64 out_phys;
+};
+#define IOASID_TEST_IOVA_RW _IO(IOASID_TYPE, IOASID_TEST_CMD_IOVA_RW)
+
+#endif /* _UAPI_LINUX_IOASID_TEST_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ioasid internals shared between the files of ioasid.ko.
+ *
+ * Object model: every object lives in the xarray of its context (one per
+ * open /dev/ioasid) and carries two counts. @users counts long-term
+ * references (the table's own, children, attached devices and accesses): an
+ * object can only be destroyed while the table holds the sole one.
+ * @shortterm_users counts ioctls working on the object right now: destroy
+ * waits for them after unpublishing the id.
+ */
+#ifndef __IOASID_PRIVATE_H
+#define __IOASID_PRIVATE_H
+
+#include <linux/types.h>
+#include <linux/refcount.h>
+#include <linux/xarray.h>
+#include <linux/wait.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/rbtree.h>
+#include <linux/kref.h>
+#include <linux/ioasid.h>
+#include <linux/ioasid_policy.h>
+
+struct file;
+struct mm_struct;
+struct user_struct;
+struct page;
+
+enum ioasid_object_type {
+	IOASID_OBJ_NONE,
+	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
+	IOASID_OBJ_IOAS,
+	IOASID_OBJ_MAX,
+};
+
+/**
+ * struct ioasid_object - header of every object in a context's table
+ * @shortterm_users: ioctls using the object now, plus one for the table
+ * @users: long-term references, plus one for the table
+ * @type: what the object is
+ * @id: its id in the context's table
+ */
+struct ioasid_object {
+	refcount_t shortterm_users;
+	refcount_t users;
+	enum ioasid_object_type type;
+	u32 id;
+};
+
+/**
+ * struct ioasid_ctx - one open /dev/ioasid
+ * @file: the file, for ownership cookies and fput ordering
+ * @objects: id -> struct ioasid_object; XA_ZERO_ENTRY while being created
+ * @destroy_wait: destroy waits here for short-term users to finish
+ * @id: unique id of the fd, reported in policy requests and records
+ * @option_lock: serializes option changes against accounting users
+ * @rlimit_mode: enum ioasid_rlimit_mode for new pins
+ * @pinned_pages: pages currently charged through this fd
+ */
+struct ioasid_ctx {
+	struct file *file;
+	struct xarray objects;
+	wait_queue_head_t destroy_wait;
+	u64 id;
+	struct mutex option_lock;
+	enum ioasid_rlimit_mode rlimit_mode;
+	atomic64_t pinned_pages;
+};
+
+/* main.c: object table */
+struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
+					   enum ioasid_object_type type);
+#define ioasid_object_alloc(ctx, ptr, type)                                  \
+	container_of_const(_ioasid_object_alloc(ctx, sizeof(*(ptr)), type),  \
+			   typeof(*(ptr)), obj)
+void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
+					enum ioasid_object_type type);
+void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id);
+
+/**
+ * ioasid_lock_obj - take a long-term reference on a live object
+ * @obj: an object the caller holds a short-term reference on
+ *
+ * Return: false if the object is being destroyed.
+ */
+static inline bool ioasid_lock_obj(struct ioasid_object *obj)
+{
+	return refcount_inc_not_zero(&obj->users);
+}
+
+static inline void ioasid_unlock_obj(struct ioasid_object *obj)
+{
+	refcount_dec(&obj->users);
+}
+
+/* ioctl plumbing */
+struct ioasid_ucmd {
+	struct ioasid_ctx *ctx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len);
+
+/* ioas.c: IOAS ioctls and the object's lifecycle */
+int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_map_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_unmap_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_copy_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_iova_ranges_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_allow_iovas_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_get_info_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
+void ioasid_ioas_destroy(struct ioasid_object *obj);
+
+/* policy.c: the policy host */
+int ioasid_policy_init(void);
+void ioasid_policy_exit(void);
+int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd);
+
+/**
+ * struct ioasid_policy_eval - one evaluation of the policy stack
+ * @req: the request policies see (the only part they can reach)
+ * @decision: the final decision
+ * @cur: the answer of the policy being asked now (kfuncs write here)
+ * @verdicts: per-policy answers, for dry runs (may be NULL)
+ * @nr_verdicts: policies asked
+ * @max_verdicts: room in @verdicts
+ */
+struct ioasid_policy_eval {
+	struct ioasid_policy_req req;
+	struct ioasid_policy_decision decision;
+	struct ioasid_policy_verdict cur;
+	struct ioasid_policy_verdict *verdicts;
+	u32 nr_verdicts;
+	u32 max_verdicts;
+	/* private to the kfuncs: rates asked for by the current policy */
+	u32 cur_flush_rate;
+	u32 cur_flush_burst;
+	u32 cur_pasid_min;
+	u32 cur_pasid_max;
+};
+
+void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
+			       struct ioasid_policy_req *req);
+int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
+
+#endif /* __IOASID_PRIVATE_H */

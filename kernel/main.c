@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid: /dev/ioasid, its per-fd object table and ioctl dispatch.
+ */
+#define pr_fmt(fmt) "ioasid: " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/sched/signal.h>
+
+#include <linux/ioasid_kernel.h>
+
+#include "ioasid_private.h"
+
+static atomic64_t ioasid_next_ctx_id = ATOMIC64_INIT(0);
+
+struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
+					   enum ioasid_object_type type)
+{
+	struct ioasid_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->shortterm_users, 1);
+	refcount_set(&obj->users, 1);
+
+	/*
+	 * Reserve the id with a zero entry: lookups treat it as absent until
+	 * ioasid_object_finalize() publishes the object, so a half-built
+	 * object is never reachable from another ioctl. Ids grow cyclically
+	 * so that a destroyed id is not handed out again soon.
+	 */
+	rc = xa_alloc(&ctx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	return obj;
+}
+
+void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ctx->objects, obj->id, obj, GFP_KERNEL);
+	/* The id was reserved with XA_ZERO_ENTRY, so this cannot allocate. */
+	WARN_ON(old != XA_ZERO_ENTRY);
+}
+
+void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj)
+{
+	xa_erase(&ctx->objects, obj->id);
+	kfree(obj);
+}
+
+struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
+					enum ioasid_object_type type)
+{
+	struct ioasid_object *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj || (type != IOASID_OBJ_ANY && obj->type != type))
+		obj = ERR_PTR(obj ? -EINVAL : -ENOENT);
+	else if (!refcount_inc_not_zero(&obj->shortterm_users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ctx->objects);
+	return obj;
+}
+
+void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj)
+{
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		wake_up_interruptible_all(&ctx->destroy_wait);
+}
+
+static void ioasid_object_free(struct ioasid_object *obj)
+{
+	switch (obj->type) {
+	case IOASID_OBJ_IOAS:
+		ioasid_ioas_destroy(obj);
+		break;
+	default:
+		WARN_ON_ONCE(1);
+	}
+	kfree(obj);
+}
+
+/*
+ * Unpublish @obj if the table holds its only long-term reference, then wait
+ * for ioctls still using it. Called with xa_lock held; drops it.
+ */
+static int ioasid_object_remove_locked(struct ioasid_ctx *ctx,
+				       struct ioasid_object *obj)
+	__releases(&ctx->objects.xa_lock)
+{
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ctx->objects);
+		return -EBUSY;
+	}
+	__xa_erase(&ctx->objects, obj->id);
+	xa_unlock(&ctx->objects);
+
+	/*
+	 * No new short-term user can appear now that the id is gone; drop
+	 * the table's own and wait for the ioctls in flight to finish.
+	 */
+	if (!refcount_dec_and_test(&obj->shortterm_users))
+		wait_event(ctx->destroy_wait,
+			   refcount_read(&obj->shortterm_users) == 0);
+	ioasid_object_free(obj);
+	return 0;
+}
+
+int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id)
+{
+	struct ioasid_object *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj) {
+		xa_unlock(&ctx->objects);
+		return -ENOENT;
+	}
+	return ioasid_object_remove_locked(ctx, obj);
+}
+
+int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_destroy *cmd = ucmd->cmd;
+
+	return ioasid_object_destroy_user(ucmd->ctx, cmd->id);
+}
+
+static int ioasid_fops_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ctx->destroy_wait);
+	mutex_init(&ctx->option_lock);
+	ctx->id = atomic64_inc_return(&ioasid_next_ctx_id);
+	ctx->rlimit_mode = IOASID_RLIMIT_USER;
+	ctx->file = filp;
+	filp->private_data = ctx;
+	return 0;
+}
+
+static int ioasid_fops_release(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ctx = filp->private_data;
+	struct ioasid_object *obj;
+	unsigned long index;
+	bool progress;
+
+	/*
+	 * No ioctl can run any more. Objects reference each other (a child
+	 * IOAS holds its parent), so destroy the ones nothing else holds and
+	 * repeat until the table is empty.
+	 */
+	do {
+		progress = false;
+		xa_lock(&ctx->objects);
+		xa_for_each(&ctx->objects, index, obj) {
+			if (refcount_read(&obj->users) != 1)
+				continue;
+			/* Drops xa_lock. */
+			if (!ioasid_object_remove_locked(ctx, obj))
+				progress = true;
+			xa_lock(&ctx->objects);
+		}
+		xa_unlock(&ctx->objects);
+	} while (progress);
+
+	if (WARN_ON(!xa_empty(&ctx->objects)))
+		pr_err("fd %llu closed with objects still referenced\n",
+		       ctx->id);
+	WARN_ON(atomic64_read(&ctx->pinned_pages));
+	xa_destroy(&ctx->objects);
+	mutex_destroy(&ctx->option_lock);
+	kfree(ctx);
+	return 0;
+}
+
+union ioasid_ucmd_buffer {
+	struct ioasid_destroy destroy;
+	struct ioasid_ioas_alloc alloc;
+	struct ioasid_ioas_map map;
+	struct ioasid_ioas_unmap unmap;
+	struct ioasid_ioas_copy copy;
+	struct ioasid_ioas_iova_ranges iova_ranges;
+	struct ioasid_ioas_allow_iovas allow_iovas;
+	struct ioasid_option option;
+	struct ioasid_ioas_info info;
+	struct ioasid_policy_dry_run dry_run;
+};
+
+struct ioasid_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct ioasid_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
+	[_IOC_NR(_ioctl) - IOASID_CMD_BASE] = {                              \
+		.size = sizeof(_struct) +                                    \
+			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
+					  sizeof(_struct)),                  \
+		.min_size = offsetofend(_struct, _last),                     \
+		.ioctl_num = _ioctl,                                         \
+		.execute = _fn,                                              \
+	}
+
+static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
+	IOCTL_OP(IOASID_DESTROY, ioasid_destroy_ioctl, struct ioasid_destroy,
+		 id),
+	IOCTL_OP(IOASID_IOAS_ALLOC, ioasid_ioas_alloc_ioctl,
+		 struct ioasid_ioas_alloc, out_ioas_id),
+	IOCTL_OP(IOASID_IOAS_MAP, ioasid_ioas_map_ioctl, struct ioasid_ioas_map,
+		 align),
+	IOCTL_OP(IOASID_IOAS_UNMAP, ioasid_ioas_unmap_ioctl,
+		 struct ioasid_ioas_unmap, length),
+	IOCTL_OP(IOASID_IOAS_COPY, ioasid_ioas_copy_ioctl,
+		 struct ioasid_ioas_copy, src_iova),
+	IOCTL_OP(IOASID_IOAS_IOVA_RANGES, ioasid_ioas_iova_ranges_ioctl,
+		 struct ioasid_ioas_iova_ranges, out_iova_alignment),
+	IOCTL_OP(IOASID_IOAS_ALLOW_IOVAS, ioasid_ioas_allow_iovas_ioctl,
+		 struct ioasid_ioas_allow_iovas, allowed_iovas),
+	IOCTL_OP(IOASID_OPTION, ioasid_option_ioctl, struct ioasid_option,
+		 val64),
+	IOCTL_OP(IOASID_IOAS_GET_INFO, ioasid_ioas_get_info_ioctl,
+		 struct ioasid_ioas_info, out_unpin_violations),
+	IOCTL_OP(IOASID_POLICY_DRY_RUN, ioasid_policy_dry_run_ioctl,
+		 struct ioasid_policy_dry_run, out_verdicts),
+};
+
+static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct ioasid_ctx *ctx = filp->private_data;
+	const struct ioasid_ioctl_op *op;
+	struct ioasid_ucmd ucmd = {};
+	union ioasid_ucmd_buffer buf;
+	unsigned int nr;
+	int rc;
+
+	nr = _IOC_NR(cmd);
+	if (_IOC_TYPE(cmd) != IOASID_TYPE || nr < IOASID_CMD_BASE ||
+	    nr - IOASID_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
+		return -ENOTTY;
+	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	ucmd.ctx = ctx;
+	ucmd.ubuffer = (void __user *)arg;
+	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (rc)
+		return rc;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->execute(&ucmd);
+}
+
+static const struct file_operations ioasid_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasid_fops_open,
+	.release = ioasid_fops_release,
+	.unlocked_ioctl = ioasid_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * ioasid_file_is_ioasid - is @filp an open /dev/ioasid?
+ * @filp: any file
+ *
+ * Return: true if @filp's private data is a struct ioasid_ctx.
+ */
+bool ioasid_file_is_ioasid(struct file *filp)
+{
+	return filp && filp->f_op == &ioasid_fops;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_file_is_ioasid, IOASID);
+
+static struct miscdevice ioasid_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid",
+	.nodename = "ioasid",
+	.fops = &ioasid_fops,
+	.mode = 0666,
+};
+
+static int __init ioasid_init(void)
+{
+	int rc;
+
+	/* Policies must be registrable before the first fd can ask them. */
+	rc = ioasid_policy_init();
+	if (rc)
+		return rc;
+	rc = misc_register(&ioasid_misc_dev);
+	if (rc) {
+		ioasid_policy_exit();
+		return rc;
+	}
+	return 0;
+}
+
+static void __exit ioasid_exit(void)
+{
+	misc_deregister(&ioasid_misc_dev);
+	ioasid_policy_exit();
+}
+
+module_init(ioasid_init);
+module_exit(ioasid_exit);
+
+MODULE_DESCRIPTION("IO address spaces with BPF-programmable policy");
+MODULE_LICENSE("GPL");

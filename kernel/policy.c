@@ -1,0 +1,916 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid policy host: the ioasid_policy_ops BPF struct_ops type, its
+ * kfuncs, the stack of registered policies and the built-in policy.
+ *
+ * Registered policies form a list sorted by priority, read under SRCU (the
+ * attach callbacks may sleep) and written under ioasid_policy_mutex. Every
+ * decision walks the list; the first policy that does not DEFER decides;
+ * the built-in policy (VFIO + KVM behaviour) decides when none does. A
+ * policy that returns garbage is marked errored and skipped from then on,
+ * like sched_ext disables a misbehaving scheduler; user space still owns its
+ * link and detaches it when it wants.
+ */
+#define pr_fmt(fmt) "ioasid: " fmt
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/bpf_verifier.h>
+#include <linux/filter.h>
+#include <linux/srcu.h>
+#include <linux/slab.h>
+#include <linux/cred.h>
+#include <linux/cgroup.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/capability.h>
+
+#include "ioasid_private.h"
+#include "policy.h"
+
+DEFINE_STATIC_SRCU(ioasid_policy_srcu);
+/* Serializes reg/unreg/update and protects ioasid_policies for writers. */
+static DEFINE_MUTEX(ioasid_policy_mutex);
+static LIST_HEAD(ioasid_policies);
+/* The module BTF, saved at registration for the kfunc filter. */
+static const struct btf *ioasid_policy_btf;
+/* Kill switch: while set, only the built-in policy decides. */
+bool ioasid_policy_bypass;
+
+#define policy_for_each(p)                                                \
+	list_for_each_entry_srcu(p, &ioasid_policies, node,               \
+				 srcu_read_lock_held(&ioasid_policy_srcu))
+
+/* --- the built-in policy: what VFIO and KVM do today ------------------- */
+
+static void builtin_attach(struct ioasid_policy_eval *eval)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+
+	d->verdict = 0;
+	if (eval->req.iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY) {
+		d->snoop = IOASID_SNOOP_ENFORCE;
+		strscpy(d->reason, "IOMMU can enforce snooping",
+			sizeof(d->reason));
+	} else {
+		/* The KVM contract: non-coherent DMA, so the fd may flush. */
+		d->snoop = IOASID_SNOOP_ALLOW_NOSNOOP;
+		d->flags |= IOASID_DECISION_FLUSH_GRANT;
+		d->flush_rate = 0;
+		d->flush_burst = 0;
+		strscpy(d->reason, "IOMMU cannot enforce snooping: no-snoop allowed, flush granted",
+			sizeof(d->reason));
+	}
+}
+
+static void builtin_attach_pasid(struct ioasid_policy_eval *eval)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+	const struct ioasid_policy_req *req = &eval->req;
+
+	if (!(req->iommu_caps & IOASID_IOMMU_CAP_PASID) || !req->pasid_bits) {
+		d->verdict = -EOPNOTSUPP;
+		strscpy(d->reason, "device or IOMMU has no PASID support",
+			sizeof(d->reason));
+		return;
+	}
+	builtin_attach(eval);
+	d->flags |= IOASID_DECISION_PASID_RANGE;
+	d->pasid_min = 1;
+	d->pasid_max = req->pasid_bits >= 20 ? (1U << 20) - 1 :
+					       (1U << req->pasid_bits) - 1;
+}
+
+static void ioasid_policy_builtin(struct ioasid_policy_eval *eval)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+
+	d->flags |= IOASID_DECISION_BUILTIN;
+	d->policy_id = 0;
+	strscpy(d->policy, "builtin", sizeof(d->policy));
+	switch (eval->req.op) {
+	case IOASID_POLICY_OP_ATTACH:
+		builtin_attach(eval);
+		break;
+	case IOASID_POLICY_OP_ATTACH_PASID:
+		builtin_attach_pasid(eval);
+		break;
+	default:
+		/* Cache flush is gated by the grant taken at attach. */
+		d->verdict = 0;
+		break;
+	}
+}
+
+/* --- evaluation ---------------------------------------------------------- */
+
+static void policy_set_error(struct ioasid_policy *p, const char *fmt, ...)
+{
+	va_list args;
+
+	if (atomic_cmpxchg(&p->state, IOASID_POLICY_ACTIVE,
+			   IOASID_POLICY_ERRORED) != IOASID_POLICY_ACTIVE)
+		return;
+	va_start(args, fmt);
+	vsnprintf(p->last_error, sizeof(p->last_error), fmt, args);
+	va_end(args);
+	pr_warn_ratelimited("policy %s errored, skipped from now on: %s\n",
+			    p->name, p->last_error);
+}
+
+/*
+ * Run one callback of one policy. Returns the sanitized verdict, or 1 (not
+ * a valid errno, not DEFER) when the policy misbehaved and must be skipped.
+ */
+static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
+		       bool *called)
+{
+	const struct ioasid_policy_ops *ops = p->ops;
+	int (*fn)(const struct ioasid_policy_req *req) = NULL;
+	int v;
+
+	switch (eval->req.op) {
+	case IOASID_POLICY_OP_ATTACH:
+		fn = ops->attach;
+		break;
+	case IOASID_POLICY_OP_ATTACH_PASID:
+		fn = ops->attach_pasid;
+		break;
+	case IOASID_POLICY_OP_CACHE_FLUSH:
+		fn = ops->cache_flush;
+		break;
+	}
+	*called = fn;
+	if (!fn)
+		return IOASID_VERDICT_DEFER;
+
+	memset(&eval->cur, 0, sizeof(eval->cur));
+	eval->cur_flush_rate = 0;
+	eval->cur_flush_burst = 0;
+	eval->cur_pasid_min = 0;
+	eval->cur_pasid_max = 0;
+	eval->cur.policy_id = p->link_id;
+	strscpy(eval->cur.name, p->name, sizeof(eval->cur.name));
+
+	if (eval->req.op == IOASID_POLICY_OP_CACHE_FLUSH) {
+		/* Declared atomic: check_member refused sleepable programs. */
+		preempt_disable();
+		v = fn(&eval->req);
+		preempt_enable();
+	} else {
+		v = fn(&eval->req);
+	}
+
+	if (v == IOASID_VERDICT_DEFER || v == IOASID_VERDICT_ALLOW ||
+	    (v < 0 && v >= -IOASID_MAX_ERRNO)) {
+		eval->cur.verdict = v;
+		return v;
+	}
+	policy_set_error(p, "invalid verdict %d from op %u", v, eval->req.op);
+	atomic64_inc(&p->counters[IOASID_POLICY_CNT_ERROR]);
+	eval->cur.verdict = v;
+	eval->cur.flags |= IOASID_DECISION_POLICY_ERROR;
+	return 1;
+}
+
+static void eval_record_verdict(struct ioasid_policy_eval *eval)
+{
+	if (eval->verdicts && eval->nr_verdicts < eval->max_verdicts)
+		eval->verdicts[eval->nr_verdicts] = eval->cur;
+	eval->nr_verdicts++;
+}
+
+/* Adopt the current policy's answer as the decision. */
+static void eval_adopt(struct ioasid_policy_eval *eval, struct ioasid_policy *p)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+
+	d->verdict = eval->cur.verdict == IOASID_VERDICT_ALLOW ?
+			     0 : eval->cur.verdict;
+	d->snoop = eval->cur.snoop;
+	d->flags |= eval->cur.flags;
+	d->flush_rate = eval->cur_flush_rate;
+	d->flush_burst = eval->cur_flush_burst;
+	d->pasid_min = eval->cur_pasid_min;
+	d->pasid_max = eval->cur_pasid_max;
+	d->policy_id = p->link_id;
+	strscpy(d->policy, p->name, sizeof(d->policy));
+	strscpy(d->reason, eval->cur.reason, sizeof(d->reason));
+}
+
+/*
+ * Fill what the policy left open with the built-in rule and check the
+ * result against what the hardware can do: a policy can never grant more.
+ */
+static void eval_complete(struct ioasid_policy_eval *eval)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+	const struct ioasid_policy_req *req = &eval->req;
+	struct ioasid_policy_eval builtin = { .req = eval->req };
+
+	if (d->verdict)
+		return;
+	if (req->op != IOASID_POLICY_OP_ATTACH &&
+	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+		return;
+
+	ioasid_policy_builtin(&builtin);
+	if (d->snoop == IOASID_SNOOP_DEFAULT) {
+		d->snoop = builtin.decision.snoop;
+		if (builtin.decision.flags & IOASID_DECISION_FLUSH_GRANT &&
+		    !(d->flags & IOASID_DECISION_FLUSH_GRANT)) {
+			d->flags |= IOASID_DECISION_FLUSH_GRANT;
+			d->flush_rate = builtin.decision.flush_rate;
+			d->flush_burst = builtin.decision.flush_burst;
+		}
+	}
+	if (req->op == IOASID_POLICY_OP_ATTACH_PASID &&
+	    !(d->flags & IOASID_DECISION_PASID_RANGE)) {
+		if (builtin.decision.verdict) {
+			d->verdict = builtin.decision.verdict;
+			strscpy(d->reason, builtin.decision.reason,
+				sizeof(d->reason));
+			return;
+		}
+		d->flags |= IOASID_DECISION_PASID_RANGE;
+		d->pasid_min = builtin.decision.pasid_min;
+		d->pasid_max = builtin.decision.pasid_max;
+	}
+
+	if (d->snoop == IOASID_SNOOP_ENFORCE &&
+	    !(req->iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY)) {
+		d->verdict = -EINVAL;
+		snprintf(d->reason, sizeof(d->reason),
+			 "%s asked enforce-snoop, IOMMU has no snoop control",
+			 d->policy);
+		return;
+	}
+	if (req->op == IOASID_POLICY_OP_ATTACH_PASID &&
+	    (req->pasid < d->pasid_min || req->pasid > d->pasid_max)) {
+		d->verdict = -EPERM;
+		snprintf(d->reason, sizeof(d->reason),
+			 "PASID %u outside allowed %u-%u", req->pasid,
+			 d->pasid_min, d->pasid_max);
+	}
+}
+
+/**
+ * ioasid_policy_evaluate - ask the policy stack about a request
+ * @eval: the request in @eval->req; the decision comes back in
+ *	@eval->decision
+ *
+ * Context: process context; may sleep (attach callbacks may be sleepable).
+ * Return: the verdict, 0 or a negative errno.
+ */
+int ioasid_policy_evaluate(struct ioasid_policy_eval *eval)
+{
+	struct ioasid_policy_decision *d = &eval->decision;
+	struct ioasid_policy *p;
+	bool decided = false;
+	int idx, v;
+
+	might_sleep();
+	memset(d, 0, sizeof(*d));
+	d->op = eval->req.op;
+	eval->nr_verdicts = 0;
+
+	idx = srcu_read_lock(&ioasid_policy_srcu);
+	if (READ_ONCE(ioasid_policy_bypass))
+		goto unlock;
+	policy_for_each(p) {
+		bool called;
+
+		if (atomic_read(&p->state) != IOASID_POLICY_ACTIVE)
+			continue;
+		v = policy_call(p, eval, &called);
+		if (!called)
+			continue;
+		eval_record_verdict(eval);
+		if (v == 1)
+			continue;
+		atomic64_inc(&p->counters[v == IOASID_VERDICT_DEFER ?
+						  IOASID_POLICY_CNT_DEFER :
+					  v == IOASID_VERDICT_ALLOW ?
+						  IOASID_POLICY_CNT_ALLOW :
+						  IOASID_POLICY_CNT_DENY]);
+		if (p->flags & IOASID_POLICY_F_SHADOW ||
+		    v == IOASID_VERDICT_DEFER)
+			continue;
+		eval_adopt(eval, p);
+		decided = true;
+		break;
+	}
+unlock:
+	srcu_read_unlock(&ioasid_policy_srcu, idx);
+
+	if (!decided)
+		ioasid_policy_builtin(eval);
+	eval_complete(eval);
+	return d->verdict;
+}
+
+/**
+ * ioasid_policy_fill_caller - describe the calling task in a request
+ * @ctx: the fd asking, or NULL
+ * @req: request to fill
+ */
+void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
+			       struct ioasid_policy_req *req)
+{
+	req->uid = from_kuid(&init_user_ns, current_uid());
+	req->gid = from_kgid(&init_user_ns, current_gid());
+	req->pid = task_tgid_nr(current);
+#ifdef CONFIG_CGROUPS
+	{
+		struct cgroup *cgrp = task_dfl_cgroup(current);
+
+		req->cgroup_id = cgroup_id(cgrp);
+	}
+#endif
+	if (ctx)
+		req->fd_id = ctx->id;
+}
+
+int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_policy_dry_run *cmd = ucmd->cmd;
+	struct ioasid_policy_eval *eval;
+	int rc;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags || cmd->__reserved || cmd->req.__reserved)
+		return -EINVAL;
+	if (cmd->req.op != IOASID_POLICY_OP_ATTACH &&
+	    cmd->req.op != IOASID_POLICY_OP_ATTACH_PASID)
+		return -EINVAL;
+
+	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
+	if (!eval)
+		return -ENOMEM;
+	eval->req = cmd->req;
+	eval->req.driver[sizeof(eval->req.driver) - 1] = 0;
+	eval->req.iommu_driver[sizeof(eval->req.iommu_driver) - 1] = 0;
+	eval->req.flags |= IOASID_REQ_DRY_RUN;
+	if (!eval->req.uid && !eval->req.pid && !eval->req.cgroup_id)
+		ioasid_policy_fill_caller(ucmd->ctx, &eval->req);
+	if (!eval->req.fd_id)
+		eval->req.fd_id = ucmd->ctx->id;
+	eval->verdicts = cmd->out_verdicts;
+	eval->max_verdicts = ARRAY_SIZE(cmd->out_verdicts);
+	memset(cmd->out_verdicts, 0, sizeof(cmd->out_verdicts));
+
+	ioasid_policy_evaluate(eval);
+	cmd->req = eval->req;
+	cmd->out_decision = eval->decision;
+	cmd->out_nr_verdicts = eval->nr_verdicts;
+	kfree(eval);
+
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	return rc;
+}
+
+/* --- kfuncs: how a policy states its decision ---------------------------- */
+
+static struct ioasid_policy_eval *req_to_eval(const struct ioasid_policy_req *req)
+{
+	return container_of((struct ioasid_policy_req *)req,
+			    struct ioasid_policy_eval, req);
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_ioasid_set_snoop - choose the coherency mode of this attachment
+ * @req: the request passed to the callback
+ * @mode: enum ioasid_snoop_mode
+ *
+ * Return: 0, or -EINVAL for an unknown mode or a non-attach request.
+ */
+__bpf_kfunc int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req,
+				     u32 mode)
+{
+	struct ioasid_policy_eval *eval = req_to_eval(req);
+
+	if (mode > IOASID_SNOOP_ALLOW_NOSNOOP)
+		return -EINVAL;
+	if (req->op != IOASID_POLICY_OP_ATTACH &&
+	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+		return -EINVAL;
+	eval->cur.snoop = mode;
+	return 0;
+}
+
+/**
+ * bpf_ioasid_grant_flush - grant the fd IOASID_CACHE_FLUSH
+ * @req: the request passed to the callback
+ * @rate: flushes per second allowed (0: unlimited)
+ * @burst: flushes allowed at once above the rate (0: one)
+ *
+ * Return: 0, or -EINVAL on a non-attach request.
+ */
+__bpf_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
+				       u32 rate, u32 burst)
+{
+	struct ioasid_policy_eval *eval = req_to_eval(req);
+
+	if (req->op != IOASID_POLICY_OP_ATTACH &&
+	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+		return -EINVAL;
+	eval->cur.flags |= IOASID_DECISION_FLUSH_GRANT;
+	eval->cur_flush_rate = rate;
+	eval->cur_flush_burst = burst;
+	return 0;
+}
+
+/**
+ * bpf_ioasid_set_pasid_range - PASIDs the device may use
+ * @req: the request passed to the callback
+ * @min: first allowed PASID (at least 1)
+ * @max: last allowed PASID (below 2^20)
+ *
+ * Return: 0, or -EINVAL for an empty or out-of-range interval.
+ */
+__bpf_kfunc int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
+					   u32 min, u32 max)
+{
+	struct ioasid_policy_eval *eval = req_to_eval(req);
+
+	if (!min || min > max || max >= (1U << 20))
+		return -EINVAL;
+	eval->cur.flags |= IOASID_DECISION_PASID_RANGE;
+	eval->cur_pasid_min = min;
+	eval->cur_pasid_max = max;
+	return 0;
+}
+
+/**
+ * bpf_ioasid_set_reason - explain the decision, for records and operators
+ * @req: the request passed to the callback
+ * @reason: text, need not be NUL terminated
+ * @reason__sz: its size in bytes
+ *
+ * Return: 0.
+ */
+__bpf_kfunc int bpf_ioasid_set_reason(const struct ioasid_policy_req *req,
+				      const char *reason, u32 reason__sz)
+{
+	struct ioasid_policy_eval *eval = req_to_eval(req);
+	size_t n = min_t(size_t, reason__sz, sizeof(eval->cur.reason) - 1);
+
+	memcpy(eval->cur.reason, reason, n);
+	eval->cur.reason[n] = 0;
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(ioasid_policy_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_ioasid_set_snoop, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_ioasid_grant_flush, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_ioasid_set_pasid_range, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_ioasid_set_reason, KF_TRUSTED_ARGS)
+BTF_KFUNCS_END(ioasid_policy_kfunc_ids)
+
+/*
+ * The STRUCT_OPS kfunc hook is shared by every struct_ops type in the
+ * system: only our own policies may call these.
+ */
+static int ioasid_policy_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&ioasid_policy_kfunc_ids, kfunc_id))
+		return 0;
+	if (prog->type == BPF_PROG_TYPE_STRUCT_OPS && ioasid_policy_btf &&
+	    prog->aux->attach_btf == ioasid_policy_btf)
+		return 0;
+	return -EACCES;
+}
+
+static const struct btf_kfunc_id_set ioasid_policy_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &ioasid_policy_kfunc_ids,
+	.filter = ioasid_policy_kfunc_filter,
+};
+
+/* --- the struct_ops type -------------------------------------------------- */
+
+static bool ioasid_policy_is_valid_access(int off, int size,
+					  enum bpf_access_type type,
+					  const struct bpf_prog *prog,
+					  struct bpf_insn_access_aux *info)
+{
+	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
+}
+
+static const struct bpf_func_proto *
+ioasid_policy_get_func_proto(enum bpf_func_id func_id,
+			     const struct bpf_prog *prog)
+{
+	return bpf_base_func_proto(func_id, prog);
+}
+
+/*
+ * No btf_struct_access: the verifier then refuses every write through a
+ * BTF pointer, which keeps the request read-only for policies.
+ */
+static const struct bpf_verifier_ops ioasid_policy_verifier_ops = {
+	.get_func_proto = ioasid_policy_get_func_proto,
+	.is_valid_access = ioasid_policy_is_valid_access,
+};
+
+static int ioasid_policy_st_init(struct btf *btf)
+{
+	ioasid_policy_btf = btf;
+	return 0;
+}
+
+#define OPS_MEMBER(m) (offsetof(struct ioasid_policy_ops, m) * 8)
+
+static int ioasid_policy_check_member(const struct btf_type *t,
+				      const struct btf_member *member,
+				      const struct bpf_prog *prog)
+{
+	u32 moff = __btf_member_bit_offset(t, member);
+
+	switch (moff) {
+	case OPS_MEMBER(cache_flush):
+	case OPS_MEMBER(detach):
+	case OPS_MEMBER(exit):
+		/* Called with preemption disabled or from release paths. */
+		if (prog->sleepable)
+			return -EINVAL;
+		break;
+	}
+	return 0;
+}
+
+static bool policy_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!name[0] || strnlen(name, len) == len)
+		return false;
+	for (i = 0; name[i]; i++)
+		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-')
+			return false;
+	return true;
+}
+
+static int ioasid_policy_init_member(const struct btf_type *t,
+				     const struct btf_member *member,
+				     void *kdata, const void *udata)
+{
+	const struct ioasid_policy_ops *uops = udata;
+	struct ioasid_policy_ops *ops = kdata;
+	u32 moff = __btf_member_bit_offset(t, member);
+
+	switch (moff) {
+	case OPS_MEMBER(name):
+		if (!policy_name_valid(uops->name, sizeof(uops->name))) {
+			pr_warn("policy name must be 1-%zu chars of [A-Za-z0-9_-]\n",
+				sizeof(uops->name) - 1);
+			return -EINVAL;
+		}
+		memcpy(ops->name, uops->name, sizeof(ops->name));
+		return 1;
+	case OPS_MEMBER(priority):
+		ops->priority = uops->priority;
+		return 1;
+	case OPS_MEMBER(flags):
+		if (uops->flags & ~IOASID_POLICY_F_SHADOW) {
+			pr_warn("policy %s: unknown flags %#x\n", uops->name,
+				uops->flags);
+			return -EINVAL;
+		}
+		ops->flags = uops->flags;
+		return 1;
+	case OPS_MEMBER(abi_version):
+		if (uops->abi_version != IOASID_POLICY_ABI_VERSION) {
+			pr_warn("policy %s: abi_version %u, module speaks %u\n",
+				uops->name, uops->abi_version,
+				IOASID_POLICY_ABI_VERSION);
+			return -EINVAL;
+		}
+		ops->abi_version = uops->abi_version;
+		return 1;
+	case OPS_MEMBER(__reserved):
+		return uops->__reserved ? -EINVAL : 1;
+	}
+	return 0;
+}
+
+static int ioasid_policy_validate(void *kdata)
+{
+	const struct ioasid_policy_ops *ops = kdata;
+
+	if (!ops->attach && !ops->attach_pasid && !ops->cache_flush) {
+		pr_warn("policy %s implements no decision callback\n",
+			ops->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct ioasid_policy *policy_find_locked(const void *kdata)
+{
+	struct ioasid_policy *p;
+
+	lockdep_assert_held(&ioasid_policy_mutex);
+	list_for_each_entry(p, &ioasid_policies, node)
+		if (p->ops == kdata)
+			return p;
+	return NULL;
+}
+
+static bool policy_name_taken_locked(const char *name,
+				     const struct ioasid_policy *except)
+{
+	struct ioasid_policy *p;
+
+	lockdep_assert_held(&ioasid_policy_mutex);
+	list_for_each_entry(p, &ioasid_policies, node)
+		if (p != except && !strcmp(p->name, name))
+			return true;
+	return false;
+}
+
+/* Insert sorted by priority; equal priorities keep registration order. */
+static void policy_insert_locked(struct ioasid_policy *new)
+{
+	struct ioasid_policy *p;
+
+	lockdep_assert_held(&ioasid_policy_mutex);
+	list_for_each_entry(p, &ioasid_policies, node) {
+		if (p->priority > new->priority) {
+			list_add_tail_rcu(&new->node, &p->node);
+			return;
+		}
+	}
+	list_add_tail_rcu(&new->node, &ioasid_policies);
+}
+
+static struct ioasid_policy *policy_alloc(struct ioasid_policy_ops *ops,
+					  struct bpf_link *link)
+{
+	struct ioasid_policy *p;
+
+	p = ioasid_policy_sysfs_alloc();
+	if (!p)
+		return NULL;
+	p->ops = ops;
+	strscpy(p->name, ops->name, sizeof(p->name));
+	p->priority = ops->priority;
+	p->flags = ops->flags;
+	p->link_id = link->id;
+	atomic_set(&p->state, IOASID_POLICY_ACTIVE);
+	return p;
+}
+
+static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
+{
+	struct ioasid_policy_ops *ops = kdata;
+	struct ioasid_policy *p;
+	int rc;
+
+	/* Links detach when their owner dies; bare maps would linger. */
+	if (!link)
+		return -EOPNOTSUPP;
+
+	guard(mutex)(&ioasid_policy_mutex);
+	if (policy_name_taken_locked(ops->name, NULL)) {
+		pr_warn("policy %s already registered\n", ops->name);
+		return -EEXIST;
+	}
+	if (ops->init) {
+		rc = ops->init();
+		if (rc) {
+			pr_warn("policy %s: init returned %d\n", ops->name, rc);
+			return rc < 0 && rc >= -IOASID_MAX_ERRNO ? rc : -EINVAL;
+		}
+	}
+	p = policy_alloc(ops, link);
+	if (!p)
+		return -ENOMEM;
+	rc = ioasid_policy_sysfs_add(p);
+	if (rc) {
+		ioasid_policy_put(p);
+		return rc;
+	}
+	policy_insert_locked(p);
+	pr_info("policy %s registered (priority %u%s, link %u)\n", p->name,
+		p->priority, p->flags & IOASID_POLICY_F_SHADOW ? ", shadow" : "",
+		p->link_id);
+	return 0;
+}
+
+/* Called once @p is unreachable by readers, before unreg/update returns. */
+static void policy_retire(struct ioasid_policy *p, int reason)
+{
+	/* The program stays callable until unreg/update returns. */
+	if (p->ops->exit)
+		p->ops->exit(reason);
+	p->ops = NULL;
+	ioasid_policy_put(p);
+}
+
+static void ioasid_policy_unreg(void *kdata, struct bpf_link *link)
+{
+	struct ioasid_policy *p;
+
+	mutex_lock(&ioasid_policy_mutex);
+	/* Only ever act on our own instance: a stale link must not win. */
+	p = policy_find_locked(kdata);
+	if (!p) {
+		mutex_unlock(&ioasid_policy_mutex);
+		return;
+	}
+	list_del_rcu(&p->node);
+	ioasid_policy_sysfs_del(p);
+	mutex_unlock(&ioasid_policy_mutex);
+
+	/* The BPF core only waits for RCU: our readers use SRCU. */
+	synchronize_srcu(&ioasid_policy_srcu);
+	pr_info("policy %s unregistered\n", p->name);
+	policy_retire(p, 0);
+}
+
+static int ioasid_policy_update(void *kdata, void *old_kdata,
+				struct bpf_link *link)
+{
+	struct ioasid_policy_ops *ops = kdata;
+	struct ioasid_policy *old, *p;
+	int rc;
+
+	mutex_lock(&ioasid_policy_mutex);
+	old = policy_find_locked(old_kdata);
+	if (!old) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	if (policy_name_taken_locked(ops->name, old)) {
+		rc = -EEXIST;
+		goto out_unlock;
+	}
+	if (ops->init) {
+		rc = ops->init();
+		if (rc) {
+			rc = rc < 0 && rc >= -IOASID_MAX_ERRNO ? rc : -EINVAL;
+			goto out_unlock;
+		}
+	}
+	rc = -ENOMEM;
+	p = policy_alloc(ops, link);
+	if (!p)
+		goto out_unlock;
+	/* The new instance keeps the old one's slot in the stack. */
+	if (p->priority == old->priority) {
+		list_replace_rcu(&old->node, &p->node);
+	} else {
+		list_del_rcu(&old->node);
+		policy_insert_locked(p);
+	}
+	/* sysfs names the entry by policy name: swap under the mutex. */
+	ioasid_policy_sysfs_del(old);
+	rc = ioasid_policy_sysfs_add(p);
+	if (rc)
+		pr_warn("policy %s: no sysfs entry (%d)\n", p->name, rc);
+	mutex_unlock(&ioasid_policy_mutex);
+
+	synchronize_srcu(&ioasid_policy_srcu);
+	pr_info("policy %s replaced by %s (link %u)\n", old->name, p->name,
+		p->link_id);
+	policy_retire(old, 0);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&ioasid_policy_mutex);
+	return rc;
+}
+
+/* CFI stubs: prototypes of every member, never called. */
+static int ioasid_policy_stub_attach(const struct ioasid_policy_req *req)
+{
+	return 0;
+}
+
+static int ioasid_policy_stub_attach_pasid(const struct ioasid_policy_req *req)
+{
+	return 0;
+}
+
+static int ioasid_policy_stub_cache_flush(const struct ioasid_policy_req *req)
+{
+	return 0;
+}
+
+static void ioasid_policy_stub_detach(const struct ioasid_policy_req *req)
+{
+}
+
+static int ioasid_policy_stub_init(void)
+{
+	return 0;
+}
+
+static void ioasid_policy_stub_exit(int reason)
+{
+}
+
+static struct ioasid_policy_ops ioasid_policy_cfi_stubs = {
+	.attach = ioasid_policy_stub_attach,
+	.attach_pasid = ioasid_policy_stub_attach_pasid,
+	.cache_flush = ioasid_policy_stub_cache_flush,
+	.detach = ioasid_policy_stub_detach,
+	.init = ioasid_policy_stub_init,
+	.exit = ioasid_policy_stub_exit,
+};
+
+static struct bpf_struct_ops ioasid_policy_struct_ops = {
+	.verifier_ops = &ioasid_policy_verifier_ops,
+	.init = ioasid_policy_st_init,
+	.check_member = ioasid_policy_check_member,
+	.init_member = ioasid_policy_init_member,
+	.validate = ioasid_policy_validate,
+	.reg = ioasid_policy_reg,
+	.unreg = ioasid_policy_unreg,
+	.update = ioasid_policy_update,
+	.cfi_stubs = &ioasid_policy_cfi_stubs,
+	.owner = THIS_MODULE,
+	.name = "ioasid_policy_ops",
+};
+
+/**
+ * ioasid_policy_notify_detach - tell the policies a device detached
+ * @req: the request that attached it, with op DETACH
+ *
+ * Context: any; detach callbacks run with preemption disabled.
+ */
+void ioasid_policy_notify_detach(const struct ioasid_policy_req *req)
+{
+	struct ioasid_policy_eval eval = { .req = *req };
+	struct ioasid_policy *p;
+	int idx;
+
+	eval.req.op = IOASID_POLICY_OP_DETACH;
+	idx = srcu_read_lock(&ioasid_policy_srcu);
+	policy_for_each(p) {
+		if (atomic_read(&p->state) != IOASID_POLICY_ACTIVE ||
+		    !p->ops->detach)
+			continue;
+		preempt_disable();
+		p->ops->detach(&eval.req);
+		preempt_enable();
+	}
+	srcu_read_unlock(&ioasid_policy_srcu, idx);
+}
+
+/**
+ * ioasid_policy_for_each - visit every registered policy (sysfs, status)
+ * @fn: called under SRCU for each policy in stack order
+ * @arg: passed to @fn
+ */
+void ioasid_policy_for_each(void (*fn)(struct ioasid_policy *p, void *arg),
+			    void *arg)
+{
+	struct ioasid_policy *p;
+	int idx;
+
+	idx = srcu_read_lock(&ioasid_policy_srcu);
+	policy_for_each(p)
+		fn(p, arg);
+	srcu_read_unlock(&ioasid_policy_srcu, idx);
+}
+
+int ioasid_policy_init(void)
+{
+	int rc;
+
+	rc = ioasid_policy_sysfs_init();
+	if (rc)
+		return rc;
+	rc = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
+				       &ioasid_policy_kfunc_set);
+	if (rc)
+		goto err_sysfs;
+	rc = register_bpf_struct_ops(&ioasid_policy_struct_ops,
+				     ioasid_policy_ops);
+	if (rc)
+		goto err_sysfs;
+	return 0;
+
+err_sysfs:
+	ioasid_policy_sysfs_exit();
+	return rc;
+}
+
+void ioasid_policy_exit(void)
+{
+	/*
+	 * Every struct_ops map of our type holds a module reference, so no
+	 * policy can be registered once we get here.
+	 */
+	WARN_ON(!list_empty(&ioasid_policies));
+	ioasid_policy_sysfs_exit();
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The policy host's view of one registered policy, shared by policy.c (the
+ * struct_ops machinery) and policy_sysfs.c (/sys/kernel/ioasid/policy).
+ */
+#ifndef __IOASID_POLICY_H
+#define __IOASID_POLICY_H
+
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/atomic.h>
+#include <linux/ioasid_policy.h>
+
+enum ioasid_policy_state {
+	IOASID_POLICY_ACTIVE,
+	IOASID_POLICY_ERRORED,
+};
+
+enum ioasid_policy_counter {
+	IOASID_POLICY_CNT_ALLOW,
+	IOASID_POLICY_CNT_DENY,
+	IOASID_POLICY_CNT_DEFER,
+	IOASID_POLICY_CNT_ERROR,
+	IOASID_POLICY_NR_COUNTERS,
+};
+
+/**
+ * struct ioasid_policy - one registered struct_ops instance
+ * @node: in the SRCU-protected stack, sorted by @priority
+ * @kobj: /sys/kernel/ioasid/policy/<name>; holds the memory
+ * @ops: the BPF struct_ops kdata; valid until unreg/update returns
+ * @name: copied from @ops so sysfs can outlive the BPF map
+ * @priority: lower is asked first
+ * @flags: enum ioasid_policy_flags
+ * @link_id: the bpf_link id, the policy's id in decisions
+ * @state: enum ioasid_policy_state
+ * @in_sysfs: @kobj is added
+ * @counters: verdicts given, by enum ioasid_policy_counter
+ * @last_error: why the policy errored
+ */
+struct ioasid_policy {
+	struct list_head node;
+	struct kobject kobj;
+	struct ioasid_policy_ops *ops;
+	char name[IOASID_POLICY_NAME_LEN];
+	u32 priority;
+	u32 flags;
+	u32 link_id;
+	atomic_t state;
+	bool in_sysfs;
+	atomic64_t counters[IOASID_POLICY_NR_COUNTERS];
+	char last_error[IOASID_REASON_LEN];
+};
+
+extern bool ioasid_policy_bypass;
+
+struct ioasid_policy *ioasid_policy_sysfs_alloc(void);
+int ioasid_policy_sysfs_add(struct ioasid_policy *p);
+void ioasid_policy_sysfs_del(struct ioasid_policy *p);
+void ioasid_policy_put(struct ioasid_policy *p);
+int ioasid_policy_sysfs_init(void);
+void ioasid_policy_sysfs_exit(void);
+void ioasid_policy_for_each(void (*fn)(struct ioasid_policy *p, void *arg),
+			    void *arg);
+void ioasid_policy_notify_detach(const struct ioasid_policy_req *req);
+
+#endif /* __IOASID_POLICY_H */

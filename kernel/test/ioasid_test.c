@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid_test: test-only hooks for the ioasid selftests.
+ *
+ * /dev/ioasid_test lets a test read, write and translate an IOAS by IOVA
+ * from the kernel's side, to check byte for byte what a device would see.
+ * Never load this module in production.
+ */
+#define pr_fmt(fmt) "ioasid_test: " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/ioasid_kernel.h>
+#include <linux/ioasid_test.h>
+
+/* Bounce through kernel memory in chunks of this size. */
+#define IOASID_TEST_CHUNK (64 * 1024)
+
+static int ioasid_test_iova_rw_ioctl(void __user *uarg)
+{
+	struct ioasid_test_iova_rw cmd;
+	phys_addr_t phys = 0;
+	u64 done = 0;
+	void *buf;
+	int rc;
+
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(cmd))
+		return -EINVAL;
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg, usize);
+	if (rc)
+		return rc;
+	if (hweight32(cmd.flags) != 1 ||
+	    cmd.flags & ~(IOASID_TEST_RW_READ | IOASID_TEST_RW_WRITE |
+			  IOASID_TEST_RW_PHYS))
+		return -EINVAL;
+
+	CLASS(fd, f)(cmd.ioasid_fd);
+	if (fd_empty(f))
+		return -EBADF;
+
+	if (cmd.flags & IOASID_TEST_RW_PHYS) {
+		rc = ioasid_test_iova_rw(fd_file(f), cmd.ioas_id, cmd.iova,
+					 NULL, 0, false, &phys);
+		if (rc)
+			return rc;
+		cmd.out_phys = phys;
+		return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+	}
+
+	buf = kvmalloc(min_t(u64, cmd.length, IOASID_TEST_CHUNK), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (done < cmd.length) {
+		u64 n = min_t(u64, cmd.length - done, IOASID_TEST_CHUNK);
+		void __user *u = u64_to_user_ptr(cmd.uptr + done);
+
+		if (cmd.flags & IOASID_TEST_RW_WRITE) {
+			rc = -EFAULT;
+			if (copy_from_user(buf, u, n))
+				break;
+			rc = ioasid_test_iova_rw(fd_file(f), cmd.ioas_id,
+						 cmd.iova + done, buf, n, true,
+						 NULL);
+		} else {
+			rc = ioasid_test_iova_rw(fd_file(f), cmd.ioas_id,
+						 cmd.iova + done, buf, n, false,
+						 NULL);
+			if (!rc && copy_to_user(u, buf, n))
+				rc = -EFAULT;
+		}
+		if (rc)
+			break;
+		done += n;
+	}
+	kvfree(buf);
+	return rc;
+}
+
+static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	switch (cmd) {
+	case IOASID_TEST_IOVA_RW:
+		return ioasid_test_iova_rw_ioctl((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations ioasid_test_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = ioasid_test_ioctl,
+};
+
+static struct miscdevice ioasid_test_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid_test",
+	.fops = &ioasid_test_fops,
+	.mode = 0600,
+};
+
+module_misc_device(ioasid_test_dev);
+
+MODULE_IMPORT_NS(IOASID);
+MODULE_IMPORT_NS(IOASID_TEST);
+MODULE_DESCRIPTION("ioasid test hooks (never for production)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the VM: load the modules, run the named suites, print TAP.
+# A suite that exits non-zero without reporting a failing test gets a
+# synthetic "not ok" so a crash never passes silently.
+set -u
+TOP=${TOP:?}
+B=${B:?}
+export TOP B BPFTOOL=${BPFTOOL:-$B/deps/bin/bpftool}
+S=$B/selftests
+
+suite_cmd() {
+	case $1 in
+	module) echo "$S/module_test" ;;
+	policy) echo "$S/policy_test" ;;
+	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
+	unload) echo "$TOP/selftests/module/unload.sh" ;;
+	*) return 1 ;;
+	esac
+}
+
+echo "# guest: $(uname -r), $(nproc) cpus"
+if ! insmod "$TOP/kernel/ioasid.ko"; then
+	echo "not ok 1 setup.insmod_ioasid"
+	exit 1
+fi
+echo "ok 1 setup.insmod_ioasid"
+
+rc=0
+for suite in "$@"; do
+	cmd=$(suite_cmd "$suite") || { echo "not ok 1 $suite.unknown_suite"; rc=1; continue; }
+	echo "# suite $suite: $cmd"
+	out=$(mktemp)
+	"$cmd" 2>&1 | tee "$out"
+	src=${PIPESTATUS[0]}
+	if [ "$src" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+		echo "not ok 1 $suite.exit_status # exited $src without a failing test"
+	fi
+	[ "$src" -eq 0 ] || rc=1
+	rm -f "$out"
+done
+exit $rc

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the ioasid selftests. */
+#ifndef __IOASID_SELFTEST_UTIL_H
+#define __IOASID_SELFTEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/ioasid.h>
+#include <linux/ioasid_policy.h>
+
+#define POLICY_SYSFS "/sys/kernel/ioasid/policy"
+
+/* Read a sysfs file into buf without the trailing newline; -errno on error. */
+static inline int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+static inline int sysfs_write(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* Fill a dry-run request for a PCI device with the given IOMMU caps. */
+static inline void dry_run_init(struct ioasid_policy_dry_run *dr,
+				__u16 vendor, __u16 device, __u32 caps)
+{
+	memset(dr, 0, sizeof(*dr));
+	dr->size = sizeof(*dr);
+	dr->req.op = IOASID_POLICY_OP_ATTACH;
+	dr->req.vendor = vendor;
+	dr->req.device = device;
+	dr->req.iommu_caps = caps;
+	dr->req.group_size = 1;
+	strcpy(dr->req.driver, "ioasid-pci");
+	strcpy(dr->req.iommu_driver, "intel-iommu");
+}
+
+/* Run a dry run; returns the ioctl's result (0 or -errno). */
+static inline int dry_run(int fd, struct ioasid_policy_dry_run *dr)
+{
+	return ioctl(fd, IOASID_POLICY_DRY_RUN, dr) ? -errno : 0;
+}
+
+#endif /* __IOASID_SELFTEST_UTIL_H */

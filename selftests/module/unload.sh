@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The module cannot go while a policy holds it, and goes cleanly once the
+# policy is detached (struct_ops maps are freed asynchronously: retry).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+BPFTOOL=${BPFTOOL:?}
+OBJ=${B:?}/bpf/vfio_compat.bpf.o
+PIN=/sys/fs/bpf/ioasid-selftest-unload
+
+tap_begin unload
+rm -rf "$PIN"; mkdir -p "$PIN"
+
+busy_while_registered() {
+	"$BPFTOOL" struct_ops register "$OBJ" "$PIN" >/dev/null || return 1
+	if rmmod ioasid 2>/dev/null; then
+		echo "rmmod succeeded with a policy registered"
+		return 1
+	fi
+	[ -e /sys/module/ioasid ]
+}
+tap_check busy_while_registered busy_while_registered
+
+unload_after_detach() {
+	local i
+	rm -f "$PIN/vfio_compat"
+	for i in $(seq 1 50); do
+		rmmod ioasid 2>/dev/null && break
+		sleep 0.1
+	done
+	[ ! -e /sys/module/ioasid ] || { lsmod | grep ioasid; return 1; }
+	echo "unloaded after $i tries"
+}
+tap_check unload_after_detach unload_after_detach
+
+reload() {
+	insmod "$TOP/kernel/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
+		[ -c /dev/ioasid ]
+}
+tap_check reload reload
+
+rm -rf "$PIN"
+tap_end

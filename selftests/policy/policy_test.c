@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy host tests through libbpf: register, stack, decide (via the
+ * dry-run entry point, which runs the same evaluation as a real attach),
+ * error handling, kill switch, and what the verifier must refuse.
+ */
+#include <stdarg.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "kselftest_harness.h"
+#include "../lib/util.h"
+#include "policy_test.skel.h"
+#include "policy_bad.skel.h"
+#include "policy_foreign.skel.h"
+
+static char libbpf_log[65536];
+static size_t libbpf_log_len;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt,
+			 va_list args)
+{
+	int n;
+
+	if (libbpf_log_len >= sizeof(libbpf_log) - 1)
+		return 0;
+	n = vsnprintf(libbpf_log + libbpf_log_len,
+		      sizeof(libbpf_log) - libbpf_log_len, fmt, args);
+	if (n > 0)
+		libbpf_log_len += n;
+	if (libbpf_log_len >= sizeof(libbpf_log))
+		libbpf_log_len = sizeof(libbpf_log) - 1;
+	return 0;
+}
+
+static void log_reset(void)
+{
+	libbpf_log_len = 0;
+	libbpf_log[0] = 0;
+}
+
+/* Create exactly the named optional maps of the test object and load it. */
+static struct policy_test *load_policies(const char *const *names, int n)
+{
+	struct policy_test *skel;
+	struct bpf_map *map;
+	int i;
+
+	skel = policy_test__open();
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_map(map, skel->obj) {
+		bool want = false;
+
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!strcmp(bpf_map__name(map), names[i]))
+				want = true;
+		bpf_map__set_autocreate(map, want);
+	}
+	if (policy_test__load(skel)) {
+		policy_test__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static struct bpf_link *attach(struct policy_test *skel, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, name);
+
+	return map ? bpf_map__attach_struct_ops(map) : NULL;
+}
+
+FIXTURE(policy) {
+	int fd;
+	struct policy_test *skel;
+	struct bpf_link *links[8];
+	int nr_links;
+};
+
+FIXTURE_SETUP(policy)
+{
+	libbpf_set_print(capture_print);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->skel = NULL;
+	self->nr_links = 0;
+	sysfs_write(POLICY_SYSFS "/bypass", "0");
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	int i;
+
+	for (i = 0; i < self->nr_links; i++)
+		bpf_link__destroy(self->links[i]);
+	if (self->skel)
+		policy_test__destroy(self->skel);
+	sysfs_write(POLICY_SYSFS "/bypass", "0");
+	close(self->fd);
+}
+
+#define LOAD(...)                                                          \
+	do {                                                               \
+		static const char *const _n[] = { __VA_ARGS__ };           \
+		log_reset();                                               \
+		self->skel = load_policies(_n, sizeof(_n) / sizeof(_n[0])); \
+		ASSERT_NE(NULL, self->skel) TH_LOG("load: %s", libbpf_log); \
+	} while (0)
+
+#define ATTACH(name)                                                       \
+	do {                                                               \
+		struct bpf_link *_l = attach(self->skel, name);            \
+		ASSERT_NE(NULL, _l) TH_LOG("attach %s: %s", name, libbpf_log); \
+		self->links[self->nr_links++] = _l;                        \
+	} while (0)
+
+TEST_F(policy, builtin_without_policies)
+{
+	struct ioasid_policy_dry_run dr;
+
+	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_BUILTIN);
+	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+
+	dry_run_init(&dr, 0x1234, 0x11e8, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
+	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+}
+
+TEST_F(policy, register_shows_in_sysfs)
+{
+	char buf[256];
+
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_deny/state", buf, sizeof(buf)));
+	EXPECT_STREQ("active", buf);
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_deny/priority", buf, sizeof(buf)));
+	EXPECT_STREQ("10", buf);
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/stack", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "t_deny 10 active"));
+
+	bpf_link__destroy(self->links[--self->nr_links]);
+	EXPECT_EQ(-ENOENT, sysfs_read(POLICY_SYSFS "/t_deny/state", buf,
+				      sizeof(buf)));
+}
+
+TEST_F(policy, deny_and_defer)
+{
+	struct ioasid_policy_dry_run dr;
+	char buf[128];
+
+	LOAD("t_deny");
+	ATTACH("t_deny");
+
+	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	EXPECT_STREQ("t_deny", dr.out_decision.policy);
+	EXPECT_STREQ("vendor 1234 is not welcome", dr.out_decision.reason);
+	EXPECT_EQ(1, dr.out_nr_verdicts);
+
+	/* Another vendor: t_deny defers and the built-in decides. */
+	dry_run_init(&dr, 0x1af4, 0x1000, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+	EXPECT_EQ(IOASID_VERDICT_DEFER, dr.out_verdicts[0].verdict);
+
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_deny/verdicts", buf, sizeof(buf)));
+	EXPECT_STREQ("allow 0 deny 1 defer 1 error 0", buf);
+}
+
+TEST_F(policy, kfuncs_shape_decision)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_nosnoop");
+	ATTACH("t_nosnoop");
+	/* Coherency-capable IOMMU, yet the policy allows no-snoop. */
+	dry_run_init(&dr, 0x8086, 0x1234, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
+	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+	EXPECT_EQ(5, dr.out_decision.flush_rate);
+	EXPECT_EQ(2, dr.out_decision.flush_burst);
+	EXPECT_STREQ("intel allowlisted for no-snoop", dr.out_decision.reason);
+}
+
+TEST_F(policy, enforce_without_hardware_fails)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_enforce");
+	ATTACH("t_enforce");
+	dry_run_init(&dr, 0x1234, 0x11e8, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EINVAL, dr.out_decision.verdict);
+	EXPECT_NE(NULL, strstr(dr.out_decision.reason, "no snoop control"));
+
+	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+}
+
+TEST_F(policy, priority_order)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_prio_a", "t_prio_b");
+	/* Register b (60) before a (50): a is still asked first. */
+	ATTACH("t_prio_b");
+	ATTACH("t_prio_a");
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("t_prio_a", dr.out_decision.policy);
+	EXPECT_STREQ("a", dr.out_decision.reason);
+	EXPECT_EQ(1, dr.out_nr_verdicts);
+}
+
+TEST_F(policy, priority_set_before_load)
+{
+	struct ioasid_policy_dry_run dr;
+	static const char *const names[] = { "t_prio_a", "t_prio_b" };
+	struct bpf_map *map;
+
+	self->skel = policy_test__open();
+	ASSERT_NE(NULL, self->skel);
+	bpf_object__for_each_map(map, self->skel->obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			bpf_map__set_autocreate(map,
+				!strcmp(bpf_map__name(map), names[0]) ||
+				!strcmp(bpf_map__name(map), names[1]));
+	/* The data field is set through the skeleton's shadow struct. */
+	self->skel->struct_ops.t_prio_b->priority = 40;
+	ASSERT_EQ(0, policy_test__load(self->skel));
+	ATTACH("t_prio_a");
+	ATTACH("t_prio_b");
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("t_prio_b", dr.out_decision.policy);
+}
+
+TEST_F(policy, errored_policy_falls_back)
+{
+	struct ioasid_policy_dry_run dr;
+	char buf[128];
+
+	LOAD("t_garbage", "t_deny");
+	ATTACH("t_garbage");
+	ATTACH("t_deny");
+	dry_run_init(&dr, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	/* t_garbage (priority 5) is skipped, t_deny decides. */
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	EXPECT_STREQ("t_deny", dr.out_decision.policy);
+	EXPECT_EQ(2, dr.out_nr_verdicts);
+	EXPECT_TRUE(dr.out_verdicts[0].flags & IOASID_DECISION_POLICY_ERROR);
+
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_garbage/state", buf, sizeof(buf)));
+	EXPECT_STREQ("errored", buf);
+	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_garbage/last_error", buf,
+				sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "invalid verdict 42"));
+
+	/* From now on it is not even asked. */
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(1, dr.out_nr_verdicts);
+}
+
+TEST_F(policy, shadow_never_decides)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_shadow");
+	ATTACH("t_shadow");
+	dry_run_init(&dr, 1, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+	ASSERT_EQ(1, dr.out_nr_verdicts);
+	EXPECT_EQ(-EACCES, dr.out_verdicts[0].verdict);
+	EXPECT_STREQ("shadow says no", dr.out_verdicts[0].reason);
+}
+
+TEST_F(policy, kill_switch)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "1"));
+	dry_run_init(&dr, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+	EXPECT_EQ(0, dr.out_nr_verdicts);
+
+	ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "0"));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+}
+
+TEST_F(policy, duplicate_name_refused)
+{
+	struct policy_test *second;
+	struct bpf_link *link;
+	static const char *const n[] = { "t_deny" };
+
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	second = load_policies(n, 1);
+	ASSERT_NE(NULL, second);
+	link = bpf_map__attach_struct_ops(second->maps.t_deny);
+	EXPECT_EQ(NULL, link);
+	EXPECT_EQ(-EEXIST, -errno);
+	bpf_link__destroy(link);
+	policy_test__destroy(second);
+}
+
+TEST_F(policy, bad_abi_version_refused)
+{
+	static const char *const n[] = { "t_badabi" };
+	struct policy_test *skel;
+	struct bpf_link *link;
+
+	log_reset();
+	skel = load_policies(n, 1);
+	/* init_member refuses at map update, i.e. at attach time. */
+	if (skel) {
+		link = bpf_map__attach_struct_ops(skel->maps.t_badabi);
+		EXPECT_EQ(NULL, link);
+		bpf_link__destroy(link);
+		policy_test__destroy(skel);
+	}
+}
+
+TEST_F(policy, dry_run_needs_privilege_fields)
+{
+	struct ioasid_policy_dry_run dr;
+
+	dry_run_init(&dr, 1, 1, 0);
+	dr.flags = 1;
+	EXPECT_EQ(-EINVAL, dry_run(self->fd, &dr));
+	dry_run_init(&dr, 1, 1, 0);
+	dr.req.op = IOASID_POLICY_OP_CACHE_FLUSH;
+	EXPECT_EQ(-EINVAL, dry_run(self->fd, &dr));
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ((__u32)getpid(), dr.req.pid);
+	EXPECT_NE(0, dr.req.fd_id);
+	EXPECT_TRUE(dr.req.flags & IOASID_REQ_DRY_RUN);
+}
+
+/* Load one optional map of policy_bad and expect the verifier to refuse. */
+static int load_bad(const char *name, const char *expect_msg)
+{
+	struct policy_bad *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int rc;
+
+	skel = policy_bad__open();
+	if (!skel)
+		return -ENOMEM;
+	bpf_object__for_each_map(map, skel->obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			bpf_map__set_autocreate(map, !strcmp(bpf_map__name(map),
+							     name));
+	/* Programs are optional too: enable the one the map uses. */
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *p = bpf_program__name(prog);
+
+		bpf_program__set_autoload(prog,
+			(!strcmp(name, "t_write") && !strcmp(p, "write_attach")) ||
+			(!strcmp(name, "t_sleepy") && !strcmp(p, "sleepy_flush")) ||
+			(!strcmp(name, "t_sleepok") && !strcmp(p, "sleepy_attach")));
+	}
+	log_reset();
+	rc = policy_bad__load(skel);
+	policy_bad__destroy(skel);
+	if (!rc)
+		return 0;
+	if (expect_msg && !strstr(libbpf_log, expect_msg))
+		return -EBADMSG;
+	return rc;
+}
+
+TEST(verifier_refuses_request_write)
+{
+	libbpf_set_print(capture_print);
+	EXPECT_GT(0, load_bad("t_write", "only read is supported"))
+		TH_LOG("%s", libbpf_log);
+}
+
+TEST(verifier_refuses_sleepable_atomic_callback)
+{
+	libbpf_set_print(capture_print);
+	EXPECT_GT(0, load_bad("t_sleepy", "attach to unsupported member cache_flush"))
+		TH_LOG("%s", libbpf_log);
+}
+
+TEST(verifier_accepts_sleepable_attach)
+{
+	libbpf_set_print(capture_print);
+	EXPECT_EQ(0, load_bad("t_sleepok", NULL)) TH_LOG("%s", libbpf_log);
+}
+
+TEST(foreign_struct_ops_cannot_call_kfuncs)
+{
+	struct policy_foreign *skel;
+	int rc;
+
+	libbpf_set_print(capture_print);
+	log_reset();
+	skel = policy_foreign__open();
+	ASSERT_NE(NULL, skel);
+	rc = policy_foreign__load(skel);
+	policy_foreign__destroy(skel);
+	EXPECT_GT(0, rc);
+	EXPECT_NE(NULL, strstr(libbpf_log,
+			       "calling kernel function bpf_ioasid_set_snoop is not allowed"))
+		TH_LOG("%s", libbpf_log);
+}
+
+TEST_HARNESS_MAIN
