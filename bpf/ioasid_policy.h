@@ -46,11 +46,11 @@ extern int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
 				  __u32 rate, __u32 burst) __ksym;
 extern int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
 				      __u32 min, __u32 max) __ksym;
+/* The reason must be a constant string, e.g. a literal. */
 extern int bpf_ioasid_set_reason(const struct ioasid_policy_req *req,
-				 const char *reason, __u32 reason__sz) __ksym;
+				 const char *reason__str) __ksym;
 
-/* Give a reason from a string literal: ioasid_reason(req, "text"). */
-#define ioasid_reason(req, str) \
-	bpf_ioasid_set_reason(req, str, sizeof(str) - 1)
+/* Give a reason: ioasid_reason(req, "text"). */
+#define ioasid_reason(req, str) bpf_ioasid_set_reason(req, str)
 
 #endif /* __IOASID_POLICY_BPF_H */

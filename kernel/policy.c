@@ -121,11 +121,11 @@ static void policy_set_error(struct ioasid_policy *p, const char *fmt, ...)
 }
 
 /*
- * Run one callback of one policy. Returns the sanitized verdict, or 1 (not
- * a valid errno, not DEFER) when the policy misbehaved and must be skipped.
+ * Run one callback of one policy. Returns the verdict; *@bad is set when
+ * the policy misbehaved (it is then errored and its answer ignored).
  */
 static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
-		       bool *called)
+		       bool *called, bool *bad)
 {
 	const struct ioasid_policy_ops *ops = p->ops;
 	int (*fn)(const struct ioasid_policy_req *req) = NULL;
@@ -143,6 +143,7 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 		break;
 	}
 	*called = fn;
+	*bad = false;
 	if (!fn)
 		return IOASID_VERDICT_DEFER;
 
@@ -151,7 +152,7 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 	eval->cur_flush_burst = 0;
 	eval->cur_pasid_min = 0;
 	eval->cur_pasid_max = 0;
-	eval->cur.policy_id = p->link_id;
+	eval->cur.policy_id = ioasid_policy_link_id(p);
 	strscpy(eval->cur.name, p->name, sizeof(eval->cur.name));
 
 	if (eval->req.op == IOASID_POLICY_OP_CACHE_FLUSH) {
@@ -172,7 +173,8 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 	atomic64_inc(&p->counters[IOASID_POLICY_CNT_ERROR]);
 	eval->cur.verdict = v;
 	eval->cur.flags |= IOASID_DECISION_POLICY_ERROR;
-	return 1;
+	*bad = true;
+	return v;
 }
 
 static void eval_record_verdict(struct ioasid_policy_eval *eval)
@@ -195,7 +197,7 @@ static void eval_adopt(struct ioasid_policy_eval *eval, struct ioasid_policy *p)
 	d->flush_burst = eval->cur_flush_burst;
 	d->pasid_min = eval->cur_pasid_min;
 	d->pasid_max = eval->cur_pasid_max;
-	d->policy_id = p->link_id;
+	d->policy_id = ioasid_policy_link_id(p);
 	strscpy(d->policy, p->name, sizeof(d->policy));
 	strscpy(d->reason, eval->cur.reason, sizeof(d->reason));
 }
@@ -280,15 +282,15 @@ int ioasid_policy_evaluate(struct ioasid_policy_eval *eval)
 	if (READ_ONCE(ioasid_policy_bypass))
 		goto unlock;
 	policy_for_each(p) {
-		bool called;
+		bool called, bad;
 
 		if (atomic_read(&p->state) != IOASID_POLICY_ACTIVE)
 			continue;
-		v = policy_call(p, eval, &called);
+		v = policy_call(p, eval, &called, &bad);
 		if (!called)
 			continue;
 		eval_record_verdict(eval);
-		if (v == 1)
+		if (bad)
 			continue;
 		atomic64_inc(&p->counters[v == IOASID_VERDICT_DEFER ?
 						  IOASID_POLICY_CNT_DEFER :
@@ -449,19 +451,16 @@ __bpf_kfunc int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
 /**
  * bpf_ioasid_set_reason - explain the decision, for records and operators
  * @req: the request passed to the callback
- * @reason: text, need not be NUL terminated
- * @reason__sz: its size in bytes
+ * @reason__str: a constant string (a literal in the program's .rodata)
  *
- * Return: 0.
+ * Return: 0. Longer reasons are truncated to IOASID_REASON_LEN - 1 bytes.
  */
 __bpf_kfunc int bpf_ioasid_set_reason(const struct ioasid_policy_req *req,
-				      const char *reason, u32 reason__sz)
+				      const char *reason__str)
 {
 	struct ioasid_policy_eval *eval = req_to_eval(req);
-	size_t n = min_t(size_t, reason__sz, sizeof(eval->cur.reason) - 1);
 
-	memcpy(eval->cur.reason, reason, n);
-	eval->cur.reason[n] = 0;
+	strscpy(eval->cur.reason, reason__str, sizeof(eval->cur.reason));
 	return 0;
 }
 
@@ -663,7 +662,7 @@ static struct ioasid_policy *policy_alloc(struct ioasid_policy_ops *ops,
 	strscpy(p->name, ops->name, sizeof(p->name));
 	p->priority = ops->priority;
 	p->flags = ops->flags;
-	p->link_id = link->id;
+	p->link = link;
 	atomic_set(&p->state, IOASID_POLICY_ACTIVE);
 	return p;
 }
@@ -699,9 +698,8 @@ static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 		return rc;
 	}
 	policy_insert_locked(p);
-	pr_info("policy %s registered (priority %u%s, link %u)\n", p->name,
-		p->priority, p->flags & IOASID_POLICY_F_SHADOW ? ", shadow" : "",
-		p->link_id);
+	pr_info("policy %s registered (priority %u%s)\n", p->name,
+		p->priority, p->flags & IOASID_POLICY_F_SHADOW ? ", shadow" : "");
 	return 0;
 }
 
@@ -712,6 +710,7 @@ static void policy_retire(struct ioasid_policy *p, int reason)
 	if (p->ops->exit)
 		p->ops->exit(reason);
 	p->ops = NULL;
+	p->link = NULL;
 	ioasid_policy_put(p);
 }
 
@@ -780,7 +779,7 @@ static int ioasid_policy_update(void *kdata, void *old_kdata,
 
 	synchronize_srcu(&ioasid_policy_srcu);
 	pr_info("policy %s replaced by %s (link %u)\n", old->name, p->name,
-		p->link_id);
+		ioasid_policy_link_id(p));
 	policy_retire(old, 0);
 	return 0;
 

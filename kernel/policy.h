@@ -9,6 +9,7 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/atomic.h>
+#include <linux/bpf.h>
 #include <linux/ioasid_policy.h>
 
 enum ioasid_policy_state {
@@ -32,7 +33,8 @@ enum ioasid_policy_counter {
  * @name: copied from @ops so sysfs can outlive the BPF map
  * @priority: lower is asked first
  * @flags: enum ioasid_policy_flags
- * @link_id: the bpf_link id, the policy's id in decisions
+ * @link: the bpf_link registering us; its id is assigned only after reg
+ *	returns, so read it through ioasid_policy_link_id()
  * @state: enum ioasid_policy_state
  * @in_sysfs: @kobj is added
  * @counters: verdicts given, by enum ioasid_policy_counter
@@ -45,7 +47,7 @@ struct ioasid_policy {
 	char name[IOASID_POLICY_NAME_LEN];
 	u32 priority;
 	u32 flags;
-	u32 link_id;
+	struct bpf_link *link;
 	atomic_t state;
 	bool in_sysfs;
 	atomic64_t counters[IOASID_POLICY_NR_COUNTERS];
@@ -53,6 +55,15 @@ struct ioasid_policy {
 };
 
 extern bool ioasid_policy_bypass;
+
+/*
+ * The link id, the policy's id in decisions. Valid while @p is registered:
+ * the link outlives its registration (unreg runs before it is freed).
+ */
+static inline u32 ioasid_policy_link_id(const struct ioasid_policy *p)
+{
+	return p->link ? READ_ONCE(p->link->id) : 0;
+}
 
 struct ioasid_policy *ioasid_policy_sysfs_alloc(void);
 int ioasid_policy_sysfs_add(struct ioasid_policy *p);

@@ -42,7 +42,7 @@ static ssize_t flags_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t link_id_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_policy(kobj)->link_id);
+	return sysfs_emit(buf, "%u\n", ioasid_policy_link_id(to_policy(kobj)));
 }
 
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,

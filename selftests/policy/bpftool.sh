@@ -60,7 +60,7 @@ dump() {
 		echo "$out"; return 1; }
 	echo "$out"
 	# The dump decodes the value with the module's BTF: data fields show.
-	grep -q 'struct ioasid_policy_ops' <<<"$out" &&
+	grep -q 'bpf_struct_ops_ioasid_policy_ops' <<<"$out" &&
 		grep -q '"vfio_compat"\|vfio_compat' <<<"$out" &&
 		grep -Eq '\.priority = 1000|"priority": 1000' <<<"$out"
 }
