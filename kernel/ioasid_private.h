@@ -151,4 +151,8 @@ void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
 			       struct ioasid_policy_req *req);
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
 
+/* device_info.c */
+struct device;
+int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev);
+
 #endif /* __IOASID_PRIVATE_H */

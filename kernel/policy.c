@@ -26,6 +26,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
+#include <linux/pci.h>
 
 #include "ioasid_private.h"
 #include "policy.h"
@@ -335,6 +336,23 @@ void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
 		req->fd_id = ctx->id;
 }
 
+static int fill_from_bdf(struct ioasid_policy_req *req)
+{
+	struct pci_dev *pdev;
+	int rc;
+
+	pdev = pci_get_domain_bus_and_slot(req->bdf >> 16,
+					   (req->bdf >> 8) & 0xff,
+					   req->bdf & 0xff);
+	if (!pdev)
+		return -ENODEV;
+	device_lock(&pdev->dev);
+	rc = ioasid_policy_fill_dev(req, &pdev->dev);
+	device_unlock(&pdev->dev);
+	pci_dev_put(pdev);
+	return rc;
+}
+
 int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_policy_dry_run *cmd = ucmd->cmd;
@@ -343,7 +361,9 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (cmd->flags || cmd->__reserved || cmd->req.__reserved)
+	if (cmd->flags & ~IOASID_DRY_RUN_DEVICE_BDF)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || cmd->req.__reserved)
 		return -EINVAL;
 	if (cmd->req.op != IOASID_POLICY_OP_ATTACH &&
 	    cmd->req.op != IOASID_POLICY_OP_ATTACH_PASID)
@@ -353,6 +373,13 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 	if (!eval)
 		return -ENOMEM;
 	eval->req = cmd->req;
+	if (cmd->flags & IOASID_DRY_RUN_DEVICE_BDF) {
+		rc = fill_from_bdf(&eval->req);
+		if (rc) {
+			kfree(eval);
+			return rc;
+		}
+	}
 	eval->req.driver[sizeof(eval->req.driver) - 1] = 0;
 	eval->req.iommu_driver[sizeof(eval->req.iommu_driver) - 1] = 0;
 	eval->req.flags |= IOASID_REQ_DRY_RUN;

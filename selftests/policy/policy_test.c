@@ -5,6 +5,7 @@
  * error handling, kill switch, and what the verifier must refuse.
  */
 #include <stdarg.h>
+#include <dirent.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
@@ -351,8 +352,15 @@ TEST_F(policy, dry_run_needs_privilege_fields)
 	struct ioasid_policy_dry_run dr;
 
 	dry_run_init(&dr, 1, 1, 0);
-	dr.flags = 1;
+	dr.flags = 1 << 7;
+	EXPECT_EQ(-EOPNOTSUPP, dry_run(self->fd, &dr));
+	dry_run_init(&dr, 1, 1, 0);
+	dr.req.__reserved = 1;
 	EXPECT_EQ(-EINVAL, dry_run(self->fd, &dr));
+	dry_run_init(&dr, 1, 1, 0);
+	dr.flags = IOASID_DRY_RUN_DEVICE_BDF;
+	dr.req.bdf = 0xffff0000; /* no such PCI domain */
+	EXPECT_EQ(-ENODEV, dry_run(self->fd, &dr));
 	dry_run_init(&dr, 1, 1, 0);
 	dr.req.op = IOASID_POLICY_OP_CACHE_FLUSH;
 	EXPECT_EQ(-EINVAL, dry_run(self->fd, &dr));
@@ -361,6 +369,72 @@ TEST_F(policy, dry_run_needs_privilege_fields)
 	EXPECT_EQ((__u32)getpid(), dr.req.pid);
 	EXPECT_NE(0, dr.req.fd_id);
 	EXPECT_TRUE(dr.req.flags & IOASID_REQ_DRY_RUN);
+}
+
+/* Find the first edu device (1234:11e8); returns its BDF or -1. */
+static long find_edu(void)
+{
+	char path[512], buf[64];
+	struct dirent *de;
+	long bdf = -1;
+	DIR *d;
+
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		unsigned int dom, bus, dev, fn;
+
+		if (sscanf(de->d_name, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x1234"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
+			continue;
+		bdf = dom << 16 | bus << 8 | dev << 3 | fn;
+		break;
+	}
+	closedir(d);
+	return bdf;
+}
+
+TEST_F(policy, dry_run_real_device)
+{
+	struct ioasid_policy_dry_run dr;
+	long bdf = find_edu();
+	char path[128], buf[32];
+	bool enforce;
+
+	if (bdf < 0)
+		SKIP(return, "no edu device in this VM");
+	memset(&dr, 0, sizeof(dr));
+	dr.size = sizeof(dr);
+	dr.flags = IOASID_DRY_RUN_DEVICE_BDF;
+	dr.req.op = IOASID_POLICY_OP_ATTACH;
+	dr.req.bdf = bdf;
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0x1234, dr.req.vendor);
+	EXPECT_EQ(0x11e8, dr.req.device);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%04lx:%02lx:%02lx.%lx/class",
+		 bdf >> 16, (bdf >> 8) & 0xff, (bdf >> 3) & 0x1f, bdf & 7);
+	ASSERT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_EQ(strtoul(buf, NULL, 16), dr.req.class);
+	EXPECT_LE(1, dr.req.group_size);
+	EXPECT_NE(0, dr.req.iommu_driver[0]);
+	enforce = dr.req.iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
+	/* The built-in decides from what the real IOMMU can do. */
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(enforce ? IOASID_SNOOP_ENFORCE : IOASID_SNOOP_ALLOW_NOSNOOP,
+		  dr.out_decision.snoop);
+	TH_LOG("edu %04lx:%02lx:%02lx.%lx iommu %s caps %#x group %u -> %s",
+	       bdf >> 16, (bdf >> 8) & 0xff, (bdf >> 3) & 0x1f, bdf & 7,
+	       dr.req.iommu_driver, dr.req.iommu_caps, dr.req.group_size,
+	       enforce ? "enforce" : "no-snoop");
 }
 
 /* Load one optional map of policy_bad and expect the verifier to refuse. */

@@ -260,9 +260,20 @@ struct ioasid_policy_verdict {
 };
 
 /**
+ * enum ioasid_dry_run_flags - flags for IOASID_POLICY_DRY_RUN
+ * @IOASID_DRY_RUN_DEVICE_BDF: describe the real PCI device at @req.bdf: the
+ *	kernel fills every device and IOMMU field of @req exactly as an attach
+ *	of that device would (ENODEV if there is no such device or it has no
+ *	IOMMU group)
+ */
+enum ioasid_dry_run_flags {
+	IOASID_DRY_RUN_DEVICE_BDF = 1 << 0,
+};
+
+/**
  * struct ioasid_policy_dry_run - ioctl(IOASID_POLICY_DRY_RUN)
  * @size: sizeof(struct ioasid_policy_dry_run)
- * @flags: must be 0
+ * @flags: enum ioasid_dry_run_flags
  * @req: the request to evaluate; @req.op must be an attach op, the kernel
  *	fills @req.uid/gid/pid/cgroup_id/fd_id from the caller when zero and
  *	always sets IOASID_REQ_DRY_RUN
