@@ -38,10 +38,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 export TOP B CACHE DEPS BPFTOOL LINUX_SRC CLANG CC CFLAGS_USER LDLIBS_BPF BPF_CFLAGS
 
-.PHONY: all deps packages bpf-tools linux-src modules bpf selftests check \
+.PHONY: all deps packages bpf-tools linux-src modules bpf tools selftests check \
 	demo bench clean distclean checkpatch
 
-all: modules bpf selftests
+all: modules bpf tools selftests
 
 # --- dependencies ------------------------------------------------------------
 
@@ -63,6 +63,9 @@ modules: packages
 
 bpf: bpf-tools
 	@$(MAKE) -s -C $(TOP)/bpf
+
+tools: packages
+	@$(MAKE) -s -C $(TOP)/tools/ioasidctl
 
 selftests: bpf-tools linux-src bpf
 	@$(MAKE) -s -C $(TOP)/selftests
