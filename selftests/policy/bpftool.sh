@@ -79,6 +79,17 @@ assert "ioasid_policy_ops" in s and "1000" in s, s[:2000]
 }
 tap_check dump_json dump_json
 
+map_dump() {
+	local out id
+	id=$("$BPFTOOL" -j struct_ops show | python3 -c '
+import json, sys
+print([m["id"] for m in json.load(sys.stdin) if m["name"] == "vfio_compat"][0])')
+	out=$("$BPFTOOL" map dump id "$id" 2>&1) || { echo "$out"; return 1; }
+	echo "$out"
+	grep -q '"priority": 1000' <<<"$out"
+}
+tap_check map_dump map_dump
+
 decides() {
 	# The registered policy decides: the stack lists it first.
 	head -1 $SYS/stack | grep -q '^vfio_compat 1000 active'
