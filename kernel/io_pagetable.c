@@ -50,10 +50,21 @@ static struct ioasid_area *area_alloc(bool nested)
 	return area;
 }
 
+/* Make @area use @pages from index @pgoff; start/last must be set. */
+static void area_set_pages(struct ioasid_area *area, struct ioasid_pages *pages,
+			   unsigned long pgoff)
+{
+	area->pages = pages;
+	area->pgoff = pgoff;
+	area->pages_user.start = pgoff;
+	area->pages_user.last = pgoff + area_npages(area) - 1;
+	ioasid_pages_add_user(pages, &area->pages_user);
+}
+
 static void area_free(struct ioasid_area *area)
 {
 	if (area->pages)
-		ioasid_pages_put(area->pages);
+		ioasid_pages_del_user(area->pages, &area->pages_user);
 	kfree(area->src);
 	kfree(area);
 }
@@ -244,7 +255,6 @@ int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
 		area_free(area);
 		return PTR_ERR(pages);
 	}
-	area->pages = pages;
 	area->prot = map_flags_to_prot(flags);
 
 	ioas_lock(ioas);
@@ -252,11 +262,14 @@ int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
 	if (!rc) {
 		area->start = *iova;
 		area->last = *iova + length - 1;
+		area_set_pages(area, pages, 0);
 		area_insert(ioas, area);
 	}
 	ioas_unlock(ioas);
 	if (rc)
 		area_free(area);
+	/* The area holds the pages now; on failure this unpins them. */
+	ioasid_pages_put(pages);
 	return rc;
 }
 
@@ -307,9 +320,8 @@ static void clone_cover(struct ioasid_ioas *src, u64 start, u64 last,
 
 		new->start = dst_iova + (s - start);
 		new->last = dst_iova + (l - start);
-		new->pages = area->pages;
-		ioasid_pages_get(area->pages);
-		new->pgoff = area->pgoff + ((s - area->start) >> PAGE_SHIFT);
+		area_set_pages(new, area->pages,
+			       area->pgoff + ((s - area->start) >> PAGE_SHIFT));
 		new->prot = prot;
 		if (src_is_parent) {
 			new->src->start = s;
@@ -443,9 +455,8 @@ static void split_piece(struct ioasid_area *area, struct ioasid_area *piece,
 {
 	piece->start = s;
 	piece->last = l;
-	piece->pages = area->pages;
-	ioasid_pages_get(area->pages);
-	piece->pgoff = area->pgoff + ((s - area->start) >> PAGE_SHIFT);
+	area_set_pages(piece, area->pages,
+		       area->pgoff + ((s - area->start) >> PAGE_SHIFT));
 	piece->prot = area->prot;
 	if (piece->src) {
 		piece->src->start = area->src->start + (s - area->start);

@@ -22,14 +22,17 @@
 
 /**
  * struct ioasid_pages - a pinned, charged run of user pages
- * @kref: areas using the pages
- * @npages: pages pinned
+ * @kref: areas using the pages, plus one while the creating map runs
+ * @npages: pages in the run
  * @writable: pinned for writing (dirtied at unpin)
  * @acct_mode: enum ioasid_rlimit_mode the charge went to
- * @ctx_pinned: the fd's pinned-page counter, decremented at release
+ * @ctx_pinned: the fd's pinned-page counter
  * @user: charged user (IOASID_RLIMIT_USER)
  * @mm: charged mm (IOASID_RLIMIT_MM)
- * @pages: the pinned pages
+ * @lock: protects @users and the entries of @pages
+ * @users: page-index ranges used by areas; a page no range covers any more
+ *	is unpinned and uncharged at once (a split unmap frees what it cut)
+ * @pages: the pinned pages; NULL once unpinned
  * @inline_page: storage for single-page runs (most 4 KiB mappings)
  */
 struct ioasid_pages {
@@ -40,21 +43,36 @@ struct ioasid_pages {
 	atomic64_t *ctx_pinned;
 	struct user_struct *user;
 	struct mm_struct *mm;
+	struct mutex lock;
+	struct rb_root_cached users;
 	struct page **pages;
 	struct page *inline_page;
+};
+
+/**
+ * struct ioasid_pages_user - the page-index range an area uses
+ * @rb: node in ioasid_pages::users
+ * @start: first page index
+ * @last: last page index (inclusive)
+ * @__subtree_last: interval tree bookkeeping
+ */
+struct ioasid_pages_user {
+	struct rb_node rb;
+	unsigned long start;
+	unsigned long last;
+	unsigned long __subtree_last;
 };
 
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long uaddr, unsigned long npages,
 				      bool writable);
 void ioasid_pages_put(struct ioasid_pages *pages);
+void ioasid_pages_add_user(struct ioasid_pages *pages,
+			   struct ioasid_pages_user *user);
+void ioasid_pages_del_user(struct ioasid_pages *pages,
+			   struct ioasid_pages_user *user);
 unsigned long ioasid_pages_contig(struct ioasid_pages *pages,
 				  unsigned long index, unsigned long max);
-
-static inline void ioasid_pages_get(struct ioasid_pages *pages)
-{
-	kref_get(&pages->kref);
-}
 
 /**
  * struct ioasid_area_src - where a nested area comes from in the parent
@@ -80,6 +98,7 @@ struct ioasid_area_src {
  * @__subtree_last: interval tree bookkeeping
  * @pages: pinned pages backing the area
  * @pgoff: index in @pages of the page at @start
+ * @pages_user: the pages this area keeps pinned, in @pages->users
  * @prot: IOMMU_READ | IOMMU_WRITE
  * @src: for an area of a nested IOAS, its source range in the parent
  */
@@ -90,6 +109,7 @@ struct ioasid_area {
 	u64 __subtree_last;
 	struct ioasid_pages *pages;
 	unsigned long pgoff;
+	struct ioasid_pages_user pages_user;
 	u32 prot;
 	struct ioasid_area_src *src;
 };

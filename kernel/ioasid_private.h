@@ -53,6 +53,7 @@ struct ioasid_object {
  * struct ioasid_ctx - one open /dev/ioasid
  * @file: the file, for ownership cookies and fput ordering
  * @objects: id -> struct ioasid_object; XA_ZERO_ENTRY while being created
+ * @next_id: next id to try, so ids are not reused
  * @destroy_wait: destroy waits here for short-term users to finish
  * @id: unique id of the fd, reported in policy requests and records
  * @option_lock: serializes option changes against accounting users
@@ -62,6 +63,7 @@ struct ioasid_object {
 struct ioasid_ctx {
 	struct file *file;
 	struct xarray objects;
+	u32 next_id;
 	wait_queue_head_t destroy_wait;
 	u64 id;
 	struct mutex option_lock;

@@ -34,11 +34,12 @@ struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
 	 * Reserve the id with a zero entry: lookups treat it as absent until
 	 * ioasid_object_finalize() publishes the object, so a half-built
 	 * object is never reachable from another ioctl. Ids grow cyclically
-	 * so that a destroyed id is not handed out again soon.
+	 * so that a destroyed id is not handed out again (until 2^31 objects
+	 * have been created on this fd).
 	 */
-	rc = xa_alloc(&ctx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
-	if (rc) {
+	rc = xa_alloc_cyclic(&ctx->objects, &obj->id, XA_ZERO_ENTRY,
+			     xa_limit_31b, &ctx->next_id, GFP_KERNEL_ACCOUNT);
+	if (rc < 0) {
 		kfree(obj);
 		return ERR_PTR(rc);
 	}
@@ -49,9 +50,13 @@ void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
 	void *old;
 
-	old = xa_store(&ctx->objects, obj->id, obj, GFP_KERNEL);
-	/* The id was reserved with XA_ZERO_ENTRY, so this cannot allocate. */
-	WARN_ON(old != XA_ZERO_ENTRY);
+	/*
+	 * The id was reserved with XA_ZERO_ENTRY, so this cannot allocate;
+	 * a reserved entry reads back as NULL.
+	 */
+	old = xa_cmpxchg(&ctx->objects, obj->id, XA_ZERO_ENTRY, obj,
+			 GFP_KERNEL);
+	WARN_ON(old);
 }
 
 void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj)

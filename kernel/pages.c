@@ -3,11 +3,14 @@
  * Pinned user memory and its locked-memory accounting.
  *
  * A struct ioasid_pages is one pinned run of user pages, created by
- * IOAS_MAP and shared (refcounted) by every area that maps it: areas split
- * by a partial unmap, copies made by IOAS_COPY and child mappings of nested
- * IOASes all point into the same pages, so memory is pinned and charged
- * exactly once. Pages are pinned eagerly at map time: the map either fully
- * succeeds or leaves nothing pinned or charged.
+ * IOAS_MAP and shared by every area that maps it: areas split by a partial
+ * unmap, copies made by IOAS_COPY and child mappings of nested IOASes all
+ * point into the same pages, so memory is pinned and charged exactly once.
+ * Each area registers the page-index range it uses; when no area uses a
+ * page any more it is unpinned and uncharged at once, so an unmap of part
+ * of a mapping gives back exactly what it cut out, as VFIO type1 does.
+ * Pages are pinned eagerly at map time: the map either fully succeeds or
+ * leaves nothing pinned or charged.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
@@ -18,7 +21,14 @@
 #include <linux/slab.h>
 #include <linux/capability.h>
 
+#include <linux/interval_tree_generic.h>
+
 #include "io_pagetable.h"
+
+#define U_START(n) ((n)->start)
+#define U_LAST(n) ((n)->last)
+INTERVAL_TREE_DEFINE(struct ioasid_pages_user, rb, unsigned long,
+		     __subtree_last, U_START, U_LAST, static, users_it);
 
 /* Pin in batches so a huge map does not hold mmap_lock for long. */
 #define IOASID_PIN_BATCH 512
@@ -41,12 +51,83 @@ static int pages_charge(struct ioasid_pages *pages)
 	return 0;
 }
 
-static void pages_uncharge(struct ioasid_pages *pages)
+static void pages_uncharge(struct ioasid_pages *pages, unsigned long n)
 {
 	if (pages->acct_mode == IOASID_RLIMIT_MM)
-		account_locked_vm(pages->mm, pages->npages, false);
+		account_locked_vm(pages->mm, n, false);
 	else
-		atomic_long_sub(pages->npages, &pages->user->locked_vm);
+		atomic_long_sub(n, &pages->user->locked_vm);
+	atomic64_sub(n, pages->ctx_pinned);
+}
+
+/* Unpin and uncharge pages [start, last] that are still pinned. */
+static void pages_unpin_range(struct ioasid_pages *pages, unsigned long start,
+			      unsigned long last)
+{
+	unsigned long i, n;
+
+	for (i = start; i <= last; i += n) {
+		if (!pages->pages[i]) {
+			n = 1;
+			continue;
+		}
+		for (n = 1; i + n <= last && pages->pages[i + n]; n++)
+			;
+		/* Devices may have written to writable pages: dirty them. */
+		unpin_user_pages_dirty_lock(pages->pages + i, n,
+					    pages->writable);
+		memset(pages->pages + i, 0, n * sizeof(*pages->pages));
+		pages_uncharge(pages, n);
+		cond_resched();
+	}
+}
+
+/**
+ * ioasid_pages_add_user - an area starts using pages [start, last]
+ * @pages: the pinned pages
+ * @user: the area's range, filled in by the caller; takes a reference
+ */
+void ioasid_pages_add_user(struct ioasid_pages *pages,
+			   struct ioasid_pages_user *user)
+{
+	kref_get(&pages->kref);
+	mutex_lock(&pages->lock);
+	users_it_insert(user, &pages->users);
+	mutex_unlock(&pages->lock);
+}
+
+/**
+ * ioasid_pages_del_user - an area stopped using its range
+ * @pages: the pinned pages
+ * @user: the range given to ioasid_pages_add_user(); drops its reference
+ *
+ * Pages of the range that no other area uses are unpinned and uncharged
+ * before this returns.
+ */
+void ioasid_pages_del_user(struct ioasid_pages *pages,
+			   struct ioasid_pages_user *user)
+{
+	struct ioasid_pages_user *other;
+	unsigned long cur = user->start;
+
+	mutex_lock(&pages->lock);
+	users_it_remove(user, &pages->users);
+	/* Intersecting users come in order of start: unpin the gaps. */
+	for (other = users_it_iter_first(&pages->users, user->start,
+					 user->last);
+	     other; other = users_it_iter_next(other, user->start, user->last)) {
+		if (other->start > cur)
+			pages_unpin_range(pages, cur, other->start - 1);
+		if (other->last >= user->last) {
+			cur = user->last + 1;
+			break;
+		}
+		cur = max(cur, other->last + 1);
+	}
+	if (cur <= user->last)
+		pages_unpin_range(pages, cur, user->last);
+	mutex_unlock(&pages->lock);
+	ioasid_pages_put(pages);
 }
 
 /**
@@ -73,6 +154,8 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
+	mutex_init(&pages->lock);
+	pages->users = RB_ROOT_CACHED;
 	pages->npages = npages;
 	pages->writable = writable;
 	pages->ctx_pinned = &ctx->pinned_pages;
@@ -124,8 +207,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 
 err_unpin:
 	unpin_user_pages(pages->pages, done);
-	atomic64_sub(npages, &ctx->pinned_pages);
-	pages_uncharge(pages);
+	pages_uncharge(pages, npages);
 	goto err_put;
 err_unlock:
 	mutex_unlock(&ctx->option_lock);
@@ -135,6 +217,7 @@ err_put:
 	if (pages->pages != &pages->inline_page)
 		kvfree(pages->pages);
 err_free:
+	mutex_destroy(&pages->lock);
 	kfree(pages);
 	return ERR_PTR(rc);
 }
@@ -144,11 +227,10 @@ static void ioasid_pages_release(struct kref *kref)
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
 						  kref);
 
-	/* Devices may have written to writable pages: mark them dirty. */
-	unpin_user_pages_dirty_lock(pages->pages, pages->npages,
-				    pages->writable);
-	pages_uncharge(pages);
-	atomic64_sub(pages->npages, pages->ctx_pinned);
+	/* Whatever no area ever used (a failed map) is still pinned. */
+	WARN_ON(!RB_EMPTY_ROOT(&pages->users.rb_root));
+	pages_unpin_range(pages, 0, pages->npages - 1);
+	mutex_destroy(&pages->lock);
 	free_uid(pages->user);
 	mmdrop(pages->mm);
 	if (pages->pages != &pages->inline_page)

@@ -13,6 +13,7 @@ suite_cmd() {
 	case $1 in
 	module) echo "$S/module_test" ;;
 	policy) echo "$S/policy_test" ;;
+	ioas) echo "$S/ioas_test" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
@@ -25,6 +26,11 @@ if ! insmod "$TOP/kernel/ioasid.ko"; then
 	exit 1
 fi
 echo "ok 1 setup.insmod_ioasid"
+if ! insmod "$TOP/kernel/ioasid_test.ko"; then
+	echo "not ok 2 setup.insmod_ioasid_test"
+	exit 1
+fi
+echo "ok 2 setup.insmod_ioasid_test"
 
 rc=0
 for suite in "$@"; do
