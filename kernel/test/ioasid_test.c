@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/file.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid_test.h>
@@ -84,12 +85,54 @@ static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 	return rc;
 }
 
+static int ioasid_test_pin_ioctl(void __user *uarg)
+{
+	struct ioasid_test_pin cmd;
+	unsigned long npages, done = 0;
+	struct page **pages;
+	u32 usize;
+	int rc = 0;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(cmd))
+		return -EINVAL;
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg, usize);
+	if (rc)
+		return rc;
+	if (cmd.flags || !cmd.length || !PAGE_ALIGNED(cmd.uaddr) ||
+	    !PAGE_ALIGNED(cmd.length))
+		return -EINVAL;
+	npages = cmd.length >> PAGE_SHIFT;
+	pages = kvcalloc(min(npages, 512UL), sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	while (done < npages) {
+		unsigned long n = min(npages - done, 512UL);
+		long got;
+
+		got = pin_user_pages_fast(cmd.uaddr + done * PAGE_SIZE, n,
+					  FOLL_WRITE | FOLL_LONGTERM, pages);
+		if (got > 0)
+			unpin_user_pages(pages, got);
+		if (got != n) {
+			rc = got < 0 ? got : -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kvfree(pages);
+	return rc;
+}
+
 static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
 	switch (cmd) {
 	case IOASID_TEST_IOVA_RW:
 		return ioasid_test_iova_rw_ioctl((void __user *)arg);
+	case IOASID_TEST_PIN:
+		return ioasid_test_pin_ioctl((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

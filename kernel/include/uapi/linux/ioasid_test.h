@@ -13,6 +13,7 @@
 
 enum {
 	IOASID_TEST_CMD_IOVA_RW = 0x60,
+	IOASID_TEST_CMD_PIN = 0x61,
 };
 
 /**
@@ -54,5 +55,24 @@ struct ioasid_test_iova_rw {
 	__aligned_u64 out_phys;
 };
 #define IOASID_TEST_IOVA_RW _IO(IOASID_TYPE, IOASID_TEST_CMD_IOVA_RW)
+
+/**
+ * struct ioasid_test_pin - ioctl(IOASID_TEST_PIN)
+ * @size: sizeof(struct ioasid_test_pin)
+ * @flags: must be 0
+ * @uaddr: page-aligned user address
+ * @length: bytes, a multiple of the page size
+ *
+ * Pin the range for writing with FOLL_LONGTERM, in batches of 512 pages as
+ * IOAS_MAP does, then unpin it: the pinning floor a benchmark compares map
+ * costs against. Nothing is charged or kept.
+ */
+struct ioasid_test_pin {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 uaddr;
+	__aligned_u64 length;
+};
+#define IOASID_TEST_PIN _IO(IOASID_TYPE, IOASID_TEST_CMD_PIN)
 
 #endif /* _UAPI_LINUX_IOASID_TEST_H */
