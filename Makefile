@@ -66,6 +66,7 @@ bpf: bpf-tools
 
 tools: packages
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl
+	@$(MAKE) -s -C $(TOP)/tools/bench
 
 selftests: bpf-tools linux-src bpf
 	@$(MAKE) -s -C $(TOP)/selftests

@@ -1,0 +1,17 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside the bench VM: load ioasid, give the edu device to vfio-pci for the
+# VFIO type1 peer, run the benchmarks.
+set -eu
+TOP=${TOP:?} B=${B:?}
+insmod "$TOP/kernel/ioasid.ko"
+insmod "$TOP/kernel/ioasid_test.ko"
+group=
+modprobe vfio-pci 2>/dev/null || true
+edu=$(grep -l 0x11e8 /sys/bus/pci/devices/*/device 2>/dev/null | head -1 | xargs -r dirname)
+if [ -n "$edu" ] && [ -e /sys/bus/pci/drivers/vfio-pci ]; then
+	echo 1234 11e8 > /sys/bus/pci/drivers/vfio-pci/new_id 2>/dev/null || true
+	g=$(basename "$(readlink "$edu/iommu_group")")
+	[ -e "/dev/vfio/$g" ] && group=/dev/vfio/$g
+fi
+"$B/bench/map_bench" -o "$B/bench/map.json" ${group:+-g $group} "$@"
