@@ -84,7 +84,9 @@ bench: deps all
 
 checkpatch: linux-src
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
-		-f $(TOP)/kernel/*.c $(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h
+		-f $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c)) \
+		$(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
+		$(TOP)/kernel/include/linux/*.h
 
 clean:
 	@$(MAKE) -s -C $(TOP)/kernel clean KDIR=$(KDIR) || true

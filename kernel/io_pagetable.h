@@ -43,7 +43,7 @@ struct ioasid_pages {
 	atomic64_t *ctx_pinned;
 	struct user_struct *user;
 	struct mm_struct *mm;
-	struct mutex lock;
+	struct mutex lock; /* protects @users and @pages entries */
 	struct rb_root_cached users;
 	struct page **pages;
 	struct page *inline_page;
@@ -147,7 +147,7 @@ struct ioasid_ioas {
 	struct ioasid_ctx *ctx;
 	struct ioasid_ioas *parent;
 	u32 depth;
-	struct mutex mutex;
+	struct mutex mutex; /* protects all below; parent before child */
 	struct rb_root_cached area_itree;
 	struct rb_root_cached src_itree;
 	struct list_head children;

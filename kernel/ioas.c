@@ -38,8 +38,11 @@ int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_alloc *cmd = ucmd->cmd;
 	struct ioasid_ioas *ioas, *parent = NULL;
+	struct ioasid_object *obj;
 	int rc;
 
+	/* The object header must come first: the table frees it as such. */
+	BUILD_BUG_ON(offsetof(struct ioasid_ioas, obj));
 	if (cmd->flags & ~IOASID_IOAS_ALLOC_NESTED)
 		return -EOPNOTSUPP;
 	if (!(cmd->flags & IOASID_IOAS_ALLOC_NESTED) && cmd->parent_id)
@@ -54,11 +57,12 @@ int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		}
 	}
 
-	ioas = ioasid_object_alloc(ucmd->ctx, ioas, IOASID_OBJ_IOAS);
-	if (IS_ERR(ioas)) {
-		rc = PTR_ERR(ioas);
+	obj = ioasid_object_alloc(ucmd->ctx, sizeof(*ioas), IOASID_OBJ_IOAS);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
 		goto out_put_parent;
 	}
+	ioas = container_of(obj, struct ioasid_ioas, obj);
 	ioas->ctx = ucmd->ctx;
 	iopt_init(ioas);
 	__mutex_init(&ioas->mutex, "ioasid_ioas::mutex", &ioasid_ioas_mutex_key);

@@ -66,17 +66,15 @@ struct ioasid_ctx {
 	u32 next_id;
 	wait_queue_head_t destroy_wait;
 	u64 id;
-	struct mutex option_lock;
+	struct mutex option_lock; /* see @option_lock above */
 	enum ioasid_rlimit_mode rlimit_mode;
 	atomic64_t pinned_pages;
 };
 
 /* main.c: object table */
-struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
-					   enum ioasid_object_type type);
-#define ioasid_object_alloc(ctx, ptr, type)                                  \
-	container_of_const(_ioasid_object_alloc(ctx, sizeof(*(ptr)), type),  \
-			   typeof(*(ptr)), obj)
+/* @size is that of the containing struct, whose first member is the header */
+struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
+					  enum ioasid_object_type type);
 void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,

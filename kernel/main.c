@@ -17,8 +17,8 @@
 
 static atomic64_t ioasid_next_ctx_id = ATOMIC64_INIT(0);
 
-struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
-					   enum ioasid_object_type type)
+struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
+					  enum ioasid_object_type type)
 {
 	struct ioasid_object *obj;
 	int rc;
@@ -225,8 +225,8 @@ struct ioasid_ioctl_op {
 	int (*execute)(struct ioasid_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
-	[_IOC_NR(_ioctl) - IOASID_CMD_BASE] = {                              \
+#define IOCTL_OP(_cmd, _ioctl, _fn, _struct, _last)                          \
+	[(_cmd) - IOASID_CMD_BASE] = {                                       \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
 					  sizeof(_struct)),                  \
@@ -236,26 +236,30 @@ struct ioasid_ioctl_op {
 	}
 
 static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
-	IOCTL_OP(IOASID_DESTROY, ioasid_destroy_ioctl, struct ioasid_destroy,
-		 id),
-	IOCTL_OP(IOASID_IOAS_ALLOC, ioasid_ioas_alloc_ioctl,
-		 struct ioasid_ioas_alloc, out_ioas_id),
-	IOCTL_OP(IOASID_IOAS_MAP, ioasid_ioas_map_ioctl, struct ioasid_ioas_map,
-		 align),
-	IOCTL_OP(IOASID_IOAS_UNMAP, ioasid_ioas_unmap_ioctl,
-		 struct ioasid_ioas_unmap, length),
-	IOCTL_OP(IOASID_IOAS_COPY, ioasid_ioas_copy_ioctl,
+	IOCTL_OP(IOASID_CMD_DESTROY, IOASID_DESTROY, ioasid_destroy_ioctl,
+		 struct ioasid_destroy, id),
+	IOCTL_OP(IOASID_CMD_IOAS_ALLOC, IOASID_IOAS_ALLOC,
+		 ioasid_ioas_alloc_ioctl, struct ioasid_ioas_alloc, out_ioas_id),
+	IOCTL_OP(IOASID_CMD_IOAS_MAP, IOASID_IOAS_MAP, ioasid_ioas_map_ioctl,
+		 struct ioasid_ioas_map, align),
+	IOCTL_OP(IOASID_CMD_IOAS_UNMAP, IOASID_IOAS_UNMAP,
+		 ioasid_ioas_unmap_ioctl, struct ioasid_ioas_unmap, length),
+	IOCTL_OP(IOASID_CMD_IOAS_COPY, IOASID_IOAS_COPY, ioasid_ioas_copy_ioctl,
 		 struct ioasid_ioas_copy, src_iova),
-	IOCTL_OP(IOASID_IOAS_IOVA_RANGES, ioasid_ioas_iova_ranges_ioctl,
-		 struct ioasid_ioas_iova_ranges, out_iova_alignment),
-	IOCTL_OP(IOASID_IOAS_ALLOW_IOVAS, ioasid_ioas_allow_iovas_ioctl,
-		 struct ioasid_ioas_allow_iovas, allowed_iovas),
-	IOCTL_OP(IOASID_OPTION, ioasid_option_ioctl, struct ioasid_option,
-		 val64),
-	IOCTL_OP(IOASID_IOAS_GET_INFO, ioasid_ioas_get_info_ioctl,
-		 struct ioasid_ioas_info, out_unpin_violations),
-	IOCTL_OP(IOASID_POLICY_DRY_RUN, ioasid_policy_dry_run_ioctl,
-		 struct ioasid_policy_dry_run, out_verdicts),
+	IOCTL_OP(IOASID_CMD_IOAS_IOVA_RANGES, IOASID_IOAS_IOVA_RANGES,
+		 ioasid_ioas_iova_ranges_ioctl, struct ioasid_ioas_iova_ranges,
+		 out_iova_alignment),
+	IOCTL_OP(IOASID_CMD_IOAS_ALLOW_IOVAS, IOASID_IOAS_ALLOW_IOVAS,
+		 ioasid_ioas_allow_iovas_ioctl, struct ioasid_ioas_allow_iovas,
+		 allowed_iovas),
+	IOCTL_OP(IOASID_CMD_OPTION, IOASID_OPTION, ioasid_option_ioctl,
+		 struct ioasid_option, val64),
+	IOCTL_OP(IOASID_CMD_IOAS_GET_INFO, IOASID_IOAS_GET_INFO,
+		 ioasid_ioas_get_info_ioctl, struct ioasid_ioas_info,
+		 out_unpin_violations),
+	IOCTL_OP(IOASID_CMD_POLICY_DRY_RUN, IOASID_POLICY_DRY_RUN,
+		 ioasid_policy_dry_run_ioctl, struct ioasid_policy_dry_run,
+		 out_verdicts),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -25,6 +25,10 @@ tap_check busy_while_registered busy_while_registered
 unload_after_detach() {
 	local i
 	rm -f "$PIN/vfio_compat"
+	# The test hooks module depends on ioasid: it goes first.
+	if [ -e /sys/module/ioasid_test ]; then
+		rmmod ioasid_test || return 1
+	fi
 	for i in $(seq 1 50); do
 		rmmod ioasid 2>/dev/null && break
 		sleep 0.1
@@ -36,7 +40,8 @@ tap_check unload_after_detach unload_after_detach
 
 reload() {
 	insmod "$TOP/kernel/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
-		[ -c /dev/ioasid ]
+		[ -c /dev/ioasid ] && insmod "$TOP/kernel/ioasid_test.ko" &&
+		[ -c /dev/ioasid_test ]
 }
 tap_check reload reload
 

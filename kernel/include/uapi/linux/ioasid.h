@@ -58,6 +58,7 @@ struct ioasid_destroy {
 	__u32 size;
 	__u32 id;
 };
+
 #define IOASID_DESTROY _IO(IOASID_TYPE, IOASID_CMD_DESTROY)
 
 /**
@@ -88,6 +89,7 @@ struct ioasid_ioas_alloc {
 	__u32 parent_id;
 	__u32 out_ioas_id;
 };
+
 #define IOASID_IOAS_ALLOC _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOC)
 
 /** IOASID_MAX_NESTING_DEPTH - depth of the deepest allowed child (root is 0) */
@@ -140,6 +142,7 @@ struct ioasid_ioas_map {
 	__aligned_u64 iova;
 	__aligned_u64 align;
 };
+
 #define IOASID_IOAS_MAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_MAP)
 
 /**
@@ -178,6 +181,7 @@ struct ioasid_ioas_unmap {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 };
+
 #define IOASID_IOAS_UNMAP _IO(IOASID_TYPE, IOASID_CMD_IOAS_UNMAP)
 
 /**
@@ -206,6 +210,7 @@ struct ioasid_ioas_copy {
 	__aligned_u64 dst_iova;
 	__aligned_u64 src_iova;
 };
+
 #define IOASID_IOAS_COPY _IO(IOASID_TYPE, IOASID_CMD_IOAS_COPY)
 
 /**
@@ -241,6 +246,7 @@ struct ioasid_ioas_iova_ranges {
 	__aligned_u64 allowed_iovas;
 	__aligned_u64 out_iova_alignment;
 };
+
 #define IOASID_IOAS_IOVA_RANGES _IO(IOASID_TYPE, IOASID_CMD_IOAS_IOVA_RANGES)
 
 /**
@@ -266,6 +272,7 @@ struct ioasid_ioas_allow_iovas {
 	__u32 __reserved;
 	__aligned_u64 allowed_iovas;
 };
+
 #define IOASID_IOAS_ALLOW_IOVAS _IO(IOASID_TYPE, IOASID_CMD_IOAS_ALLOW_IOVAS)
 
 /**
@@ -321,6 +328,7 @@ struct ioasid_option {
 	__u32 object_id;
 	__aligned_u64 val64;
 };
+
 #define IOASID_OPTION _IO(IOASID_TYPE, IOASID_CMD_OPTION)
 
 /**
@@ -351,6 +359,7 @@ struct ioasid_ioas_info {
 	__aligned_u64 out_pinned_pages;
 	__aligned_u64 out_unpin_violations;
 };
+
 #define IOASID_IOAS_GET_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_GET_INFO)
 
 #endif /* _UAPI_LINUX_IOASID_H */

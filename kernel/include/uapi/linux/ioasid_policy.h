@@ -294,6 +294,7 @@ struct ioasid_policy_dry_run {
 	__u32 __reserved;
 	struct ioasid_policy_verdict out_verdicts[IOASID_POLICY_MAX_REPORTED];
 };
+
 #define IOASID_POLICY_DRY_RUN _IO(IOASID_TYPE, IOASID_CMD_POLICY_DRY_RUN)
 
 #endif /* _UAPI_LINUX_IOASID_POLICY_H */

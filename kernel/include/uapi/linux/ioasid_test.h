@@ -54,6 +54,7 @@ struct ioasid_test_iova_rw {
 	__aligned_u64 uptr;
 	__aligned_u64 out_phys;
 };
+
 #define IOASID_TEST_IOVA_RW _IO(IOASID_TYPE, IOASID_TEST_CMD_IOVA_RW)
 
 /**
@@ -73,6 +74,7 @@ struct ioasid_test_pin {
 	__aligned_u64 uaddr;
 	__aligned_u64 length;
 };
+
 #define IOASID_TEST_PIN _IO(IOASID_TYPE, IOASID_TEST_CMD_PIN)
 
 #endif /* _UAPI_LINUX_IOASID_TEST_H */
