@@ -75,7 +75,6 @@ int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev)
 				max_pasids = n;
 		}
 	}
-	device_lock_assert(dev);
 	strscpy(req->driver, dev->driver ? dev->driver->name : "",
 		sizeof(req->driver));
 	iommu_driver_name(dev, req->iommu_driver, sizeof(req->iommu_driver));

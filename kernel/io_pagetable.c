@@ -14,8 +14,10 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/sched.h>
+#include <linux/sort.h>
 
 #include "io_pagetable.h"
+#include "device.h"
 
 #define IT_START(n) ((n)->start)
 #define IT_LAST(n) ((n)->last)
@@ -23,6 +25,8 @@ INTERVAL_TREE_DEFINE(struct ioasid_area, rb, u64, __subtree_last, IT_START,
 		     IT_LAST, static, area_it);
 INTERVAL_TREE_DEFINE(struct ioasid_area_src, rb, u64, __subtree_last, IT_START,
 		     IT_LAST, static __maybe_unused, src_it);
+INTERVAL_TREE_DEFINE(struct ioasid_reserved, rb, u64, __subtree_last, IT_START,
+		     IT_LAST, static, resv_it);
 
 void iopt_init(struct ioasid_ioas *ioas)
 {
@@ -30,6 +34,8 @@ void iopt_init(struct ioasid_ioas *ioas)
 	ioas->src_itree = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->children);
 	INIT_LIST_HEAD(&ioas->child_node);
+	INIT_LIST_HEAD(&ioas->hwpts);
+	ioas->reserved_itree = RB_ROOT_CACHED;
 }
 
 /* --- areas ---------------------------------------------------------------- */
@@ -79,9 +85,11 @@ static void area_insert(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	ioas->mapped_bytes += area_length(area);
 }
 
+/* Remove @area from the IOAS and from every domain (IOTLB flushed). */
 static void area_remove(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	lockdep_assert_held(&ioas->mutex);
+	iopt_unfill_area(ioas, area);
 	area_it_remove(area, &ioas->area_itree);
 	if (area->src)
 		src_it_remove(area->src, &ioas->src_itree);
@@ -124,11 +132,31 @@ static bool align_up(u64 val, u64 align, u64 *out)
 }
 
 /* First fit of @length at @align in [from, range_last], or false. */
+/* Last byte of whatever blocks [start, last] (area or reserved), or false. */
+static bool iova_blocked(struct ioasid_ioas *ioas, u64 start, u64 last,
+			 u64 *blocker_last)
+{
+	struct ioasid_area *area;
+	struct ioasid_reserved *resv;
+	bool blocked = false;
+
+	area = area_it_iter_first(&ioas->area_itree, start, last);
+	if (area) {
+		*blocker_last = area->last;
+		blocked = true;
+	}
+	resv = resv_it_iter_first(&ioas->reserved_itree, start, last);
+	if (resv && (!blocked || resv->last > *blocker_last)) {
+		*blocker_last = resv->last;
+		blocked = true;
+	}
+	return blocked;
+}
+
 static bool find_hole(struct ioasid_ioas *ioas, u64 from, u64 range_last,
 		      u64 length, u64 align, u64 *out)
 {
-	struct ioasid_area *area;
-	u64 cand, last;
+	u64 cand, last, blocker;
 
 	if (!align_up(from, align, &cand))
 		return false;
@@ -136,13 +164,11 @@ static bool find_hole(struct ioasid_ioas *ioas, u64 from, u64 range_last,
 		if (check_add_overflow(cand, length - 1, &last) ||
 		    last > range_last)
 			return false;
-		area = area_it_iter_first(&ioas->area_itree, cand, last);
-		if (!area) {
+		if (!iova_blocked(ioas, cand, last, &blocker)) {
 			*out = cand;
 			return true;
 		}
-		if (area->last == U64_MAX ||
-		    !align_up(area->last + 1, align, &cand))
+		if (blocker == U64_MAX || !align_up(blocker + 1, align, &cand))
 			return false;
 		cond_resched();
 	}
@@ -193,7 +219,8 @@ static int place_mapping(struct ioasid_ioas *ioas, u64 *iova, u64 addr,
 		rc = check_range(*iova, length, &last);
 		if (rc)
 			return rc;
-		if (!iova_allowed(ioas, *iova, last))
+		if (!iova_allowed(ioas, *iova, last) ||
+		    resv_it_iter_first(&ioas->reserved_itree, *iova, last))
 			return -ENOSPC;
 		if (area_it_iter_first(&ioas->area_itree, *iova, last))
 			return -EEXIST;
@@ -263,7 +290,9 @@ int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
 		area->start = *iova;
 		area->last = *iova + length - 1;
 		area_set_pages(area, pages, 0);
-		area_insert(ioas, area);
+		rc = iopt_fill_area(ioas, area);
+		if (!rc)
+			area_insert(ioas, area);
 	}
 	ioas_unlock(ioas);
 	if (rc)
@@ -364,15 +393,27 @@ static void free_areas(struct ioasid_area **arr, long n)
 	kvfree(arr);
 }
 
-static void insert_areas(struct ioasid_ioas *ioas, struct ioasid_area **arr,
-			 long n)
+/* Map the new areas into the IOAS's domains and insert them, or none. */
+static int insert_areas(struct ioasid_ioas *ioas, struct ioasid_area **arr,
+			long n)
 {
 	long i;
+	int rc;
 
+	for (i = 0; i < n; i++) {
+		rc = iopt_fill_area(ioas, arr[i]);
+		if (rc)
+			goto unwind;
+	}
 	for (i = 0; i < n; i++) {
 		area_insert(ioas, arr[i]);
 		arr[i] = NULL;
 	}
+	return 0;
+unwind:
+	while (i--)
+		iopt_unfill_area(ioas, arr[i]);
+	return rc;
 }
 
 int iopt_map_nested(struct ioasid_ioas *ioas, u64 *iova, u64 parent_iova,
@@ -405,7 +446,7 @@ int iopt_map_nested(struct ioasid_ioas *ioas, u64 *iova, u64 parent_iova,
 	if (!rc) {
 		clone_cover(parent, parent_iova, parent_iova + length - 1,
 			    *iova, prot, true, pieces);
-		insert_areas(ioas, pieces, n);
+		rc = insert_areas(ioas, pieces, n);
 	}
 	ioas_unlock(ioas);
 out_parent:
@@ -464,6 +505,24 @@ static void split_piece(struct ioasid_area *area, struct ioasid_area *piece,
 	}
 }
 
+/* Re-insert a split remainder; on failure drop it (see iopt_unmap()). */
+static int insert_piece(struct ioasid_ioas *ioas, struct ioasid_area *piece,
+			u64 *unmapped)
+{
+	int rc = iopt_fill_area(ioas, piece);
+
+	if (rc) {
+		pr_warn_ratelimited("split remainder %#llx-%#llx dropped: %d\n",
+				    piece->start, piece->last, rc);
+		unmap_dependents(ioas, piece->start, piece->last);
+		*unmapped += area_length(piece);
+		area_free(piece);
+		return rc;
+	}
+	area_insert(ioas, piece);
+	return 0;
+}
+
 int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 	       u64 *unmapped)
 {
@@ -517,22 +576,27 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 			goto out_unlock;
 	}
 
-	/* Nothing can fail from here on. */
+	/*
+	 * Only rebuilding the domain mappings of a split remainder can fail
+	 * from here on (no memory for IOMMU page tables): the remainder is
+	 * then unmapped too and the call reports -ENOMEM.
+	 */
 	rc = 0;
 	while ((area = area_it_iter_first(&ioas->area_itree, start, last))) {
 		u64 s = max(area->start, start), l = min(area->last, last);
 
+		/* A huge IOPTE may span the cut: unmap all, remap the rest. */
+		area_remove(ioas, area);
 		if (area->start < start) {
 			split_piece(area, left, area->start, start - 1);
-			area_insert(ioas, left);
+			rc = insert_piece(ioas, left, unmapped) ?: rc;
 			left = NULL;
 		}
 		if (area->last > last) {
 			split_piece(area, right, last + 1, area->last);
-			area_insert(ioas, right);
+			rc = insert_piece(ioas, right, unmapped) ?: rc;
 			right = NULL;
 		}
-		area_remove(ioas, area);
 		unmap_dependents(ioas, s, l);
 		area_free(area);
 		*unmapped += l - s + 1;
@@ -609,7 +673,7 @@ int iopt_copy(struct ioasid_ioas *dst, u64 *dst_iova, struct ioasid_ioas *src,
 			pieces[i]->start += *dst_iova;
 			pieces[i]->last += *dst_iova;
 		}
-		insert_areas(dst, pieces, n);
+		rc = insert_areas(dst, pieces, n);
 	}
 	ioas_unlock(dst);
 out_free:
@@ -659,22 +723,46 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 	return 0;
 }
 
+static void emit_range(struct ioasid_iova_range *out, u32 max, u32 *nr,
+		       u64 start, u64 last)
+{
+	if (*nr < max) {
+		out[*nr].start = start;
+		out[*nr].last = last;
+	}
+	(*nr)++;
+}
+
+/* The usable ranges: allowed ranges minus what devices reserve. */
 int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 		    u32 max, u32 *nr)
 {
-	u32 i;
+	struct ioasid_iova_range all = { .start = 0, .last = U64_MAX };
+	struct ioasid_iova_range *ranges;
+	struct ioasid_reserved *resv;
+	u32 i, n;
 
+	*nr = 0;
 	ioas_lock(ioas);
-	if (!ioas->allowed) {
-		*nr = 1;
-		if (max) {
-			out[0].start = 0;
-			out[0].last = U64_MAX;
+	ranges = ioas->allowed ?: &all;
+	n = ioas->allowed ? ioas->nr_allowed : 1;
+	for (i = 0; i < n; i++) {
+		u64 cur = ranges[i].start, last = ranges[i].last;
+		bool done = false;
+
+		/* Reserved ranges come in order of start. */
+		for (resv = resv_it_iter_first(&ioas->reserved_itree, cur, last);
+		     resv; resv = resv_it_iter_next(resv, ranges[i].start, last)) {
+			if (resv->start > cur)
+				emit_range(out, max, nr, cur, resv->start - 1);
+			if (resv->last >= last) {
+				done = true;
+				break;
+			}
+			cur = max(cur, resv->last + 1);
 		}
-	} else {
-		*nr = ioas->nr_allowed;
-		for (i = 0; i < min(max, ioas->nr_allowed); i++)
-			out[i] = ioas->allowed[i];
+		if (!done)
+			emit_range(out, max, nr, cur, last);
 	}
 	ioas_unlock(ioas);
 	return 0;
@@ -765,6 +853,131 @@ int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys)
 		rc = -ENOENT;
 	ioas_unlock(ioas);
 	return rc;
+}
+
+/* --- reserved ranges ------------------------------------------------------- */
+
+/**
+ * iopt_reserve - keep [start, last] free of mappings for @owner
+ * @ioas: the IOAS, locked
+ * @start: first IOVA
+ * @last: last IOVA
+ * @owner: tag for iopt_unreserve()
+ *
+ * Return: 0, -EADDRINUSE if a mapping or an allowed range is in the way.
+ */
+int iopt_reserve(struct ioasid_ioas *ioas, u64 start, u64 last, void *owner)
+{
+	struct ioasid_reserved *resv;
+	u32 i;
+
+	lockdep_assert_held(&ioas->mutex);
+	if (area_it_iter_first(&ioas->area_itree, start, last))
+		return -EADDRINUSE;
+	/* Ranges user space asked to keep usable stay usable. */
+	for (i = 0; ioas->allowed && i < ioas->nr_allowed; i++)
+		if (start <= ioas->allowed[i].last &&
+		    last >= ioas->allowed[i].start)
+			return -EADDRINUSE;
+	resv = kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+	if (!resv)
+		return -ENOMEM;
+	resv->start = start;
+	resv->last = last;
+	resv->owner = owner;
+	resv_it_insert(resv, &ioas->reserved_itree);
+	return 0;
+}
+
+/**
+ * iopt_unreserve - drop every range @owner reserved
+ * @ioas: the IOAS, locked
+ * @owner: the tag given to iopt_reserve()
+ */
+void iopt_unreserve(struct ioasid_ioas *ioas, void *owner)
+{
+	struct ioasid_reserved *resv, *next;
+
+	lockdep_assert_held(&ioas->mutex);
+	for (resv = resv_it_iter_first(&ioas->reserved_itree, 0, U64_MAX);
+	     resv; resv = next) {
+		next = resv_it_iter_next(resv, 0, U64_MAX);
+		if (resv->owner == owner) {
+			resv_it_remove(resv, &ioas->reserved_itree);
+			kfree(resv);
+		}
+	}
+}
+
+/* --- statistics ------------------------------------------------------------- */
+
+struct page_span {
+	struct ioasid_pages *pages;
+	unsigned long start;
+	unsigned long last;
+};
+
+static int page_span_cmp(const void *a, const void *b)
+{
+	const struct page_span *x = a, *y = b;
+
+	if (x->pages != y->pages)
+		return x->pages < y->pages ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+/**
+ * iopt_count_pinned - distinct pinned pages the areas of @ioas use
+ * @ioas: the IOAS
+ * @out: the count
+ *
+ * Sorts the areas' page spans by pages object and merges them, so a page
+ * shared by several areas counts once. O(n log n), for GET_INFO only.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int iopt_count_pinned(struct ioasid_ioas *ioas, u64 *out)
+{
+	struct page_span *spans;
+	struct rb_node *node;
+	u32 n = 0, i;
+	u64 total = 0;
+
+	ioas_lock(ioas);
+	spans = kvmalloc_array(max(ioas->nr_areas, 1U), sizeof(*spans),
+			       GFP_KERNEL);
+	if (!spans) {
+		ioas_unlock(ioas);
+		return -ENOMEM;
+	}
+	for (node = rb_first_cached(&ioas->area_itree); node;
+	     node = rb_next(node)) {
+		struct ioasid_area *area = rb_entry(node, struct ioasid_area,
+						    rb);
+
+		spans[n].pages = area->pages;
+		spans[n].start = area->pages_user.start;
+		spans[n].last = area->pages_user.last;
+		n++;
+	}
+	ioas_unlock(ioas);
+
+	sort(spans, n, sizeof(*spans), page_span_cmp, NULL);
+	for (i = 0; i < n;) {
+		struct page_span cur = spans[i++];
+
+		while (i < n && spans[i].pages == cur.pages &&
+		       spans[i].start <= cur.last + 1) {
+			cur.last = max(cur.last, spans[i].last);
+			i++;
+		}
+		total += cur.last - cur.start + 1;
+	}
+	kvfree(spans);
+	*out = total;
+	return 0;
 }
 
 /* --- teardown --------------------------------------------------------------- */

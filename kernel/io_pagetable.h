@@ -135,6 +135,10 @@ static inline unsigned long area_npages(const struct ioasid_area *area)
  * @src_itree: for a nested IOAS, areas by parent IOVA
  * @children: IOASes nested in this one
  * @child_node: entry in the parent's @children
+ * @hwpts: IOMMU domains mirroring the areas (struct ioasid_hwpt)
+ * @reserved_itree: IOVA ranges attached devices reserve (MSI windows,
+ *	reserved regions): no mapping may use them
+ * @nr_devices: devices and PASIDs attached
  * @allowed: sorted allowed ranges, or NULL for the whole space
  * @nr_allowed: entries in @allowed
  * @nr_areas: areas in @area_itree
@@ -152,6 +156,9 @@ struct ioasid_ioas {
 	struct rb_root_cached src_itree;
 	struct list_head children;
 	struct list_head child_node;
+	struct list_head hwpts;
+	struct rb_root_cached reserved_itree;
+	u32 nr_devices;
 	struct ioasid_iova_range *allowed;
 	u32 nr_allowed;
 	u32 nr_areas;
@@ -170,7 +177,25 @@ static inline void ioas_unlock(struct ioasid_ioas *ioas)
 	mutex_unlock(&ioas->mutex);
 }
 
+/**
+ * struct ioasid_reserved - an IOVA range a device needs left unmapped
+ * @rb: node in ioas->reserved_itree
+ * @start: first IOVA
+ * @last: last IOVA (inclusive)
+ * @__subtree_last: interval tree bookkeeping
+ * @owner: who reserved it (removed together)
+ */
+struct ioasid_reserved {
+	struct rb_node rb;
+	u64 start;
+	u64 last;
+	u64 __subtree_last;
+	void *owner;
+};
+
 /* io_pagetable.c */
+int iopt_reserve(struct ioasid_ioas *ioas, u64 start, u64 last, void *owner);
+void iopt_unreserve(struct ioasid_ioas *ioas, void *owner);
 void iopt_init(struct ioasid_ioas *ioas);
 void iopt_destroy(struct ioasid_ioas *ioas);
 int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
@@ -188,5 +213,6 @@ int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 int iopt_rw(struct ioasid_ioas *ioas, u64 iova, void *buf, u64 length,
 	    bool write);
 int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys);
+int iopt_count_pinned(struct ioasid_ioas *ioas, u64 *out);
 
 #endif /* __IOASID_IO_PAGETABLE_H */

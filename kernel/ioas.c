@@ -286,6 +286,7 @@ int ioasid_ioas_get_info_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_info *cmd = ucmd->cmd;
 	struct ioasid_ioas *ioas;
+	int rc;
 
 	ioas = ioas_get(ucmd, cmd->ioas_id);
 	if (IS_ERR(ioas))
@@ -295,13 +296,15 @@ int ioasid_ioas_get_info_ioctl(struct ioasid_ucmd *ucmd)
 	cmd->out_depth = ioas->depth;
 	cmd->out_nr_mappings = ioas->nr_areas;
 	cmd->out_nr_children = ioas->nr_children;
-	cmd->out_nr_domains = 0;
-	cmd->out_nr_devices = 0;
+	cmd->out_nr_domains = list_count_nodes(&ioas->hwpts);
+	cmd->out_nr_devices = ioas->nr_devices;
 	cmd->out_mapped_bytes = ioas->mapped_bytes;
 	cmd->out_unpin_violations = 0;
 	ioas_unlock(ioas);
-	cmd->out_pinned_pages = atomic64_read(&ucmd->ctx->pinned_pages);
+	rc = iopt_count_pinned(ioas, &cmd->out_pinned_pages);
 	ioas_put(ucmd, ioas);
+	if (rc)
+		return rc;
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

@@ -32,6 +32,7 @@ enum ioasid_object_type {
 	IOASID_OBJ_NONE,
 	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
 	IOASID_OBJ_IOAS,
+	IOASID_OBJ_DEVICE,
 	IOASID_OBJ_MAX,
 };
 
@@ -59,6 +60,9 @@ struct ioasid_object {
  * @option_lock: serializes option changes against accounting users
  * @rlimit_mode: enum ioasid_rlimit_mode for new pins
  * @pinned_pages: pages currently charged through this fd
+ * @groups_lock: protects @groups
+ * @groups: iommu group id -> struct ioasid_group of bound devices
+ * @nr_noncoherent: groups attached through domains without snoop control
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -69,6 +73,9 @@ struct ioasid_ctx {
 	struct mutex option_lock; /* see @option_lock above */
 	enum ioasid_rlimit_mode rlimit_mode;
 	atomic64_t pinned_pages;
+	struct mutex groups_lock; /* see @groups_lock above */
+	struct xarray groups;
+	atomic_t nr_noncoherent;
 };
 
 /* main.c: object table */

@@ -14,6 +14,7 @@
 #include <linux/ioasid_kernel.h>
 
 #include "ioasid_private.h"
+#include "device.h"
 
 static atomic64_t ioasid_next_ctx_id = ATOMIC64_INIT(0);
 
@@ -92,6 +93,9 @@ static void ioasid_object_free(struct ioasid_object *obj)
 	case IOASID_OBJ_IOAS:
 		ioasid_ioas_destroy(obj);
 		break;
+	case IOASID_OBJ_DEVICE:
+		ioasid_device_destroy(obj);
+		break;
 	default:
 		WARN_ON_ONCE(1);
 	}
@@ -162,6 +166,8 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ctx->destroy_wait);
 	mutex_init(&ctx->option_lock);
+	mutex_init(&ctx->groups_lock);
+	xa_init(&ctx->groups);
 	ctx->id = atomic64_inc_return(&ioasid_next_ctx_id);
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;
 	ctx->file = filp;
@@ -200,6 +206,9 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 		       ctx->id);
 	WARN_ON(atomic64_read(&ctx->pinned_pages));
 	xa_destroy(&ctx->objects);
+	WARN_ON(!xa_empty(&ctx->groups));
+	xa_destroy(&ctx->groups);
+	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->option_lock);
 	kfree(ctx);
 	return 0;
@@ -350,4 +359,5 @@ module_init(ioasid_init);
 module_exit(ioasid_exit);
 
 MODULE_DESCRIPTION("IO address spaces with BPF-programmable policy");
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 MODULE_LICENSE("GPL");

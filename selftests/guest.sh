@@ -14,6 +14,7 @@ suite_cmd() {
 	module) echo "$S/module_test" ;;
 	policy) echo "$S/policy_test" ;;
 	ioas) echo "$S/ioas_test" ;;
+	device) echo "$S/device_test" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
@@ -31,6 +32,19 @@ if ! insmod "$TOP/kernel/ioasid_test.ko"; then
 	exit 1
 fi
 echo "ok 2 setup.insmod_ioasid_test"
+if ! insmod "$TOP/kernel/ioasid-pci.ko"; then
+	echo "not ok 3 setup.insmod_ioasid_pci"
+	exit 1
+fi
+echo "ok 3 setup.insmod_ioasid_pci"
+
+# Give every edu device (1234:11e8) to ioasid-pci.
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] || continue
+	echo ioasid-pci > "$d/driver_override"
+	echo "$(basename "$d")" > /sys/bus/pci/drivers_probe
+	echo "# edu $(basename "$d") -> $(basename "$(readlink "$d/driver")")"
+done
 
 rc=0
 for suite in "$@"; do

@@ -25,10 +25,12 @@ tap_check busy_while_registered busy_while_registered
 unload_after_detach() {
 	local i
 	rm -f "$PIN/vfio_compat"
-	# The test hooks module depends on ioasid: it goes first.
-	if [ -e /sys/module/ioasid_test ]; then
-		rmmod ioasid_test || return 1
-	fi
+	# Modules depending on ioasid go first.
+	for m in ioasid_test ioasid_pci; do
+		if [ -e /sys/module/$m ]; then
+			rmmod $m || return 1
+		fi
+	done
 	for i in $(seq 1 50); do
 		rmmod ioasid 2>/dev/null && break
 		sleep 0.1
@@ -41,7 +43,7 @@ tap_check unload_after_detach unload_after_detach
 reload() {
 	insmod "$TOP/kernel/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
 		[ -c /dev/ioasid ] && insmod "$TOP/kernel/ioasid_test.ko" &&
-		[ -c /dev/ioasid_test ]
+		[ -c /dev/ioasid_test ] && insmod "$TOP/kernel/ioasid-pci.ko"
 }
 tap_check reload reload
 

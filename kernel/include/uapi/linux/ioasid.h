@@ -43,6 +43,7 @@ enum {
 	IOASID_CMD_IOAS_GET_INFO = 0x08,
 	IOASID_CMD_CACHE_FLUSH = 0x09,
 	IOASID_CMD_POLICY_DRY_RUN = 0x0a,
+	/* 0x40-0x5f: device fds, linux/ioasid_device.h */
 };
 
 /**
@@ -342,8 +343,9 @@ struct ioasid_option {
  * @out_nr_domains: number of IOMMU domains kept in sync with the IOAS
  * @out_nr_devices: devices and accesses attached
  * @out_mapped_bytes: bytes mapped
- * @out_pinned_pages: pages pinned and charged through this fd, over all
- *	of its IOASes: an IOAS_COPY or a nested map never adds to it
+ * @out_pinned_pages: pinned pages the mappings of this IOAS use; a page
+ *	that several of its mappings share (IOAS_COPY within the IOAS, split
+ *	pieces) counts once; pages shared with other IOASes count in each
  * @out_unpin_violations: times an in-kernel access failed to unpin when told
  */
 struct ioasid_ioas_info {

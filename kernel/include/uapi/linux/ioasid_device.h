@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ioasid device fds: the uAPI of /dev/ioasid-dev/<BDF> (ioasid-pci).
+ * Same rules as linux/ioasid.h: extensible structs, size first.
+ */
+#ifndef _UAPI_LINUX_IOASID_DEVICE_H
+#define _UAPI_LINUX_IOASID_DEVICE_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/ioasid.h>
+#include <linux/ioasid_policy.h>
+
+enum {
+	IOASID_CMD_DEVICE_BIND = 0x40,
+	IOASID_CMD_DEVICE_ATTACH = 0x41,
+	IOASID_CMD_DEVICE_DETACH = 0x42,
+	IOASID_CMD_DEVICE_GET_INFO = 0x43,
+	IOASID_CMD_DEVICE_REGION_INFO = 0x44,
+};
+
+/*
+ * Devices. A device given to the ioasid-pci driver (driver_override, or
+ * "ioasidctl device bind BDF") gets a char device /dev/ioasid-dev/<BDF>;
+ * its file permissions are the access control. The device fd binds the
+ * device to one /dev/ioasid fd, attaches it to IOASes, and lets a user-space
+ * driver reach its BARs (mmap at the region's offset) and config space
+ * (pread/pwrite at the config region's offset).
+ *
+ * Group safety: while bound, the device's whole IOMMU group is owned by the
+ * ioasid fd; binding fails with EBUSY while another device of the group is
+ * used by a kernel driver for DMA or bound to another ioasid fd, and every
+ * device of a group must attach to the same IOAS (EINVAL otherwise).
+ */
+
+/**
+ * struct ioasid_device_bind - ioctl(IOASID_DEVICE_BIND) on a device fd
+ * @size: sizeof(struct ioasid_device_bind)
+ * @flags: must be 0
+ * @ioasid_fd: an open /dev/ioasid
+ * @out_dev_id: the device's object id in that fd
+ *
+ * Errnos: EBADF (@ioasid_fd is not /dev/ioasid), EALREADY (already bound),
+ * EBUSY (the group is used by a kernel driver or another ioasid fd),
+ * ENODEV (the device is gone).
+ */
+struct ioasid_device_bind {
+	__u32 size;
+	__u32 flags;
+	__s32 ioasid_fd;
+	__u32 out_dev_id;
+};
+
+#define IOASID_DEVICE_BIND _IO(IOASID_TYPE, IOASID_CMD_DEVICE_BIND)
+
+/**
+ * enum ioasid_device_attach_flags - flags for IOASID_DEVICE_ATTACH/DETACH
+ * @IOASID_ATTACH_PASID: attach (detach) at @pasid instead of the RID
+ * @IOASID_ATTACH_REPLACE: the device is attached: move it to @ioas_id with
+ *	no window in which DMA is blocked or reaches stale mappings
+ */
+enum ioasid_device_attach_flags {
+	IOASID_ATTACH_PASID = 1 << 0,
+	IOASID_ATTACH_REPLACE = 1 << 1,
+};
+
+/**
+ * struct ioasid_device_attach - ioctl(IOASID_DEVICE_ATTACH) on a device fd
+ * @size: sizeof(struct ioasid_device_attach)
+ * @flags: enum ioasid_device_attach_flags
+ * @ioas_id: IOAS to attach to, in the bound ioasid fd
+ * @pasid: with IOASID_ATTACH_PASID, the PASID
+ *
+ * The policies decide first (the decision is kept and shown by GET_INFO).
+ * Errnos: ENXIO (not bound), EBUSY (already attached without REPLACE),
+ * EINVAL (REPLACE while not attached; another device of the group is
+ * attached to a different IOAS; the device cannot be made coherent as
+ * decided), EADDRINUSE (a reserved region of the device, or the domain's
+ * aperture, collides with an existing mapping), EOPNOTSUPP (no PASID
+ * support), EPERM or another errno a policy returned.
+ */
+struct ioasid_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 pasid;
+};
+
+#define IOASID_DEVICE_ATTACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_ATTACH)
+
+/**
+ * struct ioasid_device_detach - ioctl(IOASID_DEVICE_DETACH) on a device fd
+ * @size: sizeof(struct ioasid_device_detach)
+ * @flags: IOASID_ATTACH_PASID or 0
+ * @pasid: with IOASID_ATTACH_PASID, the PASID
+ * @__reserved: must be 0
+ *
+ * After it returns the device's DMA reaches nothing (blocked).
+ * Errnos: ENXIO (not bound), ENOENT (not attached).
+ */
+struct ioasid_device_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+#define IOASID_DEVICE_DETACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
+
+/**
+ * struct ioasid_device_info - ioctl(IOASID_DEVICE_GET_INFO) on a device fd
+ * @size: sizeof(struct ioasid_device_info)
+ * @flags: must be 0
+ * @out_iommu_caps: enum ioasid_iommu_caps
+ * @out_pasid_bits: PASID width usable (0: none)
+ * @out_group_id: IOMMU group number
+ * @out_group_size: devices in the group
+ * @out_dev_id: object id in the bound ioasid fd (0: not bound)
+ * @out_ioas_id: attached IOAS (0: not attached)
+ * @out_pgsize_bitmap: page sizes the IOMMU maps
+ * @out_aperture_start: first IOVA the IOMMU translates
+ * @out_aperture_last: last IOVA the IOMMU translates
+ * @out_iommu_driver: IOMMU driver name
+ * @out_decision: the policy decision applied at the last attach (zero
+ *	before any)
+ */
+struct ioasid_device_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_iommu_caps;
+	__u32 out_pasid_bits;
+	__u32 out_group_id;
+	__u32 out_group_size;
+	__u32 out_dev_id;
+	__u32 out_ioas_id;
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_aperture_start;
+	__aligned_u64 out_aperture_last;
+	char out_iommu_driver[32];
+	struct ioasid_policy_decision out_decision;
+};
+
+#define IOASID_DEVICE_GET_INFO _IO(IOASID_TYPE, IOASID_CMD_DEVICE_GET_INFO)
+
+/* Region indexes: PCI BARs 0-5, then config space. */
+#define IOASID_PCI_CONFIG_REGION_INDEX 7
+/* A region's offset in the device fd: index << IOASID_REGION_SHIFT. */
+#define IOASID_REGION_SHIFT 40
+
+/**
+ * enum ioasid_region_flags - what a device region allows
+ * @IOASID_REGION_READ: pread
+ * @IOASID_REGION_WRITE: pwrite
+ * @IOASID_REGION_MMAP: mmap (memory BARs)
+ */
+enum ioasid_region_flags {
+	IOASID_REGION_READ = 1 << 0,
+	IOASID_REGION_WRITE = 1 << 1,
+	IOASID_REGION_MMAP = 1 << 2,
+};
+
+/**
+ * struct ioasid_region_info - ioctl(IOASID_DEVICE_REGION_INFO)
+ * @size: sizeof(struct ioasid_region_info)
+ * @index: BAR number (0-5) or IOASID_PCI_CONFIG_REGION_INDEX
+ * @out_flags: enum ioasid_region_flags (0: the region does not exist)
+ * @__reserved: must be 0
+ * @out_size: region size in bytes
+ * @out_offset: offset of the region in the device fd
+ *
+ * Errnos: EINVAL (bad index).
+ */
+struct ioasid_region_info {
+	__u32 size;
+	__u32 index;
+	__u32 out_flags;
+	__u32 __reserved;
+	__aligned_u64 out_size;
+	__aligned_u64 out_offset;
+};
+
+#define IOASID_DEVICE_REGION_INFO _IO(IOASID_TYPE, IOASID_CMD_DEVICE_REGION_INFO)
+
+#endif /* _UAPI_LINUX_IOASID_DEVICE_H */

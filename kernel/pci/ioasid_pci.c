@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid-pci: give a PCI device to user space through ioasid.
+ *
+ * Devices come to this driver by driver_override (or "ioasidctl device
+ * bind BDF"). Each gets /dev/ioasid-dev/<BDF>, root-only by default: the
+ * node's permissions are the access control. Through it a user binds the
+ * device to a /dev/ioasid fd, attaches it to IOASes, and drives it: BARs by
+ * mmap, config space by pread/pwrite. BAR mappings and config writes need
+ * the device bound, i.e. its group's DMA owned by the ioasid fd, so a
+ * device can never be made to DMA before it is isolated.
+ */
+#define pr_fmt(fmt) "ioasid-pci: " fmt
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/ioasid_kernel.h>
+#include <linux/ioasid_device.h>
+
+#define IOASID_PCI_MAX_DEVS 256
+
+/**
+ * struct ioasid_pci_dev - one device driven by ioasid-pci
+ * @pdev: the PCI device
+ * @dev: the class device behind /dev/ioasid-dev/<BDF>
+ * @cdev: its char device
+ * @lock: held for reading by every file operation, for writing by removal
+ * @gone: the device was removed; every operation gives ENODEV
+ * @idev: the ioasid binding, or NULL
+ * @owner: the file that bound it (unbound when that file is released)
+ * @mapping: address space of the node, to zap BAR mappings at unbind
+ */
+struct ioasid_pci_dev {
+	struct pci_dev *pdev;
+	struct device dev;
+	struct cdev cdev;
+	struct rw_semaphore lock; /* see above */
+	bool gone;
+	struct ioasid_device *idev;
+	struct file *owner;
+	struct address_space *mapping;
+};
+
+static dev_t ioasid_pci_devt;
+static DEFINE_IDA(ioasid_pci_ida);
+
+static char *ioasid_pci_devnode(const struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "ioasid-dev/%s", dev_name(dev));
+}
+
+static const struct class ioasid_pci_class = {
+	.name = "ioasid-dev",
+	.devnode = ioasid_pci_devnode,
+};
+
+/* Unbind, with the write lock held or the device being released. */
+static void ioasid_pci_unbind(struct ioasid_pci_dev *ipd)
+{
+	if (!ipd->idev)
+		return;
+	/* No BAR access may outlive the isolation. */
+	if (ipd->mapping)
+		unmap_mapping_range(ipd->mapping, 0, 0, true);
+	pci_clear_master(ipd->pdev);
+	ioasid_device_unbind(ipd->idev);
+	ipd->idev = NULL;
+	ipd->owner = NULL;
+}
+
+static int ioasid_pci_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_pci_dev *ipd = container_of(inode->i_cdev,
+						  struct ioasid_pci_dev, cdev);
+
+	get_device(&ipd->dev);
+	filp->private_data = ipd;
+	ipd->mapping = inode->i_mapping;
+	return 0;
+}
+
+static int ioasid_pci_release(struct inode *inode, struct file *filp)
+{
+	struct ioasid_pci_dev *ipd = filp->private_data;
+
+	down_write(&ipd->lock);
+	if (ipd->owner == filp)
+		ioasid_pci_unbind(ipd);
+	up_write(&ipd->lock);
+	put_device(&ipd->dev);
+	return 0;
+}
+
+static int copy_cmd(void *cmd, size_t ksize, size_t min, void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min)
+		return -EINVAL;
+	return copy_struct_from_user(cmd, ksize, uarg, usize);
+}
+
+static int respond(void __user *uarg, const void *cmd, size_t size)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	return copy_to_user(uarg, cmd, min_t(size_t, usize, size)) ?
+		       -EFAULT : 0;
+}
+
+static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
+			   void __user *uarg)
+{
+	struct ioasid_device_bind cmd;
+	struct ioasid_device *idev;
+	int rc;
+
+	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	if (cmd.flags)
+		return -EOPNOTSUPP;
+	if (ipd->idev)
+		return -EALREADY;
+
+	CLASS(fd, f)(cmd.ioasid_fd);
+	if (fd_empty(f))
+		return -EBADF;
+	idev = ioasid_device_bind(fd_file(f), &ipd->pdev->dev, 0);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	cmd.out_dev_id = ioasid_device_id(idev);
+	rc = respond(uarg, &cmd, sizeof(cmd));
+	if (rc) {
+		ioasid_device_unbind(idev);
+		return rc;
+	}
+	ipd->idev = idev;
+	ipd->owner = filp;
+	return 0;
+}
+
+static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
+{
+	struct ioasid_region_info cmd;
+	struct pci_dev *pdev = ipd->pdev;
+	int rc;
+
+	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	if (cmd.__reserved)
+		return -EINVAL;
+	cmd.out_flags = 0;
+	cmd.out_size = 0;
+	if (cmd.index == IOASID_PCI_CONFIG_REGION_INDEX) {
+		cmd.out_flags = IOASID_REGION_READ | IOASID_REGION_WRITE;
+		cmd.out_size = pdev->cfg_size;
+	} else if (cmd.index <= PCI_STD_RESOURCE_END) {
+		if (pci_resource_len(pdev, cmd.index) &&
+		    pci_resource_flags(pdev, cmd.index) & IORESOURCE_MEM) {
+			cmd.out_size = pci_resource_len(pdev, cmd.index);
+			cmd.out_flags = IOASID_REGION_MMAP;
+		}
+	} else {
+		return -EINVAL;
+	}
+	cmd.out_offset = (u64)cmd.index << IOASID_REGION_SHIFT;
+	return respond(uarg, &cmd, sizeof(cmd));
+}
+
+static long ioasid_pci_ioctl(struct file *filp, unsigned int ucmd,
+			     unsigned long arg)
+{
+	struct ioasid_pci_dev *ipd = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+	int rc;
+
+	/* Bind and unbind change state: take the lock for writing. */
+	if (ucmd == IOASID_DEVICE_BIND) {
+		down_write(&ipd->lock);
+		rc = ipd->gone ? -ENODEV : ioasid_pci_bind(ipd, filp, uarg);
+		up_write(&ipd->lock);
+		return rc;
+	}
+
+	down_read(&ipd->lock);
+	if (ipd->gone) {
+		rc = -ENODEV;
+		goto out;
+	}
+	switch (ucmd) {
+	case IOASID_DEVICE_ATTACH: {
+		struct ioasid_device_attach cmd;
+
+		rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+		if (rc)
+			break;
+		rc = ipd->idev ? ioasid_device_attach(ipd->idev, cmd.ioas_id,
+						      cmd.flags, cmd.pasid) :
+				 -ENXIO;
+		break;
+	}
+	case IOASID_DEVICE_DETACH: {
+		struct ioasid_device_detach cmd;
+
+		rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+		if (rc)
+			break;
+		if (cmd.__reserved) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = ipd->idev ? ioasid_device_detach(ipd->idev, cmd.flags,
+						      cmd.pasid) : -ENXIO;
+		break;
+	}
+	case IOASID_DEVICE_GET_INFO: {
+		struct ioasid_device_info *info;
+
+		info = kzalloc(sizeof(*info), GFP_KERNEL);
+		if (!info) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = copy_cmd(info, sizeof(*info),
+			      offsetofend(struct ioasid_device_info, out_decision),
+			      uarg);
+		if (!rc && info->flags)
+			rc = -EOPNOTSUPP;
+		if (!rc)
+			rc = ioasid_device_get_info(ipd->idev, &ipd->pdev->dev,
+						    info);
+		if (!rc)
+			rc = respond(uarg, info, sizeof(*info));
+		kfree(info);
+		break;
+	}
+	case IOASID_DEVICE_REGION_INFO:
+		rc = ioasid_pci_region_info(ipd, uarg);
+		break;
+	default:
+		rc = -ENOTTY;
+	}
+out:
+	up_read(&ipd->lock);
+	return rc;
+}
+
+/* Config space access at the config region's offset. */
+static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, char __user *buf,
+				    size_t count, loff_t pos, bool write)
+{
+	struct pci_dev *pdev = ipd->pdev;
+	size_t done = 0;
+	int rc = 0;
+
+	if (pos >= pdev->cfg_size)
+		return 0;
+	count = min_t(size_t, count, pdev->cfg_size - pos);
+	while (done < count) {
+		loff_t off = pos + done;
+		size_t n = (off % 4 == 0 && count - done >= 4) ? 4 :
+			   (off % 2 == 0 && count - done >= 2) ? 2 : 1;
+		u32 val = 0;
+
+		if (write) {
+			if (copy_from_user(&val, buf + done, n))
+				return -EFAULT;
+			rc = n == 4 ? pci_user_write_config_dword(pdev, off, val) :
+			     n == 2 ? pci_user_write_config_word(pdev, off, val) :
+				      pci_user_write_config_byte(pdev, off, val);
+		} else {
+			if (n == 4)
+				rc = pci_user_read_config_dword(pdev, off, &val);
+			else if (n == 2)
+				rc = pci_user_read_config_word(pdev, off, (u16 *)&val);
+			else
+				rc = pci_user_read_config_byte(pdev, off, (u8 *)&val);
+			if (!rc && copy_to_user(buf + done, &val, n))
+				return -EFAULT;
+		}
+		if (rc)
+			return done ? done : pcibios_err_to_errno(rc);
+		done += n;
+	}
+	return done;
+}
+
+static ssize_t ioasid_pci_rw(struct file *filp, char __user *buf, size_t count,
+			     loff_t *ppos, bool write)
+{
+	struct ioasid_pci_dev *ipd = filp->private_data;
+	u64 index = *ppos >> IOASID_REGION_SHIFT;
+	loff_t pos = *ppos & ((1ULL << IOASID_REGION_SHIFT) - 1);
+	ssize_t rc;
+
+	if (index != IOASID_PCI_CONFIG_REGION_INDEX)
+		return -EINVAL;
+	down_read(&ipd->lock);
+	if (ipd->gone)
+		rc = -ENODEV;
+	else if (write && !ipd->idev)
+		rc = -ENXIO; /* bus mastering only once isolated */
+	else
+		rc = ioasid_pci_config_rw(ipd, buf, count, pos, write);
+	up_read(&ipd->lock);
+	if (rc > 0)
+		*ppos += rc;
+	return rc;
+}
+
+static ssize_t ioasid_pci_read(struct file *filp, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	return ioasid_pci_rw(filp, buf, count, ppos, false);
+}
+
+static ssize_t ioasid_pci_write(struct file *filp, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	return ioasid_pci_rw(filp, (char __user *)buf, count, ppos, true);
+}
+
+static int ioasid_pci_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct ioasid_pci_dev *ipd = filp->private_data;
+	u64 index = vma->vm_pgoff >> (IOASID_REGION_SHIFT - PAGE_SHIFT);
+	u64 pgoff = vma->vm_pgoff & ((1ULL << (IOASID_REGION_SHIFT - PAGE_SHIFT)) - 1);
+	struct pci_dev *pdev = ipd->pdev;
+	u64 len = vma->vm_end - vma->vm_start;
+	resource_size_t start, size;
+	int rc;
+
+	if (index > PCI_STD_RESOURCE_END || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (!(pci_resource_flags(pdev, index) & IORESOURCE_MEM))
+		return -EINVAL;
+	start = pci_resource_start(pdev, index);
+	size = pci_resource_len(pdev, index);
+	if (!PAGE_ALIGNED(start) || (pgoff << PAGE_SHIFT) + len >
+				    round_up(size, PAGE_SIZE))
+		return -EINVAL;
+
+	down_read(&ipd->lock);
+	if (ipd->gone) {
+		rc = -ENODEV;
+	} else if (!ipd->idev) {
+		rc = -ENXIO;
+	} else {
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+		rc = io_remap_pfn_range(vma, vma->vm_start,
+					(start >> PAGE_SHIFT) + pgoff, len,
+					vma->vm_page_prot);
+	}
+	up_read(&ipd->lock);
+	return rc;
+}
+
+static const struct file_operations ioasid_pci_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasid_pci_open,
+	.release = ioasid_pci_release,
+	.unlocked_ioctl = ioasid_pci_ioctl,
+	.read = ioasid_pci_read,
+	.write = ioasid_pci_write,
+	.mmap = ioasid_pci_mmap,
+	.llseek = default_llseek,
+};
+
+static void ioasid_pci_dev_release(struct device *dev)
+{
+	struct ioasid_pci_dev *ipd = container_of(dev, struct ioasid_pci_dev,
+						  dev);
+
+	ida_free(&ioasid_pci_ida, MINOR(dev->devt));
+	pci_dev_put(ipd->pdev);
+	kfree(ipd);
+}
+
+static int ioasid_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ioasid_pci_dev *ipd;
+	int minor, rc;
+
+	ipd = kzalloc(sizeof(*ipd), GFP_KERNEL);
+	if (!ipd)
+		return -ENOMEM;
+	minor = ida_alloc_max(&ioasid_pci_ida, IOASID_PCI_MAX_DEVS - 1,
+			      GFP_KERNEL);
+	if (minor < 0) {
+		kfree(ipd);
+		return minor;
+	}
+	ipd->pdev = pci_dev_get(pdev);
+	init_rwsem(&ipd->lock);
+	device_initialize(&ipd->dev);
+	ipd->dev.class = &ioasid_pci_class;
+	ipd->dev.parent = &pdev->dev;
+	ipd->dev.devt = MKDEV(MAJOR(ioasid_pci_devt), minor);
+	ipd->dev.release = ioasid_pci_dev_release;
+	rc = dev_set_name(&ipd->dev, "%s", pci_name(pdev));
+	if (rc)
+		goto err_put;
+
+	rc = pci_enable_device(pdev);
+	if (rc)
+		goto err_put;
+	cdev_init(&ipd->cdev, &ioasid_pci_fops);
+	ipd->cdev.owner = THIS_MODULE;
+	rc = cdev_device_add(&ipd->cdev, &ipd->dev);
+	if (rc)
+		goto err_disable;
+	pci_set_drvdata(pdev, ipd);
+	dev_info(&pdev->dev, "ioasid-pci: /dev/ioasid-dev/%s\n", pci_name(pdev));
+	return 0;
+
+err_disable:
+	pci_disable_device(pdev);
+err_put:
+	put_device(&ipd->dev);
+	return rc;
+}
+
+static void ioasid_pci_remove(struct pci_dev *pdev)
+{
+	struct ioasid_pci_dev *ipd = pci_get_drvdata(pdev);
+
+	/* Wait for operations in flight, then refuse all new ones. */
+	down_write(&ipd->lock);
+	ipd->gone = true;
+	ioasid_pci_unbind(ipd);
+	up_write(&ipd->lock);
+	cdev_device_del(&ipd->cdev, &ipd->dev);
+	pci_disable_device(pdev);
+	put_device(&ipd->dev);
+}
+
+static const struct pci_device_id ioasid_pci_ids[] = {
+	/*
+	 * Any device, but only when given to us with driver_override: an
+	 * override_only entry never matches on ids alone.
+	 */
+	{ PCI_DEVICE_DRIVER_OVERRIDE(PCI_ANY_ID, PCI_ANY_ID, 1) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, ioasid_pci_ids);
+
+static struct pci_driver ioasid_pci_driver = {
+	.name = "ioasid-pci",
+	.id_table = ioasid_pci_ids,
+	.probe = ioasid_pci_probe,
+	.remove = ioasid_pci_remove,
+	/* DMA ownership is claimed by ioasid at bind, not by the DMA API. */
+	.driver_managed_dma = true,
+};
+
+static int __init ioasid_pci_init(void)
+{
+	int rc;
+
+	rc = alloc_chrdev_region(&ioasid_pci_devt, 0, IOASID_PCI_MAX_DEVS,
+				 "ioasid-dev");
+	if (rc)
+		return rc;
+	rc = class_register(&ioasid_pci_class);
+	if (rc)
+		goto err_chrdev;
+	rc = pci_register_driver(&ioasid_pci_driver);
+	if (rc)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_unregister(&ioasid_pci_class);
+err_chrdev:
+	unregister_chrdev_region(ioasid_pci_devt, IOASID_PCI_MAX_DEVS);
+	return rc;
+}
+
+static void __exit ioasid_pci_exit(void)
+{
+	pci_unregister_driver(&ioasid_pci_driver);
+	class_unregister(&ioasid_pci_class);
+	unregister_chrdev_region(ioasid_pci_devt, IOASID_PCI_MAX_DEVS);
+}
+
+module_init(ioasid_pci_init);
+module_exit(ioasid_pci_exit);
+
+MODULE_IMPORT_NS(IOASID);
+MODULE_DESCRIPTION("ioasid PCI binding driver: devices for user space");
+MODULE_LICENSE("GPL");
