@@ -13,8 +13,10 @@ suite_cmd() {
 	case $1 in
 	module) echo "$S/module_test" ;;
 	policy) echo "$S/policy_test" ;;
-	ioas) echo "$S/ioas_test" ;;
+	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
 	device) echo "$S/device_test" ;;
+	group) echo "$S/group_test" ;;
+	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
@@ -44,6 +46,14 @@ for d in /sys/bus/pci/devices/*; do
 	echo ioasid-pci > "$d/driver_override"
 	echo "$(basename "$d")" > /sys/bus/pci/drivers_probe
 	echo "# edu $(basename "$d") -> $(basename "$(readlink "$d/driver")")"
+	# As for VFIO, other members of the group (a PCI bridge bound to
+	# shpchp) must leave the kernel's DMA API: unbind their drivers.
+	for o in "$d"/iommu_group/devices/*; do
+		drv=$(readlink "$o/driver" 2>/dev/null) || continue
+		case $(basename "$drv") in ioasid-pci|pcieport) continue ;; esac
+		echo "$(basename "$o")" > "$o/driver/unbind"
+		echo "# group member $(basename "$o"): unbound from $(basename "$drv")"
+	done
 done
 
 rc=0
@@ -51,7 +61,8 @@ for suite in "$@"; do
 	cmd=$(suite_cmd "$suite") || { echo "not ok 1 $suite.unknown_suite"; rc=1; continue; }
 	echo "# suite $suite: $cmd"
 	out=$(mktemp)
-	"$cmd" 2>&1 | tee "$out"
+	# shellcheck disable=SC2086
+	$cmd 2>&1 | tee "$out"
 	src=${PIPESTATUS[0]}
 	if [ "$src" -ne 0 ] && ! grep -q '^not ok' "$out"; then
 		echo "not ok 1 $suite.exit_status # exited $src without a failing test"

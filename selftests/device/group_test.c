@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Group safety and access control with real multi-device IOMMU groups:
+ * two edu devices behind a conventional PCI bridge share one group with
+ * the bridge (tools/vm/run --edu-group 2); a third edu sits alone.
+ */
+#include <dirent.h>
+#include <libgen.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "../lib/util.h"
+#include <linux/ioasid_device.h>
+
+struct edu {
+	char bdf[256];
+	int group;
+};
+
+/* edu devices bound to ioasid-pci, with their IOMMU group numbers. */
+static int find_edus(struct edu *out, int max)
+{
+	char path[512], link[512], buf[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		ssize_t len;
+
+		if (!strchr(de->d_name, ':'))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+			 de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;
+		link[len] = 0;
+		snprintf(out[n].bdf, sizeof(out[n].bdf), "%s", de->d_name);
+		out[n].group = atoi(basename(link));
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Two edus sharing a group into *a, *b; a lone one into *lone. */
+static bool pick(struct edu *a, struct edu *b, struct edu *lone)
+{
+	struct edu e[8];
+	int n = find_edus(e, 8), i, j;
+	bool pair = false, single = false;
+
+	for (i = 0; i < n; i++) {
+		int same = 0;
+
+		for (j = 0; j < n; j++)
+			if (j != i && e[j].group == e[i].group) {
+				same++;
+				if (!pair) {
+					*a = e[i];
+					*b = e[j];
+					pair = true;
+				}
+			}
+		if (!same && !single) {
+			*lone = e[i];
+			single = true;
+		}
+	}
+	return pair && single;
+}
+
+static int open_dev(const struct edu *e)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", e->bdf);
+	return open(path, O_RDWR);
+}
+
+static int bind(int dfd, int fd)
+{
+	struct ioasid_device_bind b = { .size = sizeof(b), .ioasid_fd = fd };
+
+	return ioctl(dfd, IOASID_DEVICE_BIND, &b) ? -errno : 0;
+}
+
+static int attach(int dfd, __u32 ioas)
+{
+	struct ioasid_device_attach a = { .size = sizeof(a), .ioas_id = ioas };
+
+	return ioctl(dfd, IOASID_DEVICE_ATTACH, &a) ? -errno : 0;
+}
+
+static int detach(int dfd)
+{
+	struct ioasid_device_detach d = { .size = sizeof(d) };
+
+	return ioctl(dfd, IOASID_DEVICE_DETACH, &d) ? -errno : 0;
+}
+
+static __u32 new_ioas(int fd)
+{
+	struct ioasid_ioas_alloc a = { .size = sizeof(a) };
+
+	return ioctl(fd, IOASID_IOAS_ALLOC, &a) ? 0 : a.out_ioas_id;
+}
+
+/* The other non-edu members of a group (the bridge): their drivers. */
+static void group_others(const struct edu *e, char *drivers, size_t len)
+{
+	char path[600], link[256];
+	struct dirent *de;
+	DIR *d;
+
+	drivers[0] = 0;
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", e->group);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		ssize_t n;
+
+		if (!strchr(de->d_name, ':'))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			 de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		if (strcmp(basename(link), "ioasid-pci")) {
+			strncat(drivers, de->d_name, len - strlen(drivers) - 1);
+			strncat(drivers, "=", len - strlen(drivers) - 1);
+			strncat(drivers, basename(link), len - strlen(drivers) - 1);
+			strncat(drivers, " ", len - strlen(drivers) - 1);
+		}
+	}
+	closedir(d);
+}
+
+FIXTURE(group) {
+	struct edu a, b, lone;
+	int fd1, fd2, da, db, dl;
+};
+
+FIXTURE_SETUP(group)
+{
+	char others[256];
+
+	self->fd1 = self->fd2 = self->da = self->db = self->dl = -1;
+	if (!pick(&self->a, &self->b, &self->lone))
+		SKIP(return, "needs two edus in one group and one alone (--edu-group 2 --edu 1)");
+	group_others(&self->a, others, sizeof(others));
+	/*
+	 * A bridge bound to a DMA-API driver (shpchp) makes the group
+	 * unclaimable; the setup (guest.sh) unbinds it, as for VFIO.
+	 */
+	ASSERT_STREQ("", others) TH_LOG("group %d still has kernel drivers: %s",
+					self->a.group, others);
+	self->fd1 = open("/dev/ioasid", O_RDWR);
+	self->fd2 = open("/dev/ioasid", O_RDWR);
+	self->da = open_dev(&self->a);
+	self->db = open_dev(&self->b);
+	self->dl = open_dev(&self->lone);
+	ASSERT_LE(0, self->fd1);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_LE(0, self->da);
+	ASSERT_LE(0, self->db);
+	ASSERT_LE(0, self->dl);
+}
+
+FIXTURE_TEARDOWN(group)
+{
+	int *fds[] = { &self->da, &self->db, &self->dl, &self->fd1, &self->fd2 };
+
+	for (unsigned int i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+}
+
+TEST_F(group, group_info_reports_size)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->da, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(self->a.group, info.out_group_id);
+	EXPECT_LE(2, info.out_group_size);
+	TH_LOG("group %u has %u devices", info.out_group_id, info.out_group_size);
+}
+
+TEST_F(group, other_fd_cannot_bind_a_bound_group)
+{
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	/* The second device of the group, to another ioasid fd: refused. */
+	EXPECT_EQ(-EBUSY, bind(self->db, self->fd2));
+	/* To the same fd: fine. */
+	EXPECT_EQ(0, bind(self->db, self->fd1));
+}
+
+TEST_F(group, lone_device_binds_anywhere)
+{
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	EXPECT_EQ(0, bind(self->dl, self->fd2));
+}
+
+TEST_F(group, group_attaches_to_one_ioas)
+{
+	__u32 i1 = new_ioas(self->fd1), i2 = new_ioas(self->fd1);
+
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	ASSERT_EQ(0, bind(self->db, self->fd1));
+	ASSERT_EQ(0, attach(self->da, i1));
+	EXPECT_EQ(-EINVAL, attach(self->db, i2));
+	EXPECT_EQ(0, attach(self->db, i1));
+	/* The group stays attached while one device still is. */
+	EXPECT_EQ(0, detach(self->da));
+	EXPECT_EQ(-EINVAL, attach(self->da, i2));
+	EXPECT_EQ(0, detach(self->db));
+	/* Detached entirely: the group may go elsewhere. */
+	EXPECT_EQ(0, attach(self->da, i2));
+}
+
+TEST_F(group, two_groups_share_one_ioas)
+{
+	struct ioasid_ioas_info info = { .size = sizeof(info) };
+	__u32 i1 = new_ioas(self->fd1);
+
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	ASSERT_EQ(0, bind(self->dl, self->fd1));
+	ASSERT_EQ(0, attach(self->da, i1));
+	ASSERT_EQ(0, attach(self->dl, i1));
+	info.ioas_id = i1;
+	ASSERT_EQ(0, ioctl(self->fd1, IOASID_IOAS_GET_INFO, &info));
+	EXPECT_EQ(2, info.out_nr_devices);
+	/* Same IOMMU, same coherency: one domain serves both. */
+	EXPECT_EQ(1, info.out_nr_domains);
+}
+
+TEST_F(group, rebind_after_close)
+{
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	close(self->da);
+	self->da = open_dev(&self->a);
+	ASSERT_LE(0, self->da);
+	/* The group is free again (fd1 holds no device of it any more). */
+	EXPECT_EQ(0, bind(self->db, self->fd2));
+}
+
+TEST_F(group, unprivileged_user_cannot_open_device)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char path[300];
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		/* /dev/ioasid is for everyone... */
+		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0)
+			_exit(11);
+		close(fd);
+		/* ...a device node only for whom the admin allows. */
+		snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", self->a.bdf);
+		fd = open(path, O_RDWR);
+		_exit(fd < 0 && errno == EACCES ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioas_acct_test: RLIMIT_MEMLOCK accounting in both IOASID_RLIMIT_*
+ * modes (fixture acct, see ioas_util.h).
+ * Shared helpers, fixtures and design notes: ioas_util.h.
+ */
+#include "ioas_util.h"
+
+/* ================================================================== */
+/* fixture acct: RLIMIT_MEMLOCK accounting, both modes                  */
+/* ================================================================== */
+
+#define LIMIT_PAGES	64ULL
+#define ABUF_PAGES	192ULL
+#define ACCT_UID	12345
+
+FIXTURE(acct) {
+	int unused;
+};
+
+FIXTURE_VARIANT(acct) {
+	__u64 mode;
+};
+
+FIXTURE_VARIANT_ADD(acct, user) { .mode = IOASID_RLIMIT_USER };
+FIXTURE_VARIANT_ADD(acct, mm) { .mode = IOASID_RLIMIT_MM };
+
+FIXTURE_SETUP(acct)
+{
+	if (sysconf(_SC_PAGESIZE) != (long)PSZ)
+		SKIP(return, "these tests assume 4 KiB pages");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop CAP_IPC_LOCK and switch uid");
+}
+
+FIXTURE_TEARDOWN(acct)
+{
+}
+
+struct actx {
+	int fd, fd2, tfd;
+	__u32 ioas;
+	uint8_t *buf;
+};
+
+static bool has_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return true;
+	return d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &
+	       CAP_TO_MASK(CAP_IPC_LOCK);
+}
+
+/* Prefer an fd opened as the new uid; fall back to the one opened as root. */
+static int reopen_as_user(struct __test_metadata *_metadata, int pre)
+{
+	int fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		TH_LOG("open /dev/ioasid as uid %d: %s; using the fd opened as root",
+		       getuid(), strerror(errno));
+		return pre;
+	}
+	close(pre);
+	return fd;
+}
+
+/*
+ * Fork a child limited to LIMIT_PAGES of locked memory, without
+ * CAP_IPC_LOCK, running as uid ACCT_UID + @uid_off, with two /dev/ioasid
+ * fds in the variant's mode, an IOAS in c->fd and a pattern buffer. Returns
+ * 0 in the child (which must _exit()), the pid in the parent.
+ */
+static pid_t acct_fork(struct __test_metadata *_metadata,
+		       const FIXTURE_VARIANT(acct) *variant, int uid_off,
+		       struct actx *c)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {};
+	struct rlimit rl = { LIMIT_PAGES * PSZ, LIMIT_PAGES * PSZ };
+	uid_t uid = ACCT_UID + uid_off;
+	int pre1, pre2;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid)
+		return pid;
+
+	c->tfd = open_dev(_metadata, "/dev/ioasid_test");
+	pre1 = open_dev(_metadata, "/dev/ioasid");
+	pre2 = open_dev(_metadata, "/dev/ioasid");
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, syscall(SYS_capget, &h, d));
+	d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	d[CAP_TO_INDEX(CAP_IPC_LOCK)].permitted &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	d[CAP_TO_INDEX(CAP_IPC_LOCK)].inheritable &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	ASSERT_EQ(0, syscall(SYS_capset, &h, d));
+	/* a fresh user: its locked_vm is ours alone */
+	ASSERT_EQ(0, setresuid(uid, uid, uid));
+	ASSERT_FALSE(has_ipc_lock());
+	c->fd = reopen_as_user(_metadata, pre1);
+	c->fd2 = reopen_as_user(_metadata, pre2);
+	ASSERT_EQ(0, set_mode(c->fd, variant->mode));
+	ASSERT_EQ(0, set_mode(c->fd2, variant->mode));
+	c->buf = new_buf(_metadata, ABUF_PAGES * PSZ, 0xacc7u + uid_off);
+	ASSERT_EQ(0, ioas_alloc(c->fd, 0, 0, &c->ioas));
+	ASSERT_EQ(0, vmlck_kb());
+	return 0;
+}
+
+static void acct_wait(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		TH_LOG("limited child: status 0x%x", status);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* map @pages pages of c->buf from page @pg at a fixed IOVA */
+#define AMAP(fd, ioas, pg, pages, iova) \
+	map_fixed(fd, ioas, U(c.buf + (pg) * PSZ), (pages) * PSZ, iova, RW)
+#define A_CHECK_BYTES(ioas, iova, pg, pages) \
+	check_bytes(_metadata, c.tfd, c.fd, ioas, iova, c.buf + (pg) * PSZ, \
+		    (pages) * PSZ, __LINE__)
+#define A_CHECK_INFO(ioas, nr, pages) \
+	check_info(_metadata, c.fd, ioas, nr, (pages) * PSZ, pages, __LINE__)
+/* VmLck in kB after @pages are charged */
+#define LCK(pages) \
+	(variant->mode == IOASID_RLIMIT_MM ? (long)((pages) * PSZ / 1024) : 0L)
+
+TEST_F(acct, over_limit_enomem_changes_nothing)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 1, &c);
+
+	if (!pid) {
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 32, IOVA_A));
+		EXPECT_EQ(LCK(32), vmlck_kb());
+		/* 32 + 64 > 64 */
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 64, IOVA_B));
+		A_CHECK_INFO(c.ioas, 1, 32);
+		A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
+		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, c.ioas, IOVA_B));
+		EXPECT_EQ(LCK(32), vmlck_kb());
+		/* one page too many */
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 33, IOVA_B));
+		A_CHECK_INFO(c.ioas, 1, 32);
+		/* exactly the limit */
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 32, 32, IOVA_B));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 3 * IOVA_A));
+		A_CHECK_INFO(c.ioas, 2, 64);
+		A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
+		A_CHECK_BYTES(c.ioas, IOVA_B, 32, 32);
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, unmap_releases_charge)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 2, &c);
+	__u64 out;
+
+	if (!pid) {
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+		ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, 64 * PSZ, 0, &out));
+		EXPECT_EQ(64 * PSZ, out);
+		EXPECT_EQ(0L, vmlck_kb());
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
+		/* a split unmap releases just the pages cut out */
+		ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_B + 16 * PSZ, 16 * PSZ,
+				   IOASID_UNMAP_ALLOW_SPLIT, &out));
+		EXPECT_EQ(16 * PSZ, out);
+		EXPECT_EQ(LCK(48), vmlck_kb());
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 128, 16, IOVA_A));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 144, 1, 3 * IOVA_A));
+		A_CHECK_INFO(c.ioas, 3, 64);
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, copy_is_not_charged)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 3, &c);
+	__u32 b;
+
+	if (!pid) {
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 48, IOVA_A));
+		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
+		/* 48 + 48 would be over the limit if it were charged */
+		ASSERT_EQ(0, copy_fixed(c.fd, b, c.ioas, IOVA_A, 48 * PSZ,
+					IOVA_A, RW));
+		ASSERT_EQ(0, copy_fixed(c.fd, c.ioas, c.ioas, IOVA_A, 48 * PSZ,
+					IOVA_B, RO));
+		EXPECT_EQ(LCK(48), vmlck_kb());
+		A_CHECK_BYTES(b, IOVA_A, 0, 48);
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 48, 16, 3 * IOVA_A));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 4 * IOVA_A));
+		/* b still pins the first 48 pages: they stay charged */
+		ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
+		EXPECT_EQ(LCK(48), vmlck_kb());
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 16, IOVA_A));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 80, 1, IOVA_B));
+		A_CHECK_BYTES(b, IOVA_A, 0, 48);
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, failed_map_not_charged)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 4, &c);
+	uint8_t *p;
+
+	if (!pid) {
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 0, 65, IOVA_A));
+		EXPECT_EQ(0L, vmlck_kb());
+		/* faults after pinning most of it */
+		p = new_buf(_metadata, 64 * PSZ, 0xbad);
+		ASSERT_EQ(0, mprotect(p + 63 * PSZ, PSZ, PROT_NONE));
+		ASSERT_EQ(-EFAULT, map_fixed(c.fd, c.ioas, U(p), 64 * PSZ,
+					     IOVA_A, RW));
+		EXPECT_EQ(0L, vmlck_kb());
+		/* overlaps after the pages could have been pinned */
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 8, IOVA_A + 32 * PSZ));
+		ASSERT_EQ(-EEXIST, AMAP(c.fd, c.ioas, 8, 56, IOVA_A));
+		/* the whole limit is still available */
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 8, 56, IOVA_B));
+		A_CHECK_INFO(c.ioas, 2, 64);
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, destroy_releases_charge)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 5, &c);
+	__u32 b;
+
+	if (!pid) {
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+		ASSERT_EQ(0, destroy(c.fd, c.ioas));
+		EXPECT_EQ(0L, vmlck_kb());
+		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
+		ASSERT_EQ(0, AMAP(c.fd, b, 64, 64, IOVA_A));
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, close_releases_charge)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 6, &c);
+	__u32 child, r2, b;
+
+	if (!pid) {
+		/* live objects of every kind we have, then close */
+		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas,
+					&child));
+		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &r2));
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+		ASSERT_EQ(0, copy_fixed(c.fd, r2, c.ioas, IOVA_A, 64 * PSZ,
+					IOVA_B, RW));
+		/* the other fd of the same task/user is at the limit too */
+		ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 1, IOVA_A));
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		ASSERT_EQ(0, close(c.fd));
+		EXPECT_EQ(0L, vmlck_kb());
+		ASSERT_EQ(0, AMAP(c.fd2, b, 64, 64, IOVA_A));
+		check_bytes(_metadata, c.tfd, c.fd2, b, IOVA_A,
+			    c.buf + 64 * PSZ, 64 * PSZ, __LINE__);
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+TEST_F(acct, two_fds_share_the_limit)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 7, &c);
+	__u32 b;
+
+	if (!pid) {
+		/* same task: both modes see both fds' charges */
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 40, IOVA_A));
+		ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 40, IOVA_A));
+		ASSERT_EQ(0, AMAP(c.fd2, b, 64, 24, IOVA_A));
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+/* USER mode: the charge is the user's, shared by all its processes. */
+TEST_F(acct, limit_shared_by_user_processes)
+{
+	int p1[2], p2[2];
+	struct actx c;
+	pid_t a, b;
+	char x = 0;
+	int rc;
+
+	ASSERT_EQ(0, pipe(p1));
+	ASSERT_EQ(0, pipe(p2));
+	a = acct_fork(_metadata, variant, 8, &c);
+	if (!a) {
+		close(p1[0]);
+		close(p2[1]);
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 40, IOVA_A));
+		ASSERT_EQ(1, write(p1[1], "m", 1));
+		ASSERT_EQ(1, read(p2[0], &x, 1));
+		_exit(0);
+	}
+	b = acct_fork(_metadata, variant, 8, &c);
+	if (!b) {
+		close(p1[1]);
+		close(p2[0]);
+		ASSERT_EQ(1, read(p1[0], &x, 1));
+		rc = AMAP(c.fd, c.ioas, 0, 40, IOVA_A);
+		if (variant->mode == IOASID_RLIMIT_USER) {
+			EXPECT_EQ(-ENOMEM, rc);
+		} else {
+			EXPECT_EQ(0, rc);
+		}
+		EXPECT_EQ(LCK(rc ? 0 : 40), vmlck_kb());
+		ASSERT_EQ(1, write(p2[1], "d", 1));
+		_exit(0);
+	}
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	acct_wait(_metadata, a);
+	acct_wait(_metadata, b);
+}
+
+TEST_HARNESS_MAIN
