@@ -10,8 +10,18 @@ group=
 modprobe vfio-pci 2>/dev/null || true
 edu=$(grep -l 0x11e8 /sys/bus/pci/devices/*/device 2>/dev/null | head -1 | xargs -r dirname)
 if [ -n "$edu" ] && [ -e /sys/bus/pci/drivers/vfio-pci ]; then
-	echo 1234 11e8 > /sys/bus/pci/drivers/vfio-pci/new_id 2>/dev/null || true
+	echo vfio-pci > "$edu/driver_override"
+	basename "$edu" > /sys/bus/pci/drivers_probe
 	g=$(basename "$(readlink "$edu/iommu_group")")
 	[ -e "/dev/vfio/$g" ] && group=/dev/vfio/$g
 fi
-"$B/bench/map_bench" -o "$B/bench/map.json" ${group:+-g $group} "$@"
+# A second edu for ioasid, so both sides fill one IOMMU domain.
+insmod "$TOP/kernel/ioasid-pci.ko"
+dev=
+other=$(grep -l 0x11e8 /sys/bus/pci/devices/*/device 2>/dev/null | sed -n 2p | xargs -r dirname)
+if [ -n "$other" ]; then
+	echo ioasid-pci > "$other/driver_override"
+	basename "$other" > /sys/bus/pci/drivers_probe
+	dev=/dev/ioasid-dev/$(basename "$other")
+fi
+"$B/bench/map_bench" -o "$B/bench/map.json" ${group:+-g $group} ${dev:+-d $dev} "$@"
