@@ -4,7 +4,7 @@
 # build-bpf-tools.sh OUTDIR
 #
 # Build libbpf 1.5 and bpftool 7.5 from tools/ of Debian's linux-source-6.12
-# tarball, with the patches in patches/ applied, and make OUTDIR a symlink to
+# tarball, with the patches in patches/ applied, and make OUTDIR a copy of
 # the result:
 #
 #   OUTDIR/bin/bpftool
@@ -22,7 +22,7 @@
 # where <key> hashes the tarball (size, mtime, Debian package version), this
 # script, every patch and the BTF file used for bpftool's own skeletons. A
 # complete entry has a .complete stamp; a later run with the same key only
-# re-creates the OUTDIR symlink. Sources and objects are removed from the entry
+# refreshes the OUTDIR copy. Sources and objects are removed from the entry
 # after a successful build; `rm -rf` of the cache is always safe.
 #
 # bpftool is built with its BPF skeletons (prog profile, pids in show output):
@@ -56,7 +56,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/$(basename "${BASH_SOURCE[0]}")
 patch_dir=$here/patches
 tarball=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-cache_root=${BPF_TOOLS_CACHE:-/var/cache/ioasid/bpf-tools}
+cache_root=${BPF_TOOLS_CACHE:-${CACHE:-/var/cache/ioasid}/bpf-tools}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 [ -r "$tarball" ] ||
@@ -90,17 +90,25 @@ key=$({
 } | sha256sum | cut -c1-16)
 entry=$cache_root/$key
 
+# OUTDIR is a copy, not a symlink: the test VMs see the host's root
+# read-only but overlay /tmp and friends, so a cache entry there would be
+# invisible to them; a copy inside the build tree is always visible.
 link_outdir() {
+	if [ -f "$outdir/.complete" ] && cmp -s "$outdir/.complete" "$entry/.complete"; then
+		return
+	fi
 	if [ -L "$outdir" ]; then
 		rm -f "$outdir"
 	elif [ -d "$outdir" ]; then
-		rmdir "$outdir" 2>/dev/null ||
-			die "$outdir exists and is not a symlink or an empty directory"
+		[ -f "$outdir/.complete" ] || rmdir "$outdir" 2>/dev/null ||
+			die "$outdir exists and is not a copy of a cache entry"
+		rm -rf "$outdir"
 	elif [ -e "$outdir" ]; then
-		die "$outdir exists and is not a symlink"
+		die "$outdir exists and is not a directory"
 	fi
 	mkdir -p "$(dirname "$outdir")"
-	ln -s "$entry" "$outdir"
+	cp -a "$entry" "$outdir.tmp.$$"
+	mv "$outdir.tmp.$$" "$outdir"
 }
 
 if [ -f "$entry/.complete" ]; then
