@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <pthread.h>
 #include <linux/pci_regs.h>
 
 #include "kselftest_harness.h"
@@ -301,6 +302,114 @@ TEST_F(edu, replace_switches_address_space)
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]) TH_LOG("old IOAS was written");
+}
+
+struct dma_loop {
+	volatile void *bar;
+	volatile int stop;
+	volatile int count;
+	int err;
+};
+
+static void *dma_loop_fn(void *arg)
+{
+	struct dma_loop *l = arg;
+
+	while (!l->stop) {
+		l->err = edu_dma(l->bar, EDU_BUF, IOVA_B, XFER, true);
+		if (l->err)
+			break;
+		__atomic_add_fetch(&l->count, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+static void wait_count(struct dma_loop *l, int target)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	while (__atomic_load_n(&l->count, __ATOMIC_SEQ_CST) < target && !l->err)
+		nanosleep(&ts, NULL);
+}
+
+TEST_F(edu, replace_under_dma_loop_no_stale_write)
+{
+	struct dma_loop loop = {};
+	pthread_t thread;
+	__u32 ioas2 = 0;
+	int c0;
+
+	bring_up(_metadata, self);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	/* IOVA_B is page 1 in the first IOAS, page 2 in the second. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
+			       IOVA_B));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf + 2 * PSZ, PSZ,
+			       IOVA_B));
+	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+
+	loop.bar = self->bar;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, dma_loop_fn, &loop));
+	wait_count(&loop, 2);
+	ASSERT_EQ(0, dev_attach(self->dfd, ioas2, IOASID_ATTACH_REPLACE, 0));
+	/* Let a transfer started wholly after the replace complete... */
+	c0 = loop.count;
+	wait_count(&loop, c0 + 2);
+	/* ...then nothing may reach the old page any more. */
+	memset(self->buf + PSZ, 0, PSZ);
+	wait_count(&loop, c0 + 5);
+	loop.stop = 1;
+	pthread_join(thread, NULL);
+	ASSERT_EQ(0, loop.err);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
+	for (int i = 0; i < PSZ; i++)
+		ASSERT_EQ(0, self->buf[PSZ + i]); /* no stale write */
+	TH_LOG("%d transfers, replace after %d", loop.count, c0);
+}
+
+TEST_F(edu, two_devices_one_ioas_both_dma)
+{
+	struct dirent *de;
+	char path[600], buf[32], other[300] = "";
+	volatile void *bar2;
+	int dfd2;
+	DIR *d;
+
+	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d))) {
+		if (!strchr(de->d_name, ':') || !strcmp(de->d_name, edu_bdf()))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (!sysfs_read(path, buf, sizeof(buf)) && !strcmp(buf, "0x11e8"))
+			snprintf(other, sizeof(other), "%s", de->d_name);
+	}
+	closedir(d);
+	if (!other[0])
+		SKIP(return, "needs a second edu bound to ioasid-pci");
+
+	bring_up(_metadata, self);
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", other);
+	dfd2 = open(path, O_RDWR);
+	ASSERT_LE(0, dfd2);
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	ASSERT_EQ(0, dev_attach(dfd2, self->ioas, 0, 0));
+	ASSERT_EQ(0, enable_bus_master(dfd2));
+	bar2 = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, dfd2,
+		    region_offset(0));
+	ASSERT_NE(MAP_FAILED, bar2);
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 4 * PSZ, IOVA_A));
+	/* Device 1 reads page 0, device 2 writes it to page 2 and 1 to 3. */
+	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, EDU_BUF, IOVA_A + 2 * PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + 3 * PSZ, XFER, true));
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + 3 * PSZ, XFER));
+	munmap((void *)bar2, 1 << 20);
+	close(dfd2);
 }
 
 TEST_F(edu, get_info)
