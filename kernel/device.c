@@ -22,10 +22,7 @@
 #include "io_pagetable.h"
 #include "device.h"
 #include "policy.h"
-
-/* Exported by the core for iommufd only (namespace IOMMUFD_INTERNAL). */
-int iommu_group_replace_domain(struct iommu_group *group,
-			       struct iommu_domain *new_domain);
+#include "iommu_internal.h"
 
 /* --- groups ------------------------------------------------------------- */
 
