@@ -21,6 +21,18 @@
 /* Bounce through kernel memory in chunks of this size. */
 #define IOASID_TEST_CHUNK (64 * 1024)
 
+/* Copy an extensible command (size first) of at least @size bytes. */
+static int copy_cmd(void *cmd, size_t size, void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < size)
+		return -EINVAL;
+	return copy_struct_from_user(cmd, size, uarg, usize);
+}
+
 static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 {
 	struct ioasid_test_iova_rw cmd;
@@ -29,13 +41,7 @@ static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 	void *buf;
 	int rc;
 
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(cmd))
-		return -EINVAL;
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg, usize);
+	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (hweight32(cmd.flags) != 1 ||
@@ -90,14 +96,9 @@ static int ioasid_test_pin_ioctl(void __user *uarg)
 	struct ioasid_test_pin cmd;
 	unsigned long npages, done = 0;
 	struct page **pages;
-	u32 usize;
-	int rc = 0;
+	int rc;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(cmd))
-		return -EINVAL;
-	rc = copy_struct_from_user(&cmd, sizeof(cmd), uarg, usize);
+	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (cmd.flags || !cmd.length || !PAGE_ALIGNED(cmd.uaddr) ||
