@@ -108,9 +108,9 @@ struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
 
 	rc = iommu_device_claim_dma_owner(dev, ctx);
 	if (rc) {
-		dev_info(dev, "ioasid: group %d is in use by %s\n",
-			 iommu_group_id(group),
-			 rc == -EPERM ? "another owner" : "a kernel driver");
+		/* The core says EPERM for both: a DMA-API driver has no owner. */
+		dev_info(dev, "ioasid: group %d is in use by a kernel driver or another ioasid fd (%d)\n",
+			 iommu_group_id(group), rc);
 		rc = -EBUSY;
 		goto err_group;
 	}

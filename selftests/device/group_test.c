@@ -255,6 +255,43 @@ TEST_F(group, rebind_after_close)
 	EXPECT_EQ(0, bind(self->db, self->fd2));
 }
 
+static int sysfs_put(const char *dir, const char *file, const char *val)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return sysfs_write(path, val);
+}
+
+/*
+ * A group member driven by a kernel DMA-API driver (uio_pci_generic uses
+ * the default DMA domain) makes the group unclaimable: bind is EBUSY
+ * until that driver lets go.
+ */
+TEST_F(group, kernel_driver_in_group_blocks_bind)
+{
+	char dev[300];
+
+	if (system("modprobe uio_pci_generic 2>/dev/null"))
+		SKIP(return, "uio_pci_generic not available");
+	close(self->db);
+	self->db = -1;
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", self->b.bdf);
+	ASSERT_EQ(0, sysfs_put(dev, "driver/unbind", self->b.bdf));
+	ASSERT_EQ(0, sysfs_put(dev, "driver_override", "uio_pci_generic"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->b.bdf));
+
+	EXPECT_EQ(-EBUSY, bind(self->da, self->fd1));
+
+	/* Give the device back to ioasid-pci: the group is claimable. */
+	ASSERT_EQ(0, sysfs_put(dev, "driver/unbind", self->b.bdf));
+	ASSERT_EQ(0, sysfs_put(dev, "driver_override", "ioasid-pci"));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->b.bdf));
+	EXPECT_EQ(0, bind(self->da, self->fd1));
+	self->db = open_dev(&self->b);
+	EXPECT_LE(0, self->db);
+}
+
 TEST_F(group, unprivileged_user_cannot_open_device)
 {
 	pid_t pid = fork();
