@@ -37,27 +37,9 @@
 /* The first edu bound to ioasid-pci, as a BDF string; NULL if none. */
 static const char *edu_bdf(void)
 {
-	static char bdf[300];
-	char path[300], buf[64];
-	struct dirent *de;
-	DIR *d;
+	static char bdf[1][64];
 
-	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
-	if (!d)
-		return NULL;
-	while ((de = readdir(d))) {
-		if (!strchr(de->d_name, ':'))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
-			continue;
-		snprintf(bdf, sizeof(bdf), "%s", de->d_name);
-		closedir(d);
-		return bdf;
-	}
-	closedir(d);
-	return NULL;
+	return bound_edus(bdf, 1) ? bdf[0] : NULL;
 }
 
 static int ioas_alloc(int fd, __u32 *id)
@@ -370,28 +352,16 @@ TEST_F(edu, replace_under_dma_loop_no_stale_write)
 
 TEST_F(edu, two_devices_one_ioas_both_dma)
 {
-	struct dirent *de;
-	char path[600], buf[32], other[300] = "";
+	char edus[2][64], path[128];
 	volatile void *bar2;
 	int dfd2;
-	DIR *d;
 
-	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
-	ASSERT_NE(NULL, d);
-	while ((de = readdir(d))) {
-		if (!strchr(de->d_name, ':') || !strcmp(de->d_name, edu_bdf()))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (!sysfs_read(path, buf, sizeof(buf)) && !strcmp(buf, "0x11e8"))
-			snprintf(other, sizeof(other), "%s", de->d_name);
-	}
-	closedir(d);
-	if (!other[0])
+	if (bound_edus(edus, 2) < 2)
 		SKIP(return, "needs a second edu bound to ioasid-pci");
 
 	bring_up(_metadata, self);
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", other);
+	/* edu_bdf() is the first one: the fixture's device. */
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", edus[1]);
 	dfd2 = open(path, O_RDWR);
 	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));

@@ -13,42 +13,31 @@
 #include <linux/ioasid_device.h>
 
 struct edu {
-	char bdf[256];
+	char bdf[64];
 	int group;
 };
 
 /* edu devices bound to ioasid-pci, with their IOMMU group numbers. */
 static int find_edus(struct edu *out, int max)
 {
-	char path[512], link[512], buf[32];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
+	char bdfs[8][64], path[600], link[512];
+	int n, i, got = 0;
 
-	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
+	n = bound_edus(bdfs, max < 8 ? max : 8);
+	for (i = 0; i < n; i++) {
 		ssize_t len;
 
-		if (!strchr(de->d_name, ':'))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
-			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-			 de->d_name);
+			 bdfs[i]);
 		len = readlink(path, link, sizeof(link) - 1);
 		if (len < 0)
 			continue;
 		link[len] = 0;
-		snprintf(out[n].bdf, sizeof(out[n].bdf), "%s", de->d_name);
-		out[n].group = atoi(basename(link));
-		n++;
+		strcpy(out[got].bdf, bdfs[i]);
+		out[got].group = atoi(basename(link));
+		got++;
 	}
-	closedir(d);
-	return n;
+	return got;
 }
 
 /* Two edus sharing a group into *a, *b; a lone one into *lone. */

@@ -19,29 +19,6 @@
 
 static const char *qemu_id = "edu0";
 
-static bool first_edu(char *bdf, size_t len)
-{
-	char path[300], buf[32];
-	struct dirent *de;
-	DIR *d = opendir("/sys/bus/pci/drivers/ioasid-pci");
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (!strchr(de->d_name, ':'))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (!sysfs_read(path, buf, sizeof(buf)) && !strcmp(buf, "0x11e8")) {
-			snprintf(bdf, len, "%s", de->d_name);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 TEST(unplug_bound_attached_device)
 {
 	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
@@ -50,13 +27,13 @@ TEST(unplug_bound_attached_device)
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	struct ioasid_destroy d = { .size = sizeof(d) };
 	struct ioasid_ioas_map m = { .size = sizeof(m) };
-	char bdf[256], path[512], cmd[768];
+	char bdf[1][64], path[512], cmd[768];
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	struct stat st;
 	void *buf;
 	int fd, dfd, i;
 
-	if (!first_edu(bdf, sizeof(bdf)))
+	if (!bound_edus(bdf, 1))
 		SKIP(return, "no edu bound to ioasid-pci");
 	snprintf(cmd, sizeof(cmd), "%s/tools/vm/guest-monitor 'info status' >/dev/null 2>&1",
 		 TOP_DIR);
@@ -65,7 +42,7 @@ TEST(unplug_bound_attached_device)
 
 	fd = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, fd);
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf[0]);
 	dfd = open(path, O_RDWR);
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, ioctl(fd, IOASID_IOAS_ALLOC, &alloc));
@@ -86,12 +63,12 @@ TEST(unplug_bound_attached_device)
 	snprintf(cmd, sizeof(cmd), "%s/tools/vm/guest-monitor 'device_del %s'",
 		 TOP_DIR, qemu_id);
 	ASSERT_EQ(0, system(cmd));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf[0]);
 	/* pciehp waits 5 s for the attention button to be cancelled. */
 	for (i = 0; i < 300 && !stat(path, &st); i++)
 		nanosleep(&ts, NULL);
-	ASSERT_NE(0, stat(path, &st)) TH_LOG("%s still present", bdf);
-	TH_LOG("%s gone after %.1f s", bdf, i / 10.0);
+	ASSERT_NE(0, stat(path, &st)) TH_LOG("%s still present", bdf[0]);
+	TH_LOG("%s gone after %.1f s", bdf[0], i / 10.0);
 
 	/* The open device fd now only says the device is gone. */
 	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));

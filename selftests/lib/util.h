@@ -3,6 +3,7 @@
 #ifndef __IOASID_SELFTEST_UTIL_H
 #define __IOASID_SELFTEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,6 +45,34 @@ static inline int sysfs_write(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+/*
+ * The BDFs of QEMU edu devices (1234:11e8) bound to ioasid-pci, in
+ * directory order: up to @max names of @len bytes into @bdfs. Returns how
+ * many were found.
+ */
+static inline int bound_edus(char (*bdfs)[64], int max)
+{
+	char path[300], buf[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/sys/bus/pci/drivers/ioasid-pci");
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		if (!strchr(de->d_name, ':') || strlen(de->d_name) >= 64)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
+			continue;
+		strcpy(bdfs[n++], de->d_name);
+	}
+	closedir(d);
+	return n;
 }
 
 /* Fill a dry-run request for a PCI device with the given IOMMU caps. */
