@@ -31,6 +31,7 @@
 
 #include <linux/types.h>
 #include <linux/errno.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <linux/ioasid_policy.h>

@@ -13,6 +13,7 @@ suite_cmd() {
 	case $1 in
 	module) echo "$S/module_test" ;;
 	policy) echo "$S/policy_test" ;;
+	defaults) echo "$S/defaults_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
 	device) echo "$S/device_test" ;;
 	group) echo "$S/group_test" ;;

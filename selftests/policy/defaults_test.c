@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The default policies shipped in bpf/policies: vfio_compat must decide
+ * exactly as the built-in does (compared decision by decision over a matrix
+ * of devices), strict must enforce its rules, with its allowlists editable
+ * in pinned maps without reloading.
+ */
+#include <sys/stat.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "kselftest_harness.h"
+#include "../lib/util.h"
+#include "vfio_compat.skel.h"
+#include "strict.skel.h"
+
+#define PIN_ROOT "/sys/fs/bpf/ioasid-defaults-test"
+
+struct dev_case {
+	__u32 op;
+	__u32 caps;
+	__u32 pasid_bits;
+	__u32 pasid;
+};
+
+static const struct dev_case matrix[] = {
+	{ IOASID_POLICY_OP_ATTACH, 0, 0, 0 },
+	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_CACHE_COHERENCY, 0, 0 },
+	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_ENFORCE_COHERENCY, 0, 0 },
+	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
+	  IOASID_IOMMU_CAP_CACHE_COHERENCY | IOASID_IOMMU_CAP_PASID, 20, 0 },
+	{ IOASID_POLICY_OP_ATTACH_PASID, 0, 0, 1 },
+	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID, 8, 5 },
+	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID, 8, 300 },
+	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID |
+	  IOASID_IOMMU_CAP_ENFORCE_COHERENCY, 20, 4096 },
+	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID, 0, 1 },
+};
+
+static void set_case(struct ioasid_policy_dry_run *dr, const struct dev_case *c)
+{
+	dry_run_init(dr, 0x1234, 0x11e8, c->caps);
+	dr->req.op = c->op;
+	dr->req.pasid_bits = c->pasid_bits;
+	dr->req.pasid = c->pasid;
+}
+
+TEST(vfio_compat_matches_builtin)
+{
+	struct ioasid_policy_dry_run dr, ref;
+	struct vfio_compat *skel;
+	unsigned int i;
+	int fd;
+
+	fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, fd);
+	skel = vfio_compat__open_and_load();
+	ASSERT_NE(NULL, skel);
+	for (i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+		/* Reference: the built-in alone (kill switch on). */
+		ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "1"));
+		set_case(&ref, &matrix[i]);
+		ASSERT_EQ(0, dry_run(fd, &ref));
+		ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "0"));
+		if (!skel->links.vfio_compat) {
+			skel->links.vfio_compat =
+				bpf_map__attach_struct_ops(skel->maps.vfio_compat);
+			ASSERT_NE(NULL, skel->links.vfio_compat);
+		}
+		set_case(&dr, &matrix[i]);
+		ASSERT_EQ(0, dry_run(fd, &dr));
+		TH_LOG("case %u: builtin %d/%u/%#x vfio_compat %d/%u/%#x", i,
+		       ref.out_decision.verdict, ref.out_decision.snoop,
+		       ref.out_decision.flags, dr.out_decision.verdict,
+		       dr.out_decision.snoop, dr.out_decision.flags);
+		EXPECT_EQ(ref.out_decision.verdict, dr.out_decision.verdict);
+		EXPECT_EQ(ref.out_decision.snoop, dr.out_decision.snoop);
+		/* Same grants; only who decided differs. */
+		EXPECT_EQ(ref.out_decision.flags & ~IOASID_DECISION_BUILTIN,
+			  dr.out_decision.flags & ~IOASID_DECISION_BUILTIN);
+		EXPECT_EQ(ref.out_decision.flush_rate, dr.out_decision.flush_rate);
+		EXPECT_EQ(ref.out_decision.pasid_min, dr.out_decision.pasid_min);
+		EXPECT_EQ(ref.out_decision.pasid_max, dr.out_decision.pasid_max);
+		EXPECT_STREQ(ref.out_decision.reason, dr.out_decision.reason);
+		EXPECT_STREQ("vfio_compat", dr.out_decision.policy);
+	}
+	vfio_compat__destroy(skel);
+	close(fd);
+}
+
+FIXTURE(strict) {
+	int fd;
+	struct strict *skel;
+};
+
+FIXTURE_SETUP(strict)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PIN_ROOT);
+
+	mkdir(PIN_ROOT, 0700);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->skel = strict__open_opts(&opts);
+	ASSERT_NE(NULL, self->skel);
+	ASSERT_EQ(0, strict__load(self->skel));
+	ASSERT_EQ(0, strict__attach(self->skel));
+}
+
+FIXTURE_TEARDOWN(strict)
+{
+	strict__destroy(self->skel);
+	unlink(PIN_ROOT "/strict_coherent_ok");
+	unlink(PIN_ROOT "/strict_pasid_drivers");
+	rmdir(PIN_ROOT);
+	close(self->fd);
+}
+
+TEST_F(strict, enforces_or_refuses)
+{
+	struct ioasid_policy_dry_run dr;
+
+	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+
+	/* The built-in would allow no-snoop and grant the flush: not strict. */
+	dry_run_init(&dr, 0x8086, 0x1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	EXPECT_STREQ("strict: IOMMU cannot enforce snooping", dr.out_decision.reason);
+}
+
+TEST_F(strict, allowlist_edited_without_reload)
+{
+	struct ioasid_policy_dry_run dr;
+	__u32 key = 0x8086 << 16 | 0x1;
+	__u8 one = 1;
+	int map;
+
+	/* Operators reach the rule map by its pin, as ioasidctl will. */
+	map = bpf_obj_get(PIN_ROOT "/strict_coherent_ok");
+	ASSERT_LE(0, map);
+	ASSERT_EQ(0, bpf_map_update_elem(map, &key, &one, BPF_ANY));
+	dry_run_init(&dr, 0x8086, 0x1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
+	/* Allowlisted, yet never a cache-flush grant. */
+	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+	ASSERT_EQ(0, bpf_map_delete_elem(map, &key));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	close(map);
+}
+
+TEST_F(strict, multi_device_group_refused)
+{
+	struct ioasid_policy_dry_run dr;
+
+	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	dr.req.group_size = 3;
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+}
+
+TEST_F(strict, pasid_only_for_listed_drivers)
+{
+	struct ioasid_policy_dry_run dr;
+	char key[IOASID_NAME_LEN] = "idxd";
+	__u8 one = 1;
+	int map;
+
+	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
+		     IOASID_IOMMU_CAP_PASID);
+	dr.req.op = IOASID_POLICY_OP_ATTACH_PASID;
+	dr.req.pasid_bits = 8;
+	dr.req.pasid = 3;
+	strcpy(dr.req.driver, "idxd");
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+
+	map = bpf_obj_get(PIN_ROOT "/strict_pasid_drivers");
+	ASSERT_LE(0, map);
+	ASSERT_EQ(0, bpf_map_update_elem(map, key, &one, BPF_ANY));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+	/* The range is the built-in's: the device's PASID width. */
+	EXPECT_EQ(1, dr.out_decision.pasid_min);
+	EXPECT_EQ(255, dr.out_decision.pasid_max);
+	close(map);
+}
+
+TEST_HARNESS_MAIN
