@@ -31,6 +31,9 @@
 #include "ioasid_private.h"
 #include "policy.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 DEFINE_STATIC_SRCU(ioasid_policy_srcu);
 /* Serializes reg/unreg/update and protects ioasid_policies for writers. */
 static DEFINE_MUTEX(ioasid_policy_mutex);
@@ -311,6 +314,7 @@ unlock:
 	if (!decided)
 		ioasid_policy_builtin(eval);
 	eval_complete(eval);
+	trace_ioasid_decision(&eval->req, d, eval->nr_verdicts);
 	return d->verdict;
 }
 

@@ -372,6 +372,36 @@ TEST_F(policy, dry_run_needs_privilege_fields)
 	EXPECT_TRUE(dr.req.flags & IOASID_REQ_DRY_RUN);
 }
 
+/* Every decision is traced: enable the event, decide, find the line. */
+TEST_F(policy, decision_tracepoint)
+{
+	static const char *const ev = "/sys/kernel/tracing/events/ioasid/ioasid_decision/enable";
+	struct ioasid_policy_dry_run dr;
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	if (access(ev, W_OK))
+		SKIP(return, "tracefs not mounted");
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	ASSERT_EQ(0, sysfs_write("/sys/kernel/tracing/trace", ""));
+	ASSERT_EQ(0, sysfs_write(ev, "1"));
+	dry_run_init(&dr, 0x1234, 0x4321, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	ASSERT_EQ(0, sysfs_write(ev, "0"));
+	f = fopen("/sys/kernel/tracing/trace", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "ioasid_decision:") &&
+		    strstr(line, "dev=1234:4321") && strstr(line, "verdict=-1 ") &&
+		    strstr(line, "policy=t_deny") &&
+		    strstr(line, "reason=\"vendor 1234 is not welcome\""))
+			found = true;
+	fclose(f);
+	EXPECT_TRUE(found);
+}
+
 /* Find the first edu device (1234:11e8); returns its BDF or -1. */
 static long find_edu(void)
 {
