@@ -91,8 +91,19 @@ print([m["id"] for m in json.load(sys.stdin) if m["name"] == "vfio_compat"][0])'
 tap_check map_dump map_dump
 
 decides() {
-	# The registered policy decides: the stack lists it first.
-	head -1 $SYS/stack | grep -q '^vfio_compat 1000 active'
+	local out
+	# The registered policy is first in the stack and takes the next
+	# decision (a dry run through ioasidctl, same code as an attach).
+	head -1 $SYS/stack | grep -q '^vfio_compat 1000 active' || return 1
+	out=$("$B/tools/ioasidctl" -j policy test --device 1234:11e8 --noncoherent) ||
+		{ echo "$out"; return 1; }
+	echo "$out"
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])["decision"]
+assert d["policy"] == "vfio_compat", d
+assert d["snoop"] == "no-snoop" and d["flush_grant"], d
+' "$out"
 }
 tap_check decides decides
 
