@@ -402,6 +402,12 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	/* The fd has non-coherent DMA while a group uses such a domain. */
 	if (!igroup->nr_attached && !hwpt->enforce_cc)
 		atomic_inc(&idev->ctx->nr_noncoherent);
+	if (!hwpt->enforce_cc &&
+	    idev->decision.flags & IOASID_DECISION_FLUSH_GRANT)
+		ioasid_flush_grant(idev->ctx, idev->decision.flush_rate,
+				   idev->decision.flush_burst);
+	if (!atomic_read(&idev->ctx->nr_noncoherent))
+		ioasid_flush_revoke(idev->ctx);
 	igroup->ioas = ioas;
 	igroup->hwpt = hwpt;
 	igroup->nr_attached++;
@@ -431,8 +437,9 @@ static void detach_locked(struct ioasid_device *idev)
 	if (!--igroup->nr_attached) {
 		/* An owned group goes back to blocking all DMA. */
 		iommu_detach_group(hwpt->domain, igroup->group);
-		if (!hwpt->enforce_cc)
-			atomic_dec(&idev->ctx->nr_noncoherent);
+		if (!hwpt->enforce_cc &&
+		    atomic_dec_and_test(&idev->ctx->nr_noncoherent))
+			ioasid_flush_revoke(idev->ctx);
 		hwpt_put_locked(hwpt);
 		igroup->hwpt = NULL;
 		igroup->ioas = NULL;

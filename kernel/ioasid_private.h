@@ -20,6 +20,7 @@
 #include <linux/rwsem.h>
 #include <linux/rbtree.h>
 #include <linux/kref.h>
+#include <linux/spinlock.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_policy.h>
 
@@ -63,6 +64,7 @@ struct ioasid_object {
  * @groups_lock: protects @groups
  * @groups: iommu group id -> struct ioasid_group of bound devices
  * @nr_noncoherent: groups attached through domains without snoop control
+ * @flush: the cache-flush grant (see flush.c)
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -76,6 +78,14 @@ struct ioasid_ctx {
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
 	atomic_t nr_noncoherent;
+	struct ioasid_flush_grant {
+		spinlock_t lock; /* protects the fields below */
+		bool granted;
+		u32 rate;
+		u32 burst;
+		u64 tokens;	/* in flushes * NSEC_PER_SEC */
+		u64 last_ns;
+	} flush;
 };
 
 /* main.c: object table */
@@ -157,6 +167,11 @@ struct ioasid_policy_eval {
 void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
 			       struct ioasid_policy_req *req);
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
+
+/* flush.c */
+void ioasid_flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst);
+void ioasid_flush_revoke(struct ioasid_ctx *ctx);
+int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
 
 /* device_info.c */
 struct device;

@@ -167,6 +167,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	init_waitqueue_head(&ctx->destroy_wait);
 	mutex_init(&ctx->option_lock);
 	mutex_init(&ctx->groups_lock);
+	spin_lock_init(&ctx->flush.lock);
 	xa_init(&ctx->groups);
 	ctx->id = atomic64_inc_return(&ioasid_next_ctx_id);
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;
@@ -225,6 +226,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_option option;
 	struct ioasid_ioas_info info;
 	struct ioasid_policy_dry_run dry_run;
+	struct ioasid_cache_flush flush;
 };
 
 struct ioasid_ioctl_op {
@@ -266,6 +268,9 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_IOAS_GET_INFO, IOASID_IOAS_GET_INFO,
 		 ioasid_ioas_get_info_ioctl, struct ioasid_ioas_info,
 		 out_unpin_violations),
+	IOCTL_OP(IOASID_CMD_CACHE_FLUSH, IOASID_CACHE_FLUSH,
+		 ioasid_cache_flush_ioctl, struct ioasid_cache_flush,
+		 __reserved),
 	IOCTL_OP(IOASID_CMD_POLICY_DRY_RUN, IOASID_POLICY_DRY_RUN,
 		 ioasid_policy_dry_run_ioctl, struct ioasid_policy_dry_run,
 		 out_verdicts),

@@ -382,6 +382,54 @@ TEST_F(edu, two_devices_one_ioas_both_dma)
 	close(dfd2);
 }
 
+static int cache_flush(int fd, __u32 *nr_cpus)
+{
+	struct ioasid_cache_flush f = { .size = sizeof(f) };
+
+	if (ioctl(fd, IOASID_CACHE_FLUSH, &f))
+		return -errno;
+	if (nr_cpus)
+		*nr_cpus = f.out_nr_cpus;
+	return 0;
+}
+
+/*
+ * The built-in grants the cache flush exactly while a device is attached
+ * without snoop enforcement (the KVM contract).
+ */
+TEST_F(edu, cache_flush_granted_only_for_noncoherent)
+{
+	struct ioasid_device_info info;
+	__u32 nr = 0;
+
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
+	bring_up(_metadata, self);
+	ASSERT_EQ(0, dev_info(self->dfd, &info));
+	if (info.out_decision.snoop == IOASID_SNOOP_ENFORCE) {
+		EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
+	} else {
+		EXPECT_TRUE(info.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+		EXPECT_EQ(0, cache_flush(self->fd, &nr));
+		EXPECT_EQ(sysconf(_SC_NPROCESSORS_ONLN), nr);
+		EXPECT_EQ(0, cache_flush(self->fd, NULL)); /* unlimited rate */
+	}
+	ASSERT_EQ(0, dev_detach(self->dfd, 0, 0));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
+	TH_LOG("snoop %u, flushed %u cpus", info.out_decision.snoop, nr);
+}
+
+TEST_F(edu, cache_flush_struct_rules)
+{
+	struct ioasid_cache_flush f = { .size = sizeof(f), .flags = 1 };
+
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	f.flags = 0;
+	f.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(edu, get_info)
 {
 	struct ioasid_device_info info;

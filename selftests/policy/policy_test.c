@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <dirent.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
@@ -529,6 +530,68 @@ TEST_F(policy, real_attach_follows_policy_and_hardware)
 	}
 	TH_LOG("caps %#x: attach %d, reason \"%s\"", info.out_iommu_caps, rc,
 	       info.out_decision.reason);
+	close(dfd);
+}
+
+static int attach_bound_edu(struct __test_metadata *_metadata, int fd)
+{
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct ioasid_device_bind bind = { .size = sizeof(bind), .ioasid_fd = fd };
+	struct ioasid_device_attach att = { .size = sizeof(att) };
+	char path[300];
+	int dfd;
+
+	if (!bound_edu(path, sizeof(path)))
+		return -ENODEV;
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(fd, IOASID_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
+	att.ioas_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	return dfd;
+}
+
+static int flush(int fd)
+{
+	struct ioasid_cache_flush f = { .size = sizeof(f) };
+
+	return ioctl(fd, IOASID_CACHE_FLUSH, &f) ? -errno : 0;
+}
+
+TEST_F(policy, cache_flush_rate_from_policy)
+{
+	struct timespec ts = { 1, 200 * 1000 * 1000 };
+	int dfd;
+
+	LOAD("t_flushrate");
+	ATTACH("t_flushrate");
+	dfd = attach_bound_edu(_metadata, self->fd);
+	if (dfd == -ENODEV)
+		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	/* Burst of two, then over the rate, then refilled after a second. */
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(0, flush(self->fd));
+	close(dfd);
+	/* The device went: so did the grant. */
+	EXPECT_EQ(-EPERM, flush(self->fd));
+}
+
+TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
+{
+	int dfd;
+
+	LOAD("t_flushrate", "t_flushdeny");
+	ATTACH("t_flushrate");
+	dfd = attach_bound_edu(_metadata, self->fd);
+	if (dfd == -ENODEV)
+		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	EXPECT_EQ(0, flush(self->fd));
+	ATTACH("t_flushdeny");
+	EXPECT_EQ(-EACCES, flush(self->fd));
 	close(dfd);
 }
 

@@ -132,3 +132,36 @@ struct ioasid_policy_ops t_badabi = {
 	.name = "t_badabi",
 	.abi_version = 99,
 };
+
+/* No-snoop for everyone, cache flush at 1/s with a burst of 2. */
+SEC("struct_ops/attach")
+int BPF_PROG(flushrate_attach, const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
+	bpf_ioasid_grant_flush(req, 1, 2);
+	ioasid_reason(req, "flush 1/s burst 2");
+	return IOASID_VERDICT_ALLOW;
+}
+
+SEC("?.struct_ops.link")
+struct ioasid_policy_ops t_flushrate = {
+	.attach = (void *)flushrate_attach,
+	.name = "t_flushrate",
+	.priority = 15,
+	.abi_version = IOASID_POLICY_ABI_VERSION,
+};
+
+/* Denies every flush at flush time. */
+SEC("struct_ops/cache_flush")
+int BPF_PROG(flushdeny_flush, const struct ioasid_policy_req *req)
+{
+	return -EACCES;
+}
+
+SEC("?.struct_ops.link")
+struct ioasid_policy_ops t_flushdeny = {
+	.cache_flush = (void *)flushdeny_flush,
+	.name = "t_flushdeny",
+	.priority = 16,
+	.abi_version = IOASID_POLICY_ABI_VERSION,
+};

@@ -364,4 +364,30 @@ struct ioasid_ioas_info {
 
 #define IOASID_IOAS_GET_INFO _IO(IOASID_TYPE, IOASID_CMD_IOAS_GET_INFO)
 
+/**
+ * struct ioasid_cache_flush - ioctl(IOASID_CACHE_FLUSH)
+ * @size: sizeof(struct ioasid_cache_flush)
+ * @flags: must be 0
+ * @out_nr_cpus: CPUs whose caches were written back and invalidated
+ * @__reserved: must be 0
+ *
+ * Write back and invalidate CPU caches (wbinvd on x86), for a user whose
+ * devices do non-coherent (no-snoop) DMA. Allowed only while the fd holds a
+ * cache-flush grant: a policy grants it at the attach of a device left
+ * non-coherent, with a rate, and it ends when the fd's last non-coherent
+ * attachment goes. Policies are also asked at every flush.
+ * This version flushes every online CPU (per-task CPU tracking is not
+ * implemented yet).
+ * Errnos: EPERM (no grant), EAGAIN (over the granted rate; retry later),
+ * EOPNOTSUPP (not x86), or the errno a policy's cache_flush returned.
+ */
+struct ioasid_cache_flush {
+	__u32 size;
+	__u32 flags;
+	__u32 out_nr_cpus;
+	__u32 __reserved;
+};
+
+#define IOASID_CACHE_FLUSH _IO(IOASID_TYPE, IOASID_CMD_CACHE_FLUSH)
+
 #endif /* _UAPI_LINUX_IOASID_H */
