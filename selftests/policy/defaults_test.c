@@ -13,6 +13,7 @@
 #include "../lib/util.h"
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
+#include "nosnoop_rules.skel.h"
 
 #define PIN_ROOT "/sys/fs/bpf/ioasid-defaults-test"
 
@@ -191,6 +192,155 @@ TEST_F(strict, pasid_only_for_listed_drivers)
 	EXPECT_EQ(1, dr.out_decision.pasid_min);
 	EXPECT_EQ(255, dr.out_decision.pasid_max);
 	close(map);
+}
+
+FIXTURE(nsr) {
+	int fd;
+	struct nosnoop_rules *skel;
+};
+
+FIXTURE_SETUP(nsr)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PIN_ROOT);
+
+	mkdir(PIN_ROOT, 0700);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->skel = nosnoop_rules__open_opts(&opts);
+	ASSERT_NE(NULL, self->skel);
+	ASSERT_EQ(0, nosnoop_rules__load(self->skel));
+	ASSERT_EQ(0, nosnoop_rules__attach(self->skel));
+}
+
+FIXTURE_TEARDOWN(nsr)
+{
+	static const char *const maps[] = {
+		"nsr_by_id", "nsr_by_driver", "nsr_by_cgroup", "nsr_default",
+	};
+	char path[128];
+
+	nosnoop_rules__destroy(self->skel);
+	for (unsigned int i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), PIN_ROOT "/%s", maps[i]);
+		unlink(path);
+	}
+	rmdir(PIN_ROOT);
+	close(self->fd);
+}
+
+static int rule_set(const char *map, const void *key,
+		    const struct ioasid_rule *rule)
+{
+	char path[128];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), PIN_ROOT "/%s", map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	rc = bpf_map_update_elem(fd, key, rule, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+TEST_F(nsr, no_rule_defers_to_builtin)
+{
+	struct ioasid_policy_dry_run dr;
+
+	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+}
+
+TEST_F(nsr, vendor_device_rule_allows_nosnoop_with_rate)
+{
+	struct ioasid_rule r = {
+		.action = IOASID_RULE_ALLOW, .snoop = IOASID_SNOOP_ALLOW_NOSNOOP,
+		.flags = IOASID_RULE_F_FLUSH, .flush_rate = 100, .flush_burst = 4,
+	};
+	struct ioasid_policy_dry_run dr;
+	__u32 key = 0x8086 << 16 | 0x1;
+
+	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &r));
+	/* Coherency-capable, yet the rule allows no-snoop: rules change live. */
+	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("nosnoop_rules", dr.out_decision.policy);
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
+	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
+	EXPECT_EQ(100, dr.out_decision.flush_rate);
+	EXPECT_EQ(4, dr.out_decision.flush_burst);
+	/* Another device has no rule. */
+	dry_run_init(&dr, 0x8086, 0x2, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("builtin", dr.out_decision.policy);
+}
+
+TEST_F(nsr, driver_rule_and_precedence)
+{
+	struct ioasid_rule deny = { .action = IOASID_RULE_DENY, .deny_errno = EACCES };
+	struct ioasid_rule allow = { .action = IOASID_RULE_ALLOW };
+	struct ioasid_policy_dry_run dr;
+	char drv[IOASID_NAME_LEN] = "ioasid-pci";
+	__u32 key = 0x1234 << 16 | 0x11e8;
+
+	ASSERT_EQ(0, rule_set("nsr_by_driver", drv, &deny));
+	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EACCES, dr.out_decision.verdict);
+	/* A vendor:device rule comes before a driver rule. */
+	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &allow));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	/* ALLOW without a snoop mode: the built-in's (enforce here). */
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+}
+
+TEST_F(nsr, cgroup_rule_and_default_action)
+{
+	struct ioasid_rule deny = { .action = IOASID_RULE_DENY };
+	struct ioasid_rule allow = { .action = IOASID_RULE_ALLOW,
+				     .snoop = IOASID_SNOOP_ENFORCE };
+	struct ioasid_policy_dry_run dr;
+	__u32 zero = 0;
+	__u64 cg;
+
+	/* Default: deny everything without a rule. */
+	ASSERT_EQ(0, rule_set("nsr_default", &zero, &deny));
+	dry_run_init(&dr, 0x10de, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	/* The caller's cgroup (filled by the kernel) gets an allow rule. */
+	cg = dr.req.cgroup_id;
+	ASSERT_EQ(0, rule_set("nsr_by_cgroup", &cg, &allow));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
+}
+
+TEST_F(nsr, pasid_range_from_rule)
+{
+	struct ioasid_rule r = {
+		.action = IOASID_RULE_ALLOW, .flags = IOASID_RULE_F_PASID,
+		.pasid_min = 10, .pasid_max = 20,
+	};
+	struct ioasid_policy_dry_run dr;
+	__u32 key = 0x8086 << 16 | 0xb25;
+
+	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &r));
+	dry_run_init(&dr, 0x8086, 0xb25, IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
+		     IOASID_IOMMU_CAP_PASID);
+	dr.req.op = IOASID_POLICY_OP_ATTACH_PASID;
+	dr.req.pasid_bits = 20;
+	dr.req.pasid = 15;
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_EQ(10, dr.out_decision.pasid_min);
+	EXPECT_EQ(20, dr.out_decision.pasid_max);
+	dr.req.pasid = 21;
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 }
 
 TEST_HARNESS_MAIN

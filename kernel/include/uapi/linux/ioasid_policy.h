@@ -238,6 +238,52 @@ struct ioasid_policy_ops {
 	__u32 __reserved;
 };
 
+/**
+ * enum ioasid_rule_action - what an operator rule does
+ * @IOASID_RULE_DEFER: no opinion: the next policy decides
+ * @IOASID_RULE_ALLOW: allow, with the rule's snoop mode and grants
+ * @IOASID_RULE_DENY: refuse with @deny_errno (EPERM when 0)
+ */
+enum ioasid_rule_action {
+	IOASID_RULE_DEFER = 0,
+	IOASID_RULE_ALLOW = 1,
+	IOASID_RULE_DENY = 2,
+};
+
+/**
+ * enum ioasid_rule_flags - grants of an ALLOW rule
+ * @IOASID_RULE_F_FLUSH: grant the cache flush at @flush_rate/@flush_burst
+ * @IOASID_RULE_F_PASID: allow PASIDs @pasid_min..@pasid_max
+ */
+enum ioasid_rule_flags {
+	IOASID_RULE_F_FLUSH = 1 << 0,
+	IOASID_RULE_F_PASID = 1 << 1,
+};
+
+/**
+ * struct ioasid_rule - one operator rule (value of the rule maps of the
+ *	nosnoop_rules policy, keyed by vendor << 16 | device, by driver name
+ *	or by cgroup id; one default rule applies when none matches)
+ * @action: enum ioasid_rule_action
+ * @snoop: enum ioasid_snoop_mode (DEFAULT: the built-in rule)
+ * @flags: enum ioasid_rule_flags
+ * @flush_rate: cache flushes per second (0: unlimited)
+ * @flush_burst: cache flushes at once
+ * @pasid_min: first allowed PASID
+ * @pasid_max: last allowed PASID
+ * @deny_errno: positive errno for DENY (0: EPERM)
+ */
+struct ioasid_rule {
+	__u32 action;
+	__u32 snoop;
+	__u32 flags;
+	__u32 flush_rate;
+	__u32 flush_burst;
+	__u32 pasid_min;
+	__u32 pasid_max;
+	__u32 deny_errno;
+};
+
 /* Dry run: evaluate the registered policies for a described device. */
 #define IOASID_POLICY_MAX_REPORTED 8
 

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nosnoop_rules: operator-tunable coherency policy.
+ *
+ * Rules (struct ioasid_rule, linux/ioasid_policy.h) live in maps pinned by
+ * name, so they change without reloading and survive upgrades:
+ *
+ *   nsr_by_id      vendor << 16 | device -> rule
+ *   nsr_by_driver  driver name (NUL padded, 32 bytes) -> rule
+ *   nsr_by_cgroup  cgroup v2 id of the requesting task -> rule
+ *   nsr_default    index 0 -> the rule when none matches (zero: DEFER)
+ *
+ * The first match in that order decides. An ALLOW rule sets the snoop mode
+ * (the built-in rule when DEFAULT), grants the cache flush with its rate
+ * when IOASID_RULE_F_FLUSH, and the PASID range when IOASID_RULE_F_PASID.
+ */
+#include "ioasid_policy.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nsr_by_id SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, char[IOASID_NAME_LEN]);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nsr_by_driver SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nsr_by_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nsr_default SEC(".maps");
+
+static const struct ioasid_rule *find_rule(const struct ioasid_policy_req *req)
+{
+	char driver[IOASID_NAME_LEN] = {};
+	const struct ioasid_rule *r;
+	__u32 id = (__u32)req->vendor << 16 | req->device, zero = 0;
+	__u64 cg = req->cgroup_id;
+
+	r = bpf_map_lookup_elem(&nsr_by_id, &id);
+	if (r)
+		return r;
+	bpf_probe_read_kernel_str(driver, sizeof(driver), req->driver);
+	r = bpf_map_lookup_elem(&nsr_by_driver, driver);
+	if (r)
+		return r;
+	r = bpf_map_lookup_elem(&nsr_by_cgroup, &cg);
+	if (r)
+		return r;
+	return bpf_map_lookup_elem(&nsr_default, &zero);
+}
+
+static int apply(const struct ioasid_policy_req *req, int pasid)
+{
+	const struct ioasid_rule *r = find_rule(req);
+
+	if (!r || r->action == IOASID_RULE_DEFER)
+		return IOASID_VERDICT_DEFER;
+	if (r->action == IOASID_RULE_DENY) {
+		ioasid_reason(req, "nosnoop_rules: denied by rule");
+		if (r->deny_errno > 0 && r->deny_errno <= IOASID_MAX_ERRNO)
+			return -(int)r->deny_errno;
+		return -EPERM;
+	}
+	if (r->action != IOASID_RULE_ALLOW)
+		return IOASID_VERDICT_DEFER;
+	if (r->snoop)
+		bpf_ioasid_set_snoop(req, r->snoop);
+	if (r->flags & IOASID_RULE_F_FLUSH)
+		bpf_ioasid_grant_flush(req, r->flush_rate, r->flush_burst);
+	if (pasid && r->flags & IOASID_RULE_F_PASID)
+		bpf_ioasid_set_pasid_range(req, r->pasid_min, r->pasid_max);
+	ioasid_reason(req, "nosnoop_rules: allowed by rule");
+	return IOASID_VERDICT_ALLOW;
+}
+
+SEC("struct_ops/attach")
+int BPF_PROG(nsr_attach, const struct ioasid_policy_req *req)
+{
+	return apply(req, 0);
+}
+
+SEC("struct_ops/attach_pasid")
+int BPF_PROG(nsr_attach_pasid, const struct ioasid_policy_req *req)
+{
+	return apply(req, 1);
+}
+
+SEC(".struct_ops.link")
+struct ioasid_policy_ops nosnoop_rules = {
+	.attach = (void *)nsr_attach,
+	.attach_pasid = (void *)nsr_attach_pasid,
+	.name = "nosnoop_rules",
+	.priority = 200,
+	.abi_version = IOASID_POLICY_ABI_VERSION,
+};
