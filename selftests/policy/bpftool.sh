@@ -118,4 +118,24 @@ link_detach() {
 }
 tap_check link_detach link_detach
 
+example_policy() {
+	local out id
+	# The documented example in bpf/examples, registered the way its
+	# comment says, changes the next decision for a virtio device.
+	"$BPFTOOL" struct_ops register "$B/bpf/example.bpf.o" "$PIN" || return 1
+	out=$("$B/tools/ioasidctl" -j policy test --device 1af4:1000) ||
+		{ echo "$out"; return 1; }
+	echo "$out"
+	id=$(cat $SYS/example/link_id)
+	"$BPFTOOL" link detach id "$id" || return 1
+	rm -f "$PIN/example"
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])["decision"]
+assert d["policy"] == "example" and not d["allowed"], d
+assert d["reason"] == "example: virtio devices stay in the kernel", d
+' "$out"
+}
+tap_check example_policy example_policy
+
 tap_end
