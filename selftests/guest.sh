@@ -8,6 +8,7 @@ TOP=${TOP:?}
 B=${B:?}
 export TOP B BPFTOOL=${BPFTOOL:-$B/deps/bin/bpftool}
 S=$B/selftests
+. "$TOP/selftests/lib/tap.sh"
 
 suite_cmd() {
 	case $1 in
@@ -61,14 +62,7 @@ rc=0
 for suite in "$@"; do
 	cmd=$(suite_cmd "$suite") || { echo "not ok 1 $suite.unknown_suite"; rc=1; continue; }
 	echo "# suite $suite: $cmd"
-	out=$(mktemp)
 	# shellcheck disable=SC2086
-	$cmd 2>&1 | tee "$out"
-	src=${PIPESTATUS[0]}
-	if [ "$src" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-		echo "not ok 1 $suite.exit_status # exited $src without a failing test"
-	fi
-	[ "$src" -eq 0 ] || rc=1
-	rm -f "$out"
+	tap_run_program "$suite" $cmd || rc=1
 done
 exit $rc

@@ -6,18 +6,11 @@
 # suite), so a crash is not masked by another program's failure. Exits
 # non-zero if any program failed.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 S=${B:?}/selftests
 rc=0
 for t in alloc map copy ranges acct million; do
-	prog=$S/ioas_${t}_test
-	echo "# ioas: $prog"
-	out=$(mktemp)
-	"$prog" 2>&1 | tee "$out"
-	prc=${PIPESTATUS[0]}
-	if [ "$prc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-		echo "not ok 1 ioas_${t}_test.exit_status # exited $prc without a failing test"
-	fi
-	[ "$prc" -eq 0 ] || rc=1
-	rm -f "$out"
+	echo "# ioas: $S/ioas_${t}_test"
+	tap_run_program "ioas_${t}_test" "$S/ioas_${t}_test" || rc=1
 done
 exit $rc

@@ -177,7 +177,7 @@ enum ioasid_decision_flags {
  * @flush_burst: granted burst of cache flushes
  * @pasid_min: first allowed PASID
  * @pasid_max: last allowed PASID
- * @policy_id: id of the deciding policy (its struct_ops map id; 0 built-in)
+ * @policy_id: id of the deciding policy (its bpf_link id; 0 built-in)
  * @op: enum ioasid_policy_op
  * @policy: name of the deciding policy
  * @reason: human-readable reason given by the policy or the core
@@ -289,7 +289,7 @@ struct ioasid_rule {
 
 /**
  * struct ioasid_policy_verdict - one policy's answer in a dry run
- * @policy_id: struct_ops map id (0 for the built-in)
+ * @policy_id: the policy's bpf_link id (0 for the built-in)
  * @verdict: what the callback returned (sanitized)
  * @snoop: snoop mode the policy asked for
  * @flags: enum ioasid_decision_flags the policy asked for
