@@ -54,6 +54,7 @@ static struct ioasid_group *igroup_get(struct ioasid_ctx *ctx,
 		kfree(igroup);
 		return ERR_PTR(rc);
 	}
+	atomic_long_inc(&ioasid_stats.groups);
 	return igroup;
 }
 
@@ -67,6 +68,7 @@ static void igroup_release(struct kref *kref)
 	iommu_group_put(igroup->group);
 	mutex_destroy(&igroup->lock);
 	kfree(igroup);
+	atomic_long_dec(&ioasid_stats.groups);
 }
 
 static void igroup_put(struct ioasid_group *igroup)
@@ -498,6 +500,7 @@ static int attach_pasid_locked(struct ioasid_device *idev,
 	ioas_unlock(ioas);
 	pa->ioas = ioas;
 	pa->hwpt = hwpt;
+	atomic_long_inc(&ioasid_stats.pasid_attachments);
 	rc = xa_err(xa_store(&idev->pasids, pasid, pa, GFP_KERNEL_ACCOUNT));
 	if (rc) {
 		ioas_lock(ioas);
@@ -506,6 +509,7 @@ static int attach_pasid_locked(struct ioasid_device *idev,
 	return 0;
 
 err_detach:
+	atomic_long_dec(&ioasid_stats.pasid_attachments);
 	iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 	ioas->nr_devices--;
 	hwpt_put_locked(hwpt);
@@ -526,6 +530,7 @@ static void detach_pasid_one(struct ioasid_device *idev, u32 pasid,
 	ioas_unlock(pa->ioas);
 	ioasid_unlock_obj(&pa->ioas->obj);
 	kfree(pa);
+	atomic_long_dec(&ioasid_stats.pasid_attachments);
 }
 
 static void detach_pasids(struct ioasid_device *idev)

@@ -216,6 +216,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ioas *ioas,
 			goto err_domain;
 	}
 	hwpt->ioas = ioas;
+	atomic_long_inc(&ioasid_stats.domains);
 	return hwpt;
 
 err_domain:
@@ -234,4 +235,5 @@ void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
 	WARN_ON(hwpt->users);
 	iommu_domain_free(hwpt->domain);
 	kfree(hwpt);
+	atomic_long_dec(&ioasid_stats.domains);
 }

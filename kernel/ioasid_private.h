@@ -85,6 +85,8 @@ struct ioasid_ctx {
 		u32 burst;
 		u64 tokens;	/* in flushes * NSEC_PER_SEC */
 		u64 last_ns;
+		/* the flushing thread's CPUs; set once, freed at release */
+		struct ioasid_cpu_tracker *tracker;
 	} flush;
 };
 
@@ -168,9 +170,26 @@ void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
 			       struct ioasid_policy_req *req);
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
 
+/* stats.c: live counts across all fds, in /sys/kernel/ioasid/stats */
+struct ioasid_stats {
+	atomic_long_t fds;
+	atomic_long_t objects;
+	atomic_long_t groups;
+	atomic_long_t domains;
+	atomic_long_t pasid_attachments;
+	atomic_long_t charged_pages;
+};
+
+extern struct ioasid_stats ioasid_stats;
+int ioasid_stats_init(struct kobject *parent);
+void ioasid_stats_exit(struct kobject *parent);
+
 /* flush.c */
 void ioasid_flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst);
 void ioasid_flush_revoke(struct ioasid_ctx *ctx);
+void ioasid_flush_release(struct ioasid_ctx *ctx);
+void ioasid_flush_init(void);
+void ioasid_flush_exit(void);
 int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
 
 /* device_info.c */

@@ -44,6 +44,7 @@ struct ioasid_object *ioasid_object_alloc(struct ioasid_ctx *ctx, size_t size,
 		kfree(obj);
 		return ERR_PTR(rc);
 	}
+	atomic_long_inc(&ioasid_stats.objects);
 	return obj;
 }
 
@@ -64,6 +65,7 @@ void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
 	xa_erase(&ctx->objects, obj->id);
 	kfree(obj);
+	atomic_long_dec(&ioasid_stats.objects);
 }
 
 struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
@@ -100,6 +102,7 @@ static void ioasid_object_free(struct ioasid_object *obj)
 		WARN_ON_ONCE(1);
 	}
 	kfree(obj);
+	atomic_long_dec(&ioasid_stats.objects);
 }
 
 /*
@@ -173,6 +176,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;
 	ctx->file = filp;
 	filp->private_data = ctx;
+	atomic_long_inc(&ioasid_stats.fds);
 	return 0;
 }
 
@@ -202,6 +206,7 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 		xa_unlock(&ctx->objects);
 	} while (progress);
 
+	ioasid_flush_release(ctx);
 	if (WARN_ON(!xa_empty(&ctx->objects)))
 		pr_err("fd %llu closed with objects still referenced\n",
 		       ctx->id);
@@ -212,6 +217,7 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->option_lock);
 	kfree(ctx);
+	atomic_long_dec(&ioasid_stats.fds);
 	return 0;
 }
 
@@ -346,8 +352,10 @@ static int __init ioasid_init(void)
 	rc = ioasid_policy_init();
 	if (rc)
 		return rc;
+	ioasid_flush_init();
 	rc = misc_register(&ioasid_misc_dev);
 	if (rc) {
+		ioasid_flush_exit();
 		ioasid_policy_exit();
 		return rc;
 	}
@@ -357,6 +365,7 @@ static int __init ioasid_init(void)
 static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc_dev);
+	ioasid_flush_exit();
 	ioasid_policy_exit();
 }
 

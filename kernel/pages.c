@@ -58,6 +58,7 @@ static void pages_uncharge(struct ioasid_pages *pages, unsigned long n)
 	else
 		atomic_long_sub(n, &pages->user->locked_vm);
 	atomic64_sub(n, pages->ctx_pinned);
+	atomic_long_sub(n, &ioasid_stats.charged_pages);
 }
 
 /* Unpin and uncharge pages [start, last] that are still pinned. */
@@ -179,6 +180,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	if (rc)
 		goto err_unlock;
 	atomic64_add(npages, &ctx->pinned_pages);
+	atomic_long_add(npages, &ioasid_stats.charged_pages);
 	mutex_unlock(&ctx->option_lock);
 
 	while (done < npages) {

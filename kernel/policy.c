@@ -232,17 +232,21 @@ static void eval_complete(struct ioasid_policy_eval *eval)
 			d->flush_burst = builtin.decision.flush_burst;
 		}
 	}
-	if (req->op == IOASID_POLICY_OP_ATTACH_PASID &&
-	    !(d->flags & IOASID_DECISION_PASID_RANGE)) {
+	if (req->op == IOASID_POLICY_OP_ATTACH_PASID) {
+		/* No policy grants PASIDs the device or IOMMU cannot use. */
 		if (builtin.decision.verdict) {
 			d->verdict = builtin.decision.verdict;
 			strscpy(d->reason, builtin.decision.reason,
 				sizeof(d->reason));
 			return;
 		}
-		d->flags |= IOASID_DECISION_PASID_RANGE;
-		d->pasid_min = builtin.decision.pasid_min;
-		d->pasid_max = builtin.decision.pasid_max;
+		if (!(d->flags & IOASID_DECISION_PASID_RANGE)) {
+			d->flags |= IOASID_DECISION_PASID_RANGE;
+			d->pasid_min = builtin.decision.pasid_min;
+			d->pasid_max = builtin.decision.pasid_max;
+		}
+		d->pasid_min = max(d->pasid_min, builtin.decision.pasid_min);
+		d->pasid_max = min(d->pasid_max, builtin.decision.pasid_max);
 	}
 
 	if (d->snoop == IOASID_SNOOP_ENFORCE &&
@@ -721,17 +725,25 @@ static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 		}
 	}
 	p = policy_alloc(ops, link);
-	if (!p)
-		return -ENOMEM;
+	if (!p) {
+		rc = -ENOMEM;
+		goto out_exit;
+	}
 	rc = ioasid_policy_sysfs_add(p);
 	if (rc) {
 		ioasid_policy_put(p);
-		return rc;
+		goto out_exit;
 	}
 	policy_insert_locked(p);
 	pr_info("policy %s registered (priority %u%s)\n", p->name,
 		p->priority, p->flags & IOASID_POLICY_F_SHADOW ? ", shadow" : "");
 	return 0;
+
+out_exit:
+	/* init succeeded: the policy hears that it will not run. */
+	if (ops->exit)
+		ops->exit(rc);
+	return rc;
 }
 
 /* Called once @p is unreachable by readers, before unreg/update returns. */
@@ -790,10 +802,13 @@ static int ioasid_policy_update(void *kdata, void *old_kdata,
 			goto out_unlock;
 		}
 	}
-	rc = -ENOMEM;
 	p = policy_alloc(ops, link);
-	if (!p)
+	if (!p) {
+		if (ops->exit)
+			ops->exit(-ENOMEM);
+		rc = -ENOMEM;
 		goto out_unlock;
+	}
 	/* The new instance keeps the old one's slot in the stack. */
 	if (p->priority == old->priority) {
 		list_replace_rcu(&old->node, &p->node);

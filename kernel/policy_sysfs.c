@@ -4,12 +4,15 @@
  *
  *   bypass            rw  1 = only the built-in policy decides (kill switch)
  *   stack             r   registered policies in the order they are asked
+ *   abi_version       r   IOASID_POLICY_ABI_VERSION this module accepts
  *   <name>/priority   r
  *   <name>/flags      r   shadow or none
  *   <name>/link_id    r   bpf_link id (also the policy id in decisions)
  *   <name>/state      r   active | errored
  *   <name>/verdicts   r   "allow N deny N defer N error N"
  *   <name>/last_error r   why the policy errored, empty otherwise
+ *
+ * /sys/kernel/ioasid/stats (stats.c) sits next to it.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
@@ -187,12 +190,21 @@ static ssize_t stack_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return a.len;
 }
 
+/* What loaders check before they register a policy built for a version. */
+static ssize_t abi_version_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", IOASID_POLICY_ABI_VERSION);
+}
+
 static struct kobj_attribute policy_attr_bypass = __ATTR_RW_MODE(bypass, 0644);
 static struct kobj_attribute policy_attr_stack = __ATTR_RO(stack);
+static struct kobj_attribute policy_attr_abi_version = __ATTR_RO(abi_version);
 
 static struct attribute *ioasid_policy_root_attrs[] = {
 	&policy_attr_bypass.attr,
 	&policy_attr_stack.attr,
+	&policy_attr_abi_version.attr,
 	NULL,
 };
 
@@ -216,8 +228,13 @@ int ioasid_policy_sysfs_init(void)
 				&ioasid_policy_root_group);
 	if (rc)
 		goto err_kset;
+	rc = ioasid_stats_init(ioasid_kobj);
+	if (rc)
+		goto err_group;
 	return 0;
 
+err_group:
+	sysfs_remove_group(&ioasid_policy_kset->kobj, &ioasid_policy_root_group);
 err_kset:
 	kset_unregister(ioasid_policy_kset);
 err_put:
@@ -227,6 +244,7 @@ err_put:
 
 void ioasid_policy_sysfs_exit(void)
 {
+	ioasid_stats_exit(ioasid_kobj);
 	sysfs_remove_group(&ioasid_policy_kset->kobj, &ioasid_policy_root_group);
 	kset_unregister(ioasid_policy_kset);
 	kobject_put(ioasid_kobj);

@@ -10,13 +10,14 @@ export TOP B BPFTOOL=${BPFTOOL:-$B/deps/bin/bpftool}
 S=$B/selftests
 . "$TOP/selftests/lib/tap.sh"
 
+# One command per line: a suite may run several programs.
 suite_cmd() {
 	case $1 in
 	module) echo "$S/module_test" ;;
-	policy) echo "$S/policy_test" ;;
+	policy) printf '%s\n' "$S/policy_test" "$S/policy_device_test" "$S/policy_flush_test" ;;
 	defaults) echo "$S/defaults_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
-	device) echo "$S/device_test" ;;
+	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" ;;
 	group) echo "$S/group_test" ;;
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
@@ -60,9 +61,11 @@ done
 
 rc=0
 for suite in "$@"; do
-	cmd=$(suite_cmd "$suite") || { echo "not ok 1 $suite.unknown_suite"; rc=1; continue; }
-	echo "# suite $suite: $cmd"
-	# shellcheck disable=SC2086
-	tap_run_program "$suite" $cmd || rc=1
+	cmds=$(suite_cmd "$suite") || { echo "not ok 1 $suite.unknown_suite"; rc=1; continue; }
+	while read -r cmd; do
+		echo "# suite $suite: $cmd"
+		# shellcheck disable=SC2086
+		tap_run_program "$suite" $cmd </dev/null || rc=1
+	done <<< "$cmds"
 done
 exit $rc

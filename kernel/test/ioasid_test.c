@@ -126,6 +126,26 @@ static int ioasid_test_pin_ioctl(void __user *uarg)
 	return rc;
 }
 
+static int ioasid_test_flush_count_ioctl(void __user *uarg)
+{
+	struct ioasid_test_flush_count cmd;
+	u64 __user *counts;
+	unsigned int cpu;
+	int rc;
+
+	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	if (!cmd.nr_cpus)
+		return -EINVAL;
+	counts = u64_to_user_ptr(cmd.counts_uptr);
+	for (cpu = 0; cpu < min(cmd.nr_cpus, nr_cpu_ids); cpu++)
+		if (put_user(ioasid_test_flush_count(cpu), counts + cpu))
+			return -EFAULT;
+	cmd.nr_cpus = nr_cpu_ids;
+	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+}
+
 static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -134,6 +154,8 @@ static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 		return ioasid_test_iova_rw_ioctl((void __user *)arg);
 	case IOASID_TEST_PIN:
 		return ioasid_test_pin_ioctl((void __user *)arg);
+	case IOASID_TEST_FLUSH_COUNT:
+		return ioasid_test_flush_count_ioctl((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

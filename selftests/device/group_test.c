@@ -218,6 +218,27 @@ TEST_F(group, group_attaches_to_one_ioas)
 	EXPECT_EQ(0, attach(self->da, i2));
 }
 
+/* REPLACE moves a whole group only when its device is the only one attached. */
+TEST_F(group, replace_with_two_attached_members_is_busy)
+{
+	struct ioasid_device_attach r = { .size = sizeof(r),
+					  .flags = IOASID_ATTACH_REPLACE };
+	__u32 i1 = new_ioas(self->fd1), i2 = new_ioas(self->fd1);
+
+	ASSERT_EQ(0, bind(self->da, self->fd1));
+	ASSERT_EQ(0, bind(self->db, self->fd1));
+	ASSERT_EQ(0, attach(self->da, i1));
+	ASSERT_EQ(0, attach(self->db, i1));
+	r.ioas_id = i2;
+	EXPECT_EQ(-1, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));
+	EXPECT_EQ(EBUSY, errno);
+	/* With one member left, it moves the group. */
+	EXPECT_EQ(0, detach(self->db));
+	EXPECT_EQ(0, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));
+	EXPECT_EQ(-EINVAL, attach(self->db, i1));
+	EXPECT_EQ(0, attach(self->db, i2));
+}
+
 TEST_F(group, two_groups_share_one_ioas)
 {
 	struct ioasid_ioas_info info = { .size = sizeof(info) };

@@ -27,14 +27,19 @@ TEST(unplug_bound_attached_device)
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	struct ioasid_destroy d = { .size = sizeof(d) };
 	struct ioasid_ioas_map m = { .size = sizeof(m) };
+	struct ioasid_device_detach dt = { .size = sizeof(dt) };
+	struct ioasid_region_info r = { .size = sizeof(r) };
 	char bdf[1][64], path[512], cmd[768];
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	struct stat st;
 	void *buf;
 	int fd, dfd, i;
 
+	struct ioasid_live base = ioasid_live();
+
 	if (!bound_edus(bdf, 1))
 		SKIP(return, "no edu bound to ioasid-pci");
+	ASSERT_LE(0, base.fds);
 	snprintf(cmd, sizeof(cmd), "%s/tools/vm/guest-monitor 'info status' >/dev/null 2>&1",
 		 TOP_DIR);
 	if (system(cmd))
@@ -59,6 +64,12 @@ TEST(unplug_bound_attached_device)
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &b));
 	a.ioas_id = alloc.out_ioas_id;
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+	/* The counts see what this test holds. */
+	EXPECT_EQ(base.fds + 1, ioasid_stat("fds"));
+	EXPECT_EQ(base.objects + 2, ioasid_stat("objects"));
+	EXPECT_EQ(base.groups + 1, ioasid_stat("groups"));
+	EXPECT_EQ(base.domains + 1, ioasid_stat("domains"));
+	EXPECT_EQ(base.charged_pages + 1, ioasid_stat("charged_pages"));
 
 	snprintf(cmd, sizeof(cmd), "%s/tools/vm/guest-monitor 'device_del %s'",
 		 TOP_DIR, qemu_id);
@@ -75,6 +86,12 @@ TEST(unplug_bound_attached_device)
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_DETACH, &dt));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_REGION_INFO, &r));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_BIND, &b));
+	EXPECT_EQ(ENODEV, errno);
 
 	/* Detached and unbound at removal: the IOAS is free, the fd works. */
 	m.iova = 0x200000;
@@ -84,6 +101,8 @@ TEST(unplug_bound_attached_device)
 	EXPECT_EQ(0, ioctl(fd, IOASID_IOAS_ALLOC, &alloc));
 	close(dfd);
 	close(fd);
+	/* Nothing of the unplugged device is left in the module. */
+	EXPECT_NO_LEAK(base);
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -95,5 +96,43 @@ static inline int dry_run(int fd, struct ioasid_policy_dry_run *dr)
 {
 	return ioctl(fd, IOASID_POLICY_DRY_RUN, dr) ? -errno : 0;
 }
+
+#define IOASID_STATS_DIR "/sys/kernel/ioasid/stats"
+
+/* The live counts of /sys/kernel/ioasid/stats (see kernel/stats.c). */
+struct ioasid_live {
+	long fds, objects, groups, domains, pasid_attachments, charged_pages;
+};
+
+static inline long ioasid_stat(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), IOASID_STATS_DIR "/%s", name);
+	return sysfs_read(path, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
+}
+
+static inline struct ioasid_live ioasid_live(void)
+{
+	return (struct ioasid_live){
+		.fds = ioasid_stat("fds"),
+		.objects = ioasid_stat("objects"),
+		.groups = ioasid_stat("groups"),
+		.domains = ioasid_stat("domains"),
+		.pasid_attachments = ioasid_stat("pasid_attachments"),
+		.charged_pages = ioasid_stat("charged_pages"),
+	};
+}
+
+/* Assert (kselftest harness) that nothing is left above @base. */
+#define EXPECT_NO_LEAK(base) do {					\
+	struct ioasid_live _now = ioasid_live();			\
+	EXPECT_EQ((base).fds, _now.fds);				\
+	EXPECT_EQ((base).objects, _now.objects);			\
+	EXPECT_EQ((base).groups, _now.groups);				\
+	EXPECT_EQ((base).domains, _now.domains);			\
+	EXPECT_EQ((base).pasid_attachments, _now.pasid_attachments);	\
+	EXPECT_EQ((base).charged_pages, _now.charged_pages);		\
+} while (0)
 
 #endif /* __IOASID_SELFTEST_UTIL_H */

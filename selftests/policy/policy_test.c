@@ -2,123 +2,10 @@
 /*
  * Policy host tests through libbpf: register, stack, decide (via the
  * dry-run entry point, which runs the same evaluation as a real attach),
- * error handling, kill switch, and what the verifier must refuse.
+ * replacement, error handling, kill switch, and what the verifier must
+ * refuse.
  */
-#include <stdarg.h>
-#include <dirent.h>
-#include <time.h>
-#include <bpf/libbpf.h>
-#include <bpf/bpf.h>
-
-#include "kselftest_harness.h"
-#include "../lib/util.h"
-#include <linux/ioasid_device.h>
-#include "policy_test.skel.h"
-#include "policy_bad.skel.h"
-#include "policy_foreign.skel.h"
-
-static char libbpf_log[65536];
-static size_t libbpf_log_len;
-
-static int capture_print(enum libbpf_print_level level, const char *fmt,
-			 va_list args)
-{
-	int n;
-
-	if (libbpf_log_len >= sizeof(libbpf_log) - 1)
-		return 0;
-	n = vsnprintf(libbpf_log + libbpf_log_len,
-		      sizeof(libbpf_log) - libbpf_log_len, fmt, args);
-	if (n > 0)
-		libbpf_log_len += n;
-	if (libbpf_log_len >= sizeof(libbpf_log))
-		libbpf_log_len = sizeof(libbpf_log) - 1;
-	return 0;
-}
-
-static void log_reset(void)
-{
-	libbpf_log_len = 0;
-	libbpf_log[0] = 0;
-}
-
-/* Create exactly the named optional maps of the test object and load it. */
-static struct policy_test *load_policies(const char *const *names, int n)
-{
-	struct policy_test *skel;
-	struct bpf_map *map;
-	int i;
-
-	skel = policy_test__open();
-	if (!skel)
-		return NULL;
-	bpf_object__for_each_map(map, skel->obj) {
-		bool want = false;
-
-		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
-			continue;
-		for (i = 0; i < n; i++)
-			if (!strcmp(bpf_map__name(map), names[i]))
-				want = true;
-		bpf_map__set_autocreate(map, want);
-	}
-	if (policy_test__load(skel)) {
-		policy_test__destroy(skel);
-		return NULL;
-	}
-	return skel;
-}
-
-static struct bpf_link *attach(struct policy_test *skel, const char *name)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, name);
-
-	return map ? bpf_map__attach_struct_ops(map) : NULL;
-}
-
-FIXTURE(policy) {
-	int fd;
-	struct policy_test *skel;
-	struct bpf_link *links[8];
-	int nr_links;
-};
-
-FIXTURE_SETUP(policy)
-{
-	libbpf_set_print(capture_print);
-	self->fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->skel = NULL;
-	self->nr_links = 0;
-	sysfs_write(POLICY_SYSFS "/bypass", "0");
-}
-
-FIXTURE_TEARDOWN(policy)
-{
-	int i;
-
-	for (i = 0; i < self->nr_links; i++)
-		bpf_link__destroy(self->links[i]);
-	if (self->skel)
-		policy_test__destroy(self->skel);
-	sysfs_write(POLICY_SYSFS "/bypass", "0");
-	close(self->fd);
-}
-
-#define LOAD(...)                                                          \
-	do {                                                               \
-		static const char *const _n[] = { __VA_ARGS__ };           \
-		log_reset();                                               \
-		self->skel = load_policies(_n, sizeof(_n) / sizeof(_n[0])); \
-		ASSERT_NE(NULL, self->skel) TH_LOG("load: %s", libbpf_log); \
-	} while (0)
-
-#define ATTACH(name)                                                       \
-	do {                                                               \
-		struct bpf_link *_l = attach(self->skel, name);            \
-		ASSERT_NE(NULL, _l) TH_LOG("attach %s: %s", name, libbpf_log); \
-		self->links[self->nr_links++] = _l;                        \
-	} while (0)
+#include "policy_lib.h"
 
 TEST_F(policy, builtin_without_policies)
 {
@@ -254,6 +141,108 @@ TEST_F(policy, priority_set_before_load)
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
 	EXPECT_STREQ("t_prio_b", dr.out_decision.policy);
 }
+
+
+TEST_F(policy, replace_keeps_slot_and_link)
+{
+	struct ioasid_policy_dry_run dr;
+	struct bpf_map *a, *b;
+	long link_id;
+
+	self->skel = load_a_and_b();
+	ASSERT_NE(NULL, self->skel);
+	a = self->skel->maps.t_prio_a;
+	b = self->skel->maps.t_prio_b;
+	ATTACH("t_prio_a");
+	link_id = sysfs_long(POLICY_SYSFS "/t_prio_a/link_id");
+	ASSERT_LT(0, link_id);
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("a", dr.out_decision.reason);
+
+	ASSERT_EQ(0, bpf_link__update_map(self->links[0], b));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("t_prio_b", dr.out_decision.policy);
+	EXPECT_STREQ("b", dr.out_decision.reason);
+	EXPECT_EQ(1, dr.out_nr_verdicts);
+	/* Same link, same slot; the old entry is gone. */
+	EXPECT_EQ(link_id, sysfs_long(POLICY_SYSFS "/t_prio_b/link_id"));
+	EXPECT_EQ(50, sysfs_long(POLICY_SYSFS "/t_prio_b/priority"));
+	EXPECT_NE(0, access(POLICY_SYSFS "/t_prio_a", F_OK));
+
+	/* And back. */
+	ASSERT_EQ(0, bpf_link__update_map(self->links[0], a));
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("a", dr.out_decision.reason);
+	EXPECT_EQ(link_id, sysfs_long(POLICY_SYSFS "/t_prio_a/link_id"));
+}
+
+TEST_F(policy, replace_refuses_a_name_in_use)
+{
+	struct ioasid_policy_dry_run dr;
+
+	LOAD("t_prio_a", "t_prio_b", "t_deny");
+	ATTACH("t_prio_a");
+	ATTACH("t_prio_b");
+	/* b's name is registered already: a's link keeps a. */
+	EXPECT_EQ(-EEXIST, bpf_link__update_map(self->links[0],
+						self->skel->maps.t_prio_b));
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("a", dr.out_decision.reason);
+	/* A different priority moves the policy in the stack. */
+	ASSERT_EQ(0, bpf_link__update_map(self->links[0],
+					  self->skel->maps.t_deny));
+	dry_run_init(&dr, 0x1234, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("t_deny", dr.out_decision.policy);
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	dry_run_init(&dr, 1, 1, 0);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_STREQ("b", dr.out_decision.reason);
+}
+
+
+static void pasid_dry_run_init(struct ioasid_policy_dry_run *dr, __u32 caps,
+			       __u8 pasid_bits, __u32 pasid)
+{
+	dry_run_init(dr, 0x8086, 0x0b25, caps);
+	dr->req.op = IOASID_POLICY_OP_ATTACH_PASID;
+	dr->req.pasid_bits = pasid_bits;
+	dr->req.pasid = pasid;
+}
+
+TEST_F(policy, pasid_range_never_beyond_hardware)
+{
+	struct ioasid_policy_dry_run dr;
+	const __u32 caps = IOASID_IOMMU_CAP_ENFORCE_COHERENCY | IOASID_IOMMU_CAP_PASID;
+
+	LOAD("t_pasid10");
+	ATTACH("t_pasid10");
+	/* Within the policy's range and the device's 5 bits. */
+	pasid_dry_run_init(&dr, caps, 5, 7);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(0, dr.out_decision.verdict);
+	EXPECT_STREQ("t_pasid10", dr.out_decision.policy);
+	EXPECT_EQ(1, dr.out_decision.pasid_min);
+	EXPECT_EQ(10, dr.out_decision.pasid_max);
+	/* Outside the policy's range. */
+	pasid_dry_run_init(&dr, caps, 5, 20);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	EXPECT_NE(NULL, strstr(dr.out_decision.reason, "outside allowed 1-10"));
+	/* The device has 3 bits: the grant is clamped to 1-7. */
+	pasid_dry_run_init(&dr, caps, 3, 9);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
+	EXPECT_EQ(7, dr.out_decision.pasid_max);
+	/* No PASID at all: no policy can grant one. */
+	pasid_dry_run_init(&dr, IOASID_IOMMU_CAP_ENFORCE_COHERENCY, 0, 1);
+	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	EXPECT_EQ(-EOPNOTSUPP, dr.out_decision.verdict);
+	EXPECT_STREQ("device or IOMMU has no PASID support", dr.out_decision.reason);
+}
+
 
 TEST_F(policy, errored_policy_falls_back)
 {
@@ -403,36 +392,6 @@ TEST_F(policy, decision_tracepoint)
 	EXPECT_TRUE(found);
 }
 
-/* Find the first edu device (1234:11e8); returns its BDF or -1. */
-static long find_edu(void)
-{
-	char path[512], buf[64];
-	struct dirent *de;
-	long bdf = -1;
-	DIR *d;
-
-	d = opendir("/sys/bus/pci/devices");
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		unsigned int dom, bus, dev, fn;
-
-		if (sscanf(de->d_name, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 de->d_name);
-		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x1234"))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (sysfs_read(path, buf, sizeof(buf)) || strcmp(buf, "0x11e8"))
-			continue;
-		bdf = dom << 16 | bus << 8 | dev << 3 | fn;
-		break;
-	}
-	closedir(d);
-	return bdf;
-}
 
 TEST_F(policy, dry_run_real_device)
 {
@@ -469,131 +428,6 @@ TEST_F(policy, dry_run_real_device)
 	       enforce ? "enforce" : "no-snoop");
 }
 
-/* The first edu bound to ioasid-pci, or false. */
-static bool bound_edu(char *path, size_t len)
-{
-	long bdf = find_edu();
-	char drv[512], link[256];
-	ssize_t n;
-
-	if (bdf < 0)
-		return false;
-	snprintf(drv, sizeof(drv), "/sys/bus/pci/devices/%04lx:%02lx:%02lx.%lx/driver",
-		 bdf >> 16, (bdf >> 8) & 0xff, (bdf >> 3) & 0x1f, bdf & 7);
-	n = readlink(drv, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = 0;
-	if (!strstr(link, "ioasid-pci"))
-		return false;
-	snprintf(path, len, "/dev/ioasid-dev/%04lx:%02lx:%02lx.%lx",
-		 bdf >> 16, (bdf >> 8) & 0xff, (bdf >> 3) & 0x1f, bdf & 7);
-	return true;
-}
-
-/*
- * A real attach under a policy that demands enforce-snoop: it works where
- * the IOMMU has snoop control and fails with the reason recorded where it
- * has not (QEMU intel-iommu snoop-control=off).
- */
-TEST_F(policy, real_attach_follows_policy_and_hardware)
-{
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind) };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	struct ioasid_device_info info = { .size = sizeof(info) };
-	char path[300];
-	int dfd, rc;
-
-	if (!bound_edu(path, sizeof(path)))
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	LOAD("t_enforce");
-	ATTACH("t_enforce");
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
-	bind.ioasid_fd = self->fd;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
-	att.ioas_id = alloc.out_ioas_id;
-	rc = ioctl(dfd, IOASID_DEVICE_ATTACH, &att) ? -errno : 0;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_STREQ("t_enforce", info.out_decision.policy);
-	if (info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY) {
-		EXPECT_EQ(0, rc);
-		EXPECT_EQ(IOASID_SNOOP_ENFORCE, info.out_decision.snoop);
-		EXPECT_EQ(alloc.out_ioas_id, info.out_ioas_id);
-	} else {
-		EXPECT_EQ(-EINVAL, rc);
-		EXPECT_EQ(-EINVAL, info.out_decision.verdict);
-		EXPECT_NE(NULL, strstr(info.out_decision.reason, "no snoop control"));
-		EXPECT_EQ(0, info.out_ioas_id);
-	}
-	TH_LOG("caps %#x: attach %d, reason \"%s\"", info.out_iommu_caps, rc,
-	       info.out_decision.reason);
-	close(dfd);
-}
-
-static int attach_bound_edu(struct __test_metadata *_metadata, int fd)
-{
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind), .ioasid_fd = fd };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	char path[300];
-	int dfd;
-
-	if (!bound_edu(path, sizeof(path)))
-		return -ENODEV;
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(fd, IOASID_IOAS_ALLOC, &alloc));
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
-	att.ioas_id = alloc.out_ioas_id;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
-	return dfd;
-}
-
-static int flush(int fd)
-{
-	struct ioasid_cache_flush f = { .size = sizeof(f) };
-
-	return ioctl(fd, IOASID_CACHE_FLUSH, &f) ? -errno : 0;
-}
-
-TEST_F(policy, cache_flush_rate_from_policy)
-{
-	struct timespec ts = { 1, 200 * 1000 * 1000 };
-	int dfd;
-
-	LOAD("t_flushrate");
-	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	/* Burst of two, then over the rate, then refilled after a second. */
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd));
-	nanosleep(&ts, NULL);
-	EXPECT_EQ(0, flush(self->fd));
-	close(dfd);
-	/* The device went: so did the grant. */
-	EXPECT_EQ(-EPERM, flush(self->fd));
-}
-
-TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
-{
-	int dfd;
-
-	LOAD("t_flushrate", "t_flushdeny");
-	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	EXPECT_EQ(0, flush(self->fd));
-	ATTACH("t_flushdeny");
-	EXPECT_EQ(-EACCES, flush(self->fd));
-	close(dfd);
-}
 
 /* Load one optional map of policy_bad and expect the verifier to refuse. */
 static int load_bad(const char *name, const char *expect_msg)

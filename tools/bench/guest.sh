@@ -25,3 +25,9 @@ if [ -n "$other" ]; then
 	dev=/dev/ioasid-dev/$(basename "$other")
 fi
 "$B/bench/map_bench" -o "$B/bench/map.json" ${group:+-g $group} ${dev:+-d $dev} "$@"
+if [ -n "$dev" ]; then
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	"$B/bench/attach_bench" -o "$B/bench/attach.json" -d "$dev"
+else
+	echo "attach_bench: skipped, no second edu for ioasid-pci" >&2
+fi

@@ -32,5 +32,7 @@ int ioasid_device_get_info(struct ioasid_device *idev, struct device *dev,
 /* Test-only (namespace IOASID_TEST): see kernel/ioas.c. */
 int ioasid_test_iova_rw(struct file *filp, u32 ioas_id, u64 iova, void *buf,
 			u64 length, bool write, phys_addr_t *phys);
+/* Test-only: see kernel/flush.c. */
+u64 ioasid_test_flush_count(unsigned int cpu);
 
 #endif /* __LINUX_IOASID_KERNEL_H */

@@ -165,3 +165,20 @@ struct ioasid_policy_ops t_flushdeny = {
 	.priority = 16,
 	.abi_version = IOASID_POLICY_ABI_VERSION,
 };
+
+/* Grants PASIDs 1-10 to every device, whatever the hardware says. */
+SEC("struct_ops/attach_pasid")
+int BPF_PROG(pasid10_attach_pasid, const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_pasid_range(req, 1, 10);
+	ioasid_reason(req, "PASIDs 1-10 for everyone");
+	return IOASID_VERDICT_ALLOW;
+}
+
+SEC("?.struct_ops.link")
+struct ioasid_policy_ops t_pasid10 = {
+	.attach_pasid = (void *)pasid10_attach_pasid,
+	.name = "t_pasid10",
+	.priority = 25,
+	.abi_version = IOASID_POLICY_ABI_VERSION,
+};

@@ -376,8 +376,9 @@ struct ioasid_ioas_info {
  * cache-flush grant: a policy grants it at the attach of a device left
  * non-coherent, with a rate, and it ends when the fd's last non-coherent
  * attachment goes. Policies are also asked at every flush.
- * This version flushes every online CPU (per-task CPU tracking is not
- * implemented yet).
+ * The first thread to flush through the fd is tracked (preempt notifiers,
+ * as KVM tracks a vCPU): its later flushes cover only the CPUs it ran on
+ * since its previous flush. Any other flush covers every online CPU.
  * Errnos: EPERM (no grant), EAGAIN (over the granted rate; retry later),
  * EOPNOTSUPP (not x86), or the errno a policy's cache_flush returned.
  */

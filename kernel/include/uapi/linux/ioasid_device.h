@@ -31,6 +31,13 @@ enum {
  * ioasid fd; binding fails with EBUSY while another device of the group is
  * used by a kernel driver for DMA or bound to another ioasid fd, and every
  * device of a group must attach to the same IOAS (EINVAL otherwise).
+ *
+ * Every ioctl of a device fd takes an extensible struct whose first member
+ * is its size: EINVAL if @size is smaller than the struct, E2BIG if it is
+ * larger and the extra bytes are not zero, EFAULT on a bad pointer (also
+ * when the answer cannot be written back: a BIND then leaves the device
+ * unbound), ENODEV once the device is gone (hot-unplug), ENOTTY for an
+ * unknown ioctl.
  */
 
 /**
@@ -40,9 +47,10 @@ enum {
  * @ioasid_fd: an open /dev/ioasid
  * @out_dev_id: the device's object id in that fd
  *
- * Errnos: EBADF (@ioasid_fd is not /dev/ioasid), EALREADY (already bound),
- * EBUSY (the group is used by a kernel driver or another ioasid fd),
- * ENODEV (the device is gone).
+ * Errnos: EOPNOTSUPP (@flags not 0), EBADF (@ioasid_fd is not
+ * /dev/ioasid), EALREADY (already bound), EBUSY (the group is used by a
+ * kernel driver or another ioasid fd), EINVAL (the device has no IOMMU
+ * group), ENODEV (the device is gone).
  */
 struct ioasid_device_bind {
 	__u32 size;
@@ -72,12 +80,18 @@ enum ioasid_device_attach_flags {
  * @pasid: with IOASID_ATTACH_PASID, the PASID
  *
  * The policies decide first (the decision is kept and shown by GET_INFO).
- * Errnos: ENXIO (not bound), EBUSY (already attached without REPLACE),
- * EINVAL (REPLACE while not attached; another device of the group is
- * attached to a different IOAS; the device cannot be made coherent as
- * decided), EADDRINUSE (a reserved region of the device, or the domain's
- * aperture, collides with an existing mapping), EOPNOTSUPP (no PASID
- * support), EPERM or another errno a policy returned.
+ * A failed ATTACH or REPLACE changes nothing: a device being replaced
+ * stays attached where it was.
+ * Errnos: ENXIO (not bound), EOPNOTSUPP (unknown flag; PASID with REPLACE;
+ * no PASID support), ENOENT (no such IOAS in the bound fd, or it is being
+ * destroyed), EBUSY (already attached without REPLACE; REPLACE while other
+ * devices of the group are attached too), EINVAL (@ioas_id is not an IOAS;
+ * REPLACE while not attached; another device of the group is attached to a
+ * different IOAS; the device cannot be made coherent as decided; @pasid 0
+ * or not below 2^20), EADDRINUSE (a reserved region of the device, or the
+ * domain's aperture, collides with an existing mapping or an allowed
+ * range), EPERM or another errno a policy returned (EPERM also for a
+ * PASID outside the range the policy granted).
  */
 struct ioasid_device_attach {
 	__u32 size;
@@ -96,7 +110,8 @@ struct ioasid_device_attach {
  * @__reserved: must be 0
  *
  * After it returns the device's DMA reaches nothing (blocked).
- * Errnos: ENXIO (not bound), ENOENT (not attached).
+ * Errnos: EINVAL (@__reserved not 0), EOPNOTSUPP (a flag other than
+ * IOASID_ATTACH_PASID), ENXIO (not bound), ENOENT (not attached).
  */
 struct ioasid_device_detach {
 	__u32 size;
@@ -119,10 +134,14 @@ struct ioasid_device_detach {
  * @out_ioas_id: attached IOAS (0: not attached)
  * @out_pgsize_bitmap: page sizes the IOMMU maps
  * @out_aperture_start: first IOVA the IOMMU translates
- * @out_aperture_last: last IOVA the IOMMU translates
+ * @out_aperture_last: last IOVA the IOMMU translates (0 with
+ *	@out_aperture_start 0: not known before the first attach, as with
+ *	virtio-iommu)
  * @out_iommu_driver: IOMMU driver name
  * @out_decision: the policy decision applied at the last attach (zero
  *	before any)
+ *
+ * Errnos: EOPNOTSUPP (@flags not 0), ENODEV (no IOMMU group).
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -168,7 +187,7 @@ enum ioasid_region_flags {
  * @out_size: region size in bytes
  * @out_offset: offset of the region in the device fd
  *
- * Errnos: EINVAL (bad index).
+ * Errnos: EINVAL (@index not 0-5 or 7; @__reserved not 0).
  */
 struct ioasid_region_info {
 	__u32 size;

@@ -14,6 +14,7 @@
 enum {
 	IOASID_TEST_CMD_IOVA_RW = 0x60,
 	IOASID_TEST_CMD_PIN = 0x61,
+	IOASID_TEST_CMD_FLUSH_COUNT = 0x62,
 };
 
 /**
@@ -76,5 +77,22 @@ struct ioasid_test_pin {
 };
 
 #define IOASID_TEST_PIN _IO(IOASID_TYPE, IOASID_TEST_CMD_PIN)
+
+/**
+ * struct ioasid_test_flush_count - ioctl(IOASID_TEST_FLUSH_COUNT)
+ * @size: sizeof(struct ioasid_test_flush_count)
+ * @nr_cpus: in: entries at @counts_uptr; out: nr_cpu_ids
+ * @counts_uptr: user array of __u64, filled for CPUs 0 .. nr_cpus - 1
+ *
+ * Read how many times IOASID_CACHE_FLUSH ran wbinvd on each CPU, so a test
+ * sees which CPUs a flush reached. EINVAL if @nr_cpus is 0.
+ */
+struct ioasid_test_flush_count {
+	__u32 size;
+	__u32 nr_cpus;
+	__aligned_u64 counts_uptr;
+};
+
+#define IOASID_TEST_FLUSH_COUNT _IO(IOASID_TYPE, IOASID_TEST_CMD_FLUSH_COUNT)
 
 #endif /* _UAPI_LINUX_IOASID_TEST_H */

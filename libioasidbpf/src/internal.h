@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* libioasidbpf internals shared between its source files. */
+#ifndef IOASIDBPF_INTERNAL_H
+#define IOASIDBPF_INTERNAL_H
+
+#include <limits.h>
+#include "ioasidbpf.h"
+
+#define IOASID_SYSFS "/sys/kernel/ioasid"
+#define POLICY_SYSFS IOASID_SYSFS "/policy"
+
+#define IOASIDBPF_EXPORT __attribute__((visibility("default")))
+
+/* Record a failure for ioasidbpf_errmsg() and return @err (negative). */
+int ioasidbpf_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* @pin_root or the default. */
+const char *ioasidbpf_root(const char *pin_root);
+
+/* Read a sysfs file into @buf (trailing newline removed): 0 or -errno. */
+int ioasidbpf_read_file(const char *path, char *buf, size_t len);
+
+/* The link id of a registered policy from sysfs: > 0, or -ENOENT. */
+int ioasidbpf_policy_link_id(const char *name);
+
+/* An embedded object: its bytes, or NULL. */
+const void *ioasidbpf_builtin_bytes(const char *name, size_t *size);
+
+#endif /* IOASIDBPF_INTERNAL_H */

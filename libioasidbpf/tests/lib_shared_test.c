@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Links against the shared libioasidbpf.so the way a consumer does (only
+ * -lioasidbpf and the public header) and calls the parts that need no
+ * kernel: proof that the soname, the symbol map and the header agree.
+ * Prints TAP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <ioasidbpf.h>
+
+static int n, failed;
+
+static void check(int ok, const char *what)
+{
+	printf("%s %d %s\n", ok ? "ok" : "not ok", ++n, what);
+	failed |= !ok;
+}
+
+int main(void)
+{
+	__u16 vendor = 0, device = 0;
+	__u32 bdf = 0;
+
+	printf("TAP version 13\n1..5\n");
+	check(ioasidbpf_builtin_count() == 3, "shared.three_builtin_policies");
+	check(ioasidbpf_builtin_name(0) && !strcmp(ioasidbpf_builtin_name(0), "vfio_compat"),
+	      "shared.builtin_names");
+	check(!ioasidbpf_parse_pci_id("8086:0b25", &vendor, &device) &&
+	      vendor == 0x8086 && device == 0x0b25, "shared.parse_pci_id");
+	check(ioasidbpf_parse_pci_id("8086-0b25", &vendor, &device) == -EINVAL &&
+	      strstr(ioasidbpf_errmsg(), "VENDOR:DEVICE"), "shared.errmsg");
+	check(!ioasidbpf_parse_bdf("0000:00:03.0", &bdf) && bdf == (3 << 3),
+	      "shared.parse_bdf");
+	return failed;
+}
