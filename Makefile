@@ -38,10 +38,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 export TOP B CACHE DEPS BPFTOOL LINUX_SRC CLANG CC CFLAGS_USER LDLIBS_BPF BPF_CFLAGS
 
-.PHONY: all deps packages bpf-tools linux-src modules bpf tools selftests check \
+.PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check \
 	demo bench clean distclean checkpatch
 
-all: modules bpf tools selftests
+all: modules bpf lib tools selftests
 
 # --- dependencies ------------------------------------------------------------
 
@@ -64,7 +64,10 @@ modules: packages
 bpf: bpf-tools
 	@$(MAKE) -s -C $(TOP)/bpf
 
-tools: packages
+lib: bpf-tools linux-src bpf
+	@$(MAKE) -s -C $(TOP)/libioasidbpf
+
+tools: lib
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl
 	@$(MAKE) -s -C $(TOP)/tools/bench
 
@@ -84,7 +87,8 @@ bench: deps all
 
 checkpatch: linux-src
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
-		-f $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c)) \
+		-f $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
+			$(TOP)/kernel/pci/*.c)) \
 		$(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
 		$(TOP)/kernel/include/linux/*.h
 

@@ -16,6 +16,7 @@ suite_cmd() {
 	module) echo "$S/module_test" ;;
 	policy) printf '%s\n' "$S/policy_test" "$S/policy_device_test" "$S/policy_flush_test" ;;
 	defaults) echo "$S/defaults_test" ;;
+	lib) printf '%s\n' "$B/libioasidbpf/lib_test" "$B/libioasidbpf/lib_shared_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
 	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" ;;
 	group) echo "$S/group_test" ;;

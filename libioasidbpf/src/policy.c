@@ -92,7 +92,7 @@ IOASIDBPF_EXPORT int ioasidbpf_policy_open(const char *name_or_path,
 	*out = NULL;
 	if (!name_or_path || !*name_or_path)
 		return ioasidbpf_fail(-EINVAL, "no policy name or file given");
-	if (opts && opts->sz < offsetofend(struct ioasidbpf_open_opts, log_size) &&
+	if (opts && opts->sz < sizeof(struct ioasidbpf_open_opts) &&
 	    opts->sz != 0)
 		return ioasidbpf_fail(-EINVAL, "ioasidbpf_open_opts: bad sz %zu", opts->sz);
 	p = calloc(1, sizeof(*p));
@@ -208,10 +208,12 @@ IOASIDBPF_EXPORT int ioasidbpf_policy_load(struct ioasidbpf_policy *p)
 	return 0;
 }
 
+/* <root>/links/<name>; "" if it does not fit (then nothing matches it). */
 static void link_pin_path(const char *root, const char *name, char *path,
 			  size_t len)
 {
-	snprintf(path, len, "%s/links/%s", root, name);
+	if (snprintf(path, len, "%s/links/%s", root, name) >= (int)len)
+		path[0] = 0;
 }
 
 /* A pinned link that no longer runs a registered policy is stale. */
@@ -228,7 +230,8 @@ static int pin_link_fd(int link_fd, const char *root, const char *name)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s/links", root);
+	if (snprintf(dir, sizeof(dir), "%s/links", root) >= (int)sizeof(dir))
+		return ioasidbpf_fail(-ENAMETOOLONG, "pin root %s is too long", root);
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return ioasidbpf_fail(-errno, "mkdir %s: %s", dir, strerror(errno));
 	link_pin_path(root, name, path, sizeof(path));
@@ -270,9 +273,48 @@ IOASIDBPF_EXPORT int ioasidbpf_policy_attach(struct ioasidbpf_policy *p)
 }
 
 /*
+ * Where the kernel's value type (bpf_struct_ops_ioasid_policy_ops, in the
+ * module's BTF) keeps the policy struct: after a common header, cacheline
+ * aligned, so the offset is read from BTF rather than assumed.
+ */
+static int kern_data_offset(size_t *off)
+{
+	struct btf *vmlinux, *mod;
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i, err = -EPROTO;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return ioasidbpf_fail(-errno, "cannot read the kernel's BTF: %s",
+				      strerror(errno));
+	mod = btf__load_module_btf("ioasid", vmlinux);
+	if (!mod) {
+		err = ioasidbpf_fail(-errno, "cannot read the ioasid module's BTF: %s",
+				     strerror(errno));
+		goto out;
+	}
+	id = btf__find_by_name_kind(mod, "bpf_struct_ops_ioasid_policy_ops",
+				    BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(mod, id) : NULL;
+	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(mod, m->name_off), "data"))
+			continue;
+		*off = btf_member_bit_offset(t, i) / 8;
+		err = 0;
+	}
+	if (err)
+		ioasidbpf_fail(err, "the ioasid module's BTF has no struct_ops value type");
+	btf__free(mod);
+out:
+	btf__free(vmlinux);
+	return err;
+}
+
+/*
  * Write the map's value as libbpf's attach would, so the map is READY for
- * a raw link update: struct bpf_struct_ops_common_value, then the policy
- * struct with program fds in the callback slots.
+ * a raw link update: the policy struct, with program fds in the callback
+ * slots, at its place in the kernel's value type.
  */
 static int write_map_value(struct ioasidbpf_policy *p)
 {
@@ -284,22 +326,21 @@ static int write_map_value(struct ioasidbpf_policy *p)
 		offsetof(struct ioasid_policy_ops, init),
 		offsetof(struct ioasid_policy_ops, exit),
 	};
-	size_t vsize = bpf_map__value_size(p->map), common, i;
+	size_t vsize = bpf_map__value_size(p->map), off = 0, i;
 	unsigned char *value;
 	__u32 zero = 0;
 	int err;
 
-	if (vsize < sizeof(struct ioasid_policy_ops))
-		return ioasidbpf_fail(-EPROTO, "%s: kernel value of %zu bytes is too small",
-				      p->name, vsize);
-	common = vsize - sizeof(struct ioasid_policy_ops);
-	if (common != 8)
-		return ioasidbpf_fail(-EPROTO, "%s: unexpected kernel value layout (%zu byte header)",
-				      p->name, common);
+	err = kern_data_offset(&off);
+	if (err)
+		return err;
+	if (off + sizeof(struct ioasid_policy_ops) > vsize)
+		return ioasidbpf_fail(-EPROTO, "%s: kernel value of %zu bytes cannot hold the policy at %zu",
+				      p->name, vsize, off);
 	value = calloc(1, vsize);
 	if (!value)
 		return ioasidbpf_fail(-ENOMEM, "out of memory");
-	memcpy(value + common, p->data, sizeof(*p->data));
+	memcpy(value + off, p->data, sizeof(*p->data));
 	for (i = 0; i < sizeof(callbacks) / sizeof(callbacks[0]); i++) {
 		/* libbpf's shadow type holds struct bpf_program pointers here. */
 		struct bpf_program *prog;
@@ -314,7 +355,7 @@ static int write_map_value(struct ioasidbpf_policy *p)
 			}
 			fd = bpf_program__fd(prog);
 		}
-		memcpy(value + common + callbacks[i], &fd, sizeof(fd));
+		memcpy(value + off + callbacks[i], &fd, sizeof(fd));
 	}
 	err = bpf_map_update_elem(bpf_map__fd(p->map), &zero, value, 0);
 	free(value);

@@ -227,7 +227,8 @@ static int foreach_in_map(int fd, enum ioasidbpf_rule_kind kind,
 		memcpy(key, next, ks);
 		cur = key;
 	}
-	qsort_r(keys, n, ks, cmp_keys, &ks);
+	if (n)
+		qsort_r(keys, n, ks, cmp_keys, &ks);
 	for (i = 0; i < n && !rc; i++) {
 		void *val = rule_maps[kind].has_rule ? (void *)&rule : (void *)&flag;
 

@@ -49,9 +49,9 @@ static int fill_one(const char *root, const char *name, __u32 prio,
 			s->map_id = info.struct_ops.map_id;
 		close(fd);
 	}
-	snprintf(path, sizeof(path), "%s/links/%s", root, name);
-	if (!access(path, F_OK))
-		snprintf(s->pin_path, sizeof(s->pin_path), "%s", path);
+	if (snprintf(s->pin_path, sizeof(s->pin_path), "%s/links/%s", root,
+		     name) >= (int)sizeof(s->pin_path) || access(s->pin_path, F_OK))
+		s->pin_path[0] = 0;
 	return 0;
 }
 
