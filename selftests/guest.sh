@@ -22,6 +22,7 @@ suite_cmd() {
 	group) echo "$S/group_test" ;;
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
+	ctl) echo "$TOP/selftests/ctl/ctl_test.py" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
 	esac

@@ -194,9 +194,25 @@ IOASIDBPF_EXPORT int ioasidbpf_rule_del(const char *pin_root,
 	return 0;
 }
 
+/* Numbers (ids, cgroups) in numeric order, names in byte order. */
 static int cmp_keys(const void *a, const void *b, void *size)
 {
-	return memcmp(a, b, *(size_t *)size);
+	__u64 x = 0, y = 0;
+
+	switch (*(size_t *)size) {
+	case 4:
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		x = (__u32)x;
+		y = (__u32)y;
+		return x < y ? -1 : x > y;
+	case 8:
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x < y ? -1 : x > y;
+	default:
+		return memcmp(a, b, *(size_t *)size);
+	}
 }
 
 /* Visit one map's entries in key order. */

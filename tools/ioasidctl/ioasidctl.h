@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ioasidctl: shared state and helpers of the command files. */
+#ifndef IOASIDCTL_H
+#define IOASIDCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
+#include <linux/ioasid.h>
+#include <linux/ioasid_policy.h>
+#include <ioasidbpf.h>
+
+/* Exit codes (documented in ioasidctl(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* the operation failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_ENV = 3,		/* not ready: module, privilege, bpffs */
+};
+
+struct ctl {
+	bool json;
+	bool pretty;
+	bool debug;		/* libbpf's messages on stderr */
+	const char *pin_root;
+};
+
+extern struct ctl ctl;
+
+/* One line "ioasidctl: ..." on stderr; returns EXIT_FAILED. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, returning EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A library error: its message; EXIT_FAILED. */
+int lib_fail(int err);
+/* Same, but EPERM/EACCES mean missing privilege: EXIT_ENV. */
+int lib_fail_priv(int err);
+/* Preflight for commands that load BPF: 0 or an exit code. */
+int need_bpf(void);
+
+void emit_json(struct json_object *obj);
+int read_text(const char *path, char *buf, size_t len);
+
+const char *snoop_name(__u32 snoop);
+const char *verdict_name(int verdict, char *buf, size_t len);
+void caps_string(__u32 caps, char *buf, size_t len);
+struct json_object *decision_json(const struct ioasid_policy_decision *d);
+void print_decision(const struct ioasid_policy_decision *d);
+
+/* Is argv[i] "--help" or "-h"? Commands take it anywhere. */
+bool wants_help(int argc, char **argv);
+
+int cmd_status(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_rule(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_decisions(int argc, char **argv);
+int cmd_bpffs(int argc, char **argv);
+
+#endif /* IOASIDCTL_H */
