@@ -70,6 +70,7 @@ lib: bpf-tools linux-src bpf
 tools: lib
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl
 	@$(MAKE) -s -C $(TOP)/tools/bench
+	@$(MAKE) -s -C $(TOP)/tools/demo
 
 selftests: bpf-tools linux-src bpf
 	@$(MAKE) -s -C $(TOP)/selftests

@@ -40,6 +40,23 @@ unload_after_detach() {
 }
 tap_check unload_after_detach unload_after_detach
 
+# With the module gone, ioasidctl says so, exit code 3 (not ready).
+ctl_without_module() {
+	local out rc
+	out=$("$B/tools/ioasidctl" status 2>&1); rc=$?
+	[ "$rc" = 3 ] || { echo "status: exit $rc"; return 1; }
+	[ "$out" = "module:      not loaded (modprobe ioasid)" ] || { echo "status: $out"; return 1; }
+	out=$("$B/tools/ioasidctl" policy list 2>&1); rc=$?
+	[ "$rc" = 3 ] || { echo "policy list: exit $rc"; return 1; }
+	[ "$out" = "ioasidctl: cannot read /sys/kernel/ioasid/policy/stack: No such file or directory (is the ioasid module loaded?)" ] ||
+		{ echo "policy list: $out"; return 1; }
+	out=$("$B/tools/ioasidctl" policy load vfio_compat 2>&1); rc=$?
+	[ "$rc" = 3 ] || { echo "policy load: exit $rc"; return 1; }
+	[ "$out" = "ioasidctl: the ioasid module is not loaded (modprobe ioasid)" ] ||
+		{ echo "policy load: $out"; return 1; }
+}
+tap_check ctl_without_module ctl_without_module
+
 reload() {
 	insmod "$TOP/kernel/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
 		[ -c /dev/ioasid ] && insmod "$TOP/kernel/ioasid_test.ko" &&
