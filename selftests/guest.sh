@@ -23,6 +23,7 @@ suite_cmd() {
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	ctl) echo "$TOP/selftests/ctl/ctl_test.py" ;;
+	docs) echo "$TOP/selftests/docs/docs_test.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
 	esac
