@@ -326,6 +326,10 @@ def device_commands():
 @test
 def decisions_follow():
     unload_all()
+    # Earlier suites' decisions may still sit in the trace buffer.
+    ctl("decisions", check=0)
+    with open("/sys/kernel/tracing/trace", "w") as f:
+        f.write("")
     p = subprocess.Popen([CTL, "-j", "decisions", "--follow", "--count", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
