@@ -72,7 +72,7 @@ tools: lib
 	@$(MAKE) -s -C $(TOP)/tools/bench
 	@$(MAKE) -s -C $(TOP)/tools/demo
 
-selftests: bpf-tools linux-src bpf
+selftests: bpf-tools linux-src bpf lib
 	@$(MAKE) -s -C $(TOP)/selftests
 
 # --- run ---------------------------------------------------------------------

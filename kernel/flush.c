@@ -33,6 +33,7 @@
 #include <linux/percpu.h>
 #include <linux/module.h>
 #include <linux/ioasid_kernel.h>
+#include <kunit/visibility.h>
 
 #include "ioasid_private.h"
 
@@ -276,24 +277,41 @@ void ioasid_flush_revoke(struct ioasid_ctx *ctx)
 	ctx->flush.granted = false;
 }
 
-/* Take one flush from the bucket: 0, -EPERM or -EAGAIN. */
-static int flush_take(struct ioasid_ctx *ctx)
+/**
+ * ioasid_flush_bucket_take - take one flush from a grant's bucket at @now
+ * @g: the grant, locked
+ * @now: the time in ns (a parameter, so KUnit can drive the clock)
+ *
+ * Return: 0, -EPERM (no grant) or -EAGAIN (bucket empty).
+ */
+VISIBLE_IF_KUNIT int ioasid_flush_bucket_take(struct ioasid_flush_grant *g,
+					      u64 now)
 {
-	struct ioasid_flush_grant *g = &ctx->flush;
-	u64 now = ktime_get_ns(), cap;
+	u64 cap;
 
-	guard(spinlock)(&g->lock);
+	lockdep_assert_held(&g->lock);
 	if (!g->granted)
 		return -EPERM;
 	if (!g->rate)
 		return 0;
 	cap = (u64)g->burst * NSEC_PER_SEC;
-	g->tokens = min(cap, g->tokens + (now - g->last_ns) * g->rate);
+	/* Saturate: a long idle time must not overflow the product. */
+	if (now - g->last_ns >= cap / g->rate + 1)
+		g->tokens = cap;
+	else
+		g->tokens = min(cap, g->tokens + (now - g->last_ns) * g->rate);
 	g->last_ns = now;
 	if (g->tokens < NSEC_PER_SEC)
 		return -EAGAIN;
 	g->tokens -= NSEC_PER_SEC;
 	return 0;
+}
+
+/* Take one flush from the bucket: 0, -EPERM or -EAGAIN. */
+static int flush_take(struct ioasid_ctx *ctx)
+{
+	guard(spinlock)(&ctx->flush.lock);
+	return ioasid_flush_bucket_take(&ctx->flush, ktime_get_ns());
 }
 
 #ifdef CONFIG_X86

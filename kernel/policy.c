@@ -28,6 +28,8 @@
 #include <linux/capability.h>
 #include <linux/pci.h>
 
+#include <kunit/visibility.h>
+
 #include "ioasid_private.h"
 #include "policy.h"
 
@@ -210,7 +212,12 @@ static void eval_adopt(struct ioasid_policy_eval *eval, struct ioasid_policy *p)
  * Fill what the policy left open with the built-in rule and check the
  * result against what the hardware can do: a policy can never grant more.
  */
-static void eval_complete(struct ioasid_policy_eval *eval)
+/*
+ * What a deciding policy left open is the built-in's; then the hardware has
+ * the last word (no enforce-snoop without snoop control, no PASIDs beyond
+ * the device's width).
+ */
+VISIBLE_IF_KUNIT void ioasid_policy_complete(struct ioasid_policy_eval *eval)
 {
 	struct ioasid_policy_decision *d = &eval->decision;
 	const struct ioasid_policy_req *req = &eval->req;
@@ -317,7 +324,7 @@ unlock:
 
 	if (!decided)
 		ioasid_policy_builtin(eval);
-	eval_complete(eval);
+	ioasid_policy_complete(eval);
 	trace_ioasid_decision(&eval->req, d, eval->nr_verdicts);
 	return d->verdict;
 }
@@ -833,6 +840,46 @@ out_unlock:
 	mutex_unlock(&ioasid_policy_mutex);
 	return rc;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * ioasid_policy_kunit_reg - register C callbacks as a policy (KUnit only)
+ * @ops: the callbacks and data fields, as a BPF policy would give them
+ *
+ * The same path as reg() minus the link: tests drive stacking, DEFER,
+ * shadows and garbage verdicts without BPF.
+ *
+ * Return: 0, -EEXIST, -ENOMEM or a sysfs errno.
+ */
+int ioasid_policy_kunit_reg(struct ioasid_policy_ops *ops)
+{
+	struct ioasid_policy *p;
+	int rc;
+
+	guard(mutex)(&ioasid_policy_mutex);
+	if (policy_name_taken_locked(ops->name, NULL))
+		return -EEXIST;
+	p = policy_alloc(ops, NULL);
+	if (!p)
+		return -ENOMEM;
+	rc = ioasid_policy_sysfs_add(p);
+	if (rc) {
+		ioasid_policy_put(p);
+		return rc;
+	}
+	policy_insert_locked(p);
+	return 0;
+}
+
+/**
+ * ioasid_policy_kunit_unreg - unregister what ioasid_policy_kunit_reg() did
+ * @ops: the same callbacks
+ */
+void ioasid_policy_kunit_unreg(struct ioasid_policy_ops *ops)
+{
+	ioasid_policy_unreg(ops, NULL);
+}
+#endif
 
 /* CFI stubs: prototypes of every member, never called. */
 static int ioasid_policy_stub_attach(const struct ioasid_policy_req *req)

@@ -6,7 +6,9 @@
 set -u
 TOP=${TOP:?}
 B=${B:?}
-export TOP B BPFTOOL=${BPFTOOL:-$B/deps/bin/bpftool}
+# The modules: the stock build, or the debug kernel's (make check-debug).
+KMOD=${IOASID_KMOD:-$TOP/kernel}
+export TOP B KMOD BPFTOOL=${BPFTOOL:-$B/deps/bin/bpftool}
 S=$B/selftests
 . "$TOP/selftests/lib/tap.sh"
 
@@ -23,6 +25,11 @@ suite_cmd() {
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	ctl) echo "$TOP/selftests/ctl/ctl_test.py" ;;
+	kunit) echo "$TOP/selftests/kunit/kunit.sh" ;;
+	priv) echo "$S/priv_test" ;;
+	stress) echo "$S/stress_test ${IOASID_STRESS_SECONDS:-15}" ;;
+	fuzz) echo "$S/fuzz_test ${IOASID_FUZZ_COUNT:-20000}" ;;
+	failnth) echo "$S/failnth_test" ;;
 	docs) echo "$TOP/selftests/docs/docs_test.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
 	*) return 1 ;;
@@ -30,17 +37,17 @@ suite_cmd() {
 }
 
 echo "# guest: $(uname -r), $(nproc) cpus"
-if ! insmod "$TOP/kernel/ioasid.ko"; then
+if ! insmod "$KMOD/ioasid.ko"; then
 	echo "not ok 1 setup.insmod_ioasid"
 	exit 1
 fi
 echo "ok 1 setup.insmod_ioasid"
-if ! insmod "$TOP/kernel/ioasid_test.ko"; then
+if ! insmod "$KMOD/ioasid_test.ko"; then
 	echo "not ok 2 setup.insmod_ioasid_test"
 	exit 1
 fi
 echo "ok 2 setup.insmod_ioasid_test"
-if ! insmod "$TOP/kernel/ioasid-pci.ko"; then
+if ! insmod "$KMOD/ioasid-pci.ko"; then
 	echo "not ok 3 setup.insmod_ioasid_pci"
 	exit 1
 fi

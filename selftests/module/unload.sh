@@ -3,6 +3,7 @@
 # The module cannot go while a policy holds it, and goes cleanly once the
 # policy is detached (struct_ops maps are freed asynchronously: retry).
 set -u
+KMOD=${KMOD:-$TOP/kernel}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 BPFTOOL=${BPFTOOL:?}
@@ -58,9 +59,9 @@ ctl_without_module() {
 tap_check ctl_without_module ctl_without_module
 
 reload() {
-	insmod "$TOP/kernel/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
-		[ -c /dev/ioasid ] && insmod "$TOP/kernel/ioasid_test.ko" &&
-		[ -c /dev/ioasid_test ] && insmod "$TOP/kernel/ioasid-pci.ko"
+	insmod "$KMOD/ioasid.ko" && [ -e /sys/kernel/btf/ioasid ] &&
+		[ -c /dev/ioasid ] && insmod "$KMOD/ioasid_test.ko" &&
+		[ -c /dev/ioasid_test ] && insmod "$KMOD/ioasid-pci.ko"
 }
 tap_check reload reload
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the debug kernel of `make check-debug` from linux-source-6.12:
-# x86_64_defconfig + kvm_guest.config + tools/kernel/debug.config, out of
+# tinyconfig + tools/kernel/debug.config, out of
 # tree, cached under $CACHE/kernel-debug/<key> where the key hashes the
 # source version, the fragment and this script. Prints progress while it
 # builds (a cold build is long) and the build time at the end.
@@ -29,15 +29,16 @@ mkdir -p "$dir/obj"
 O=$dir/obj
 log=$dir/build.log
 echo "debug kernel: configuring $ver in $dir" >&2
-make -s -C "$SRC" O="$O" x86_64_defconfig >"$log" 2>&1
-"$SRC/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" \
-	"$SRC/kernel/configs/kvm_guest.config" "$FRAG" >>"$log" 2>&1
+make -s -C "$SRC" O="$O" tinyconfig >"$log" 2>&1
+"$SRC/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" "$FRAG" >>"$log" 2>&1
 make -s -C "$SRC" O="$O" olddefconfig >>"$log" 2>&1
 # The options the checks depend on must have survived olddefconfig.
 for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_PAGE_ALLOC \
 	   FAULT_INJECTION_DEBUG_FS KUNIT DEBUG_INFO_BTF DEBUG_INFO_BTF_MODULES \
-	   INTEL_IOMMU VIRTIO_IOMMU 9P_FS NET_9P_VIRTIO VFIO_PCI IOMMUFD \
-	   PREEMPT_NOTIFIERS HOTPLUG_PCI_PCIE VIRTIO_CONSOLE; do
+	   INTEL_IOMMU VIRTIO_IOMMU 9P_FS NET_9P_VIRTIO IOMMUFD 64BIT SMP \
+	   HOTPLUG_PCI_PCIE VIRTIO_CONSOLE ACPI MULTIUSER FUTEX EPOLL UNIX \
+	   OVERLAY_FS DEVTMPFS BPF_SYSCALL ENABLE_DEFAULT_TRACERS CGROUPS \
+	   FAULT_INJECTION_USERCOPY IRQ_REMAP PCI_MMCONFIG; do
 	grep -q "^CONFIG_$opt=y" "$O/.config" || {
 		echo "debug kernel: CONFIG_$opt did not stick (see $O/.config)" >&2
 		exit 1

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for ioasid's internals, built into ioasid.ko when the
+ * target kernel has CONFIG_KUNIT (the debug kernel of make check-debug);
+ * they run when the module loads and report through KTAP and debugfs.
+ *
+ *   ioasid_flush_bucket  the cache-flush rate limiter, on a synthetic clock
+ *   ioasid_decisions     stacking, DEFER, shadows, garbage verdicts and the
+ *                        hardware clamps, with C callbacks as policies
+ *   ioasid_iopt          areas: split, pinned-page accounting, IOVA
+ *                        allocation, allowed and reserved ranges, copy, and
+ *                        nesting composition, on user memory KUnit maps
+ */
+#include <kunit/test.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mman.h>
+#include <linux/uaccess.h>
+
+#include "ioasid_private.h"
+#include "io_pagetable.h"
+#include "policy.h"
+
+/* --- the rate limiter ----------------------------------------------------- */
+
+static void bucket_burst_then_rate(struct kunit *test)
+{
+	struct ioasid_flush_grant g = { .granted = true, .rate = 2, .burst = 3 };
+	u64 t = 1000 * NSEC_PER_SEC;
+
+	spin_lock_init(&g.lock);
+	g.tokens = 3ULL * NSEC_PER_SEC;
+	g.last_ns = t;
+	spin_lock(&g.lock);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, -EAGAIN, ioasid_flush_bucket_take(&g, t));
+	/* 2/s: one token after half a second, not before. */
+	KUNIT_EXPECT_EQ(test, -EAGAIN, ioasid_flush_bucket_take(&g, t + NSEC_PER_SEC / 2 - 1));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t + NSEC_PER_SEC / 2));
+	KUNIT_EXPECT_EQ(test, -EAGAIN, ioasid_flush_bucket_take(&g, t + NSEC_PER_SEC / 2));
+	/* A long idle time refills to the burst, no more, no overflow. */
+	t += 3600ULL * 24 * 365 * NSEC_PER_SEC;
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_flush_bucket_take(&g, t));
+	KUNIT_EXPECT_EQ(test, -EAGAIN, ioasid_flush_bucket_take(&g, t));
+	spin_unlock(&g.lock);
+}
+
+static void bucket_unlimited_and_revoked(struct kunit *test)
+{
+	struct ioasid_flush_grant g = { .granted = true, .rate = 0, .burst = 1 };
+	int i;
+
+	spin_lock_init(&g.lock);
+	spin_lock(&g.lock);
+	for (i = 0; i < 1000; i++)
+		KUNIT_ASSERT_EQ(test, 0, ioasid_flush_bucket_take(&g, i));
+	g.granted = false;
+	KUNIT_EXPECT_EQ(test, -EPERM, ioasid_flush_bucket_take(&g, 0));
+	spin_unlock(&g.lock);
+}
+
+static struct kunit_case bucket_cases[] = {
+	KUNIT_CASE(bucket_burst_then_rate),
+	KUNIT_CASE(bucket_unlimited_and_revoked),
+	{}
+};
+
+static struct kunit_suite bucket_suite = {
+	.name = "ioasid_flush_bucket",
+	.test_cases = bucket_cases,
+};
+
+/* --- decisions ------------------------------------------------------------- */
+
+static int kt_defer(const struct ioasid_policy_req *req)
+{
+	return IOASID_VERDICT_DEFER;
+}
+
+static int kt_allow_nosnoop(const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
+	bpf_ioasid_grant_flush(req, 7, 3);
+	return IOASID_VERDICT_ALLOW;
+}
+
+static int kt_enforce(const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ENFORCE);
+	return IOASID_VERDICT_ALLOW;
+}
+
+static int kt_garbage(const struct ioasid_policy_req *req)
+{
+	return 4242;
+}
+
+static int kt_deny(const struct ioasid_policy_req *req)
+{
+	return -EACCES;
+}
+
+static int kt_pasid_wide(const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_pasid_range(req, 1, 1000);
+	return IOASID_VERDICT_ALLOW;
+}
+
+#define KT_POLICY(_name, _prio, _fn, _flags) {				\
+	.attach = _fn, .name = _name, .priority = _prio,		\
+	.flags = _flags, .abi_version = IOASID_POLICY_ABI_VERSION }
+
+static struct ioasid_policy_ops kt_policies[] = {
+	KT_POLICY("kt_defer", 10, kt_defer, 0),
+	KT_POLICY("kt_shadow", 11, kt_deny, IOASID_POLICY_F_SHADOW),
+	KT_POLICY("kt_nosnoop", 20, kt_allow_nosnoop, 0),
+	KT_POLICY("kt_enforce", 5, kt_enforce, 0),
+	KT_POLICY("kt_garbage", 1, kt_garbage, 0),
+	{ .attach_pasid = kt_pasid_wide, .name = "kt_pasid", .priority = 30,
+	  .abi_version = IOASID_POLICY_ABI_VERSION },
+};
+
+enum { KT_DEFER, KT_SHADOW, KT_NOSNOOP, KT_ENFORCE, KT_GARBAGE, KT_PASID };
+
+static int decide(struct kunit *test, u32 op, u32 caps, u8 pasid_bits,
+		  u32 pasid, struct ioasid_policy_eval *eval,
+		  struct ioasid_policy_verdict *verdicts)
+{
+	memset(eval, 0, sizeof(*eval));
+	eval->verdicts = verdicts;
+	eval->max_verdicts = IOASID_POLICY_MAX_REPORTED;
+	eval->req.op = op;
+	eval->req.vendor = 0x1234;
+	eval->req.device = 0x11e8;
+	eval->req.iommu_caps = caps;
+	eval->req.pasid_bits = pasid_bits;
+	eval->req.pasid = pasid;
+	eval->req.group_size = 1;
+	return ioasid_policy_evaluate(eval);
+}
+
+static void decisions_stack(struct kunit *test)
+{
+	struct ioasid_policy_verdict verdicts[IOASID_POLICY_MAX_REPORTED];
+	struct ioasid_policy_eval eval;
+	struct ioasid_policy_decision *d = &eval.decision;
+	u32 cc = IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
+
+	/* Nothing registered: the built-in. */
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "builtin", d->policy);
+	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_ENFORCE, d->snoop);
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, 0, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_ALLOW_NOSNOOP, d->snoop);
+	KUNIT_EXPECT_TRUE(test, d->flags & IOASID_DECISION_FLUSH_GRANT);
+
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_DEFER]));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_SHADOW]));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_NOSNOOP]));
+	KUNIT_EXPECT_EQ(test, -EEXIST, ioasid_policy_kunit_reg(&kt_policies[KT_NOSNOOP]));
+
+	/* After a DEFER the next is asked; the shadow is recorded; nosnoop decides. */
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "kt_nosnoop", d->policy);
+	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_ALLOW_NOSNOOP, d->snoop);
+	KUNIT_EXPECT_EQ(test, 7, d->flush_rate);
+	KUNIT_EXPECT_EQ(test, 3, d->flush_burst);
+	KUNIT_ASSERT_EQ(test, 3, eval.nr_verdicts);
+	KUNIT_EXPECT_STREQ(test, "kt_defer", verdicts[0].name);
+	KUNIT_EXPECT_EQ(test, IOASID_VERDICT_DEFER, verdicts[0].verdict);
+	KUNIT_EXPECT_STREQ(test, "kt_shadow", verdicts[1].name);
+	KUNIT_EXPECT_EQ(test, -EACCES, verdicts[1].verdict);
+
+	/* Enforce asked of an IOMMU without snoop control: refused. */
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_ENFORCE]));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			decide(test, IOASID_POLICY_OP_ATTACH, 0, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "kt_enforce", d->policy);
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+
+	/* Garbage: errored, skipped from then on; the rest carries on. */
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_GARBAGE]));
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "kt_enforce", d->policy);
+	KUNIT_EXPECT_TRUE(test, verdicts[0].flags & IOASID_DECISION_POLICY_ERROR);
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "kt_enforce", verdicts[0].name);
+
+	ioasid_policy_kunit_unreg(&kt_policies[KT_GARBAGE]);
+	ioasid_policy_kunit_unreg(&kt_policies[KT_ENFORCE]);
+	ioasid_policy_kunit_unreg(&kt_policies[KT_NOSNOOP]);
+	ioasid_policy_kunit_unreg(&kt_policies[KT_SHADOW]);
+	ioasid_policy_kunit_unreg(&kt_policies[KT_DEFER]);
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH, cc, 0, 0, &eval, verdicts));
+	KUNIT_EXPECT_STREQ(test, "builtin", d->policy);
+}
+
+static void decisions_pasid_clamped_to_hardware(struct kunit *test)
+{
+	struct ioasid_policy_verdict verdicts[IOASID_POLICY_MAX_REPORTED];
+	struct ioasid_policy_eval eval;
+	struct ioasid_policy_decision *d = &eval.decision;
+	u32 caps = IOASID_IOMMU_CAP_ENFORCE_COHERENCY | IOASID_IOMMU_CAP_PASID;
+
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&kt_policies[KT_PASID]));
+	/* 4 bits: PASIDs 1-15 whatever the policy asked. */
+	KUNIT_EXPECT_EQ(test, 0, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 4, 15,
+					&eval, verdicts));
+	KUNIT_EXPECT_EQ(test, 1, d->pasid_min);
+	KUNIT_EXPECT_EQ(test, 15, d->pasid_max);
+	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 4, 16,
+					     &eval, verdicts));
+	/* 20 bits: the policy's 1000 is the limit. */
+	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 20, 1001,
+					     &eval, verdicts));
+	/* No PASID capability: nobody can grant one. */
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, decide(test, IOASID_POLICY_OP_ATTACH_PASID,
+						  IOASID_IOMMU_CAP_ENFORCE_COHERENCY, 0, 1,
+						  &eval, verdicts));
+	ioasid_policy_kunit_unreg(&kt_policies[KT_PASID]);
+}
+
+static void decisions_complete_fills_from_builtin(struct kunit *test)
+{
+	struct ioasid_policy_eval eval = {};
+
+	/* ALLOW with no snoop mode on a non-coherent IOMMU: no-snoop + flush. */
+	eval.req.op = IOASID_POLICY_OP_ATTACH;
+	eval.decision.verdict = 0;
+	strscpy(eval.decision.policy, "x", sizeof(eval.decision.policy));
+	ioasid_policy_complete(&eval);
+	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_ALLOW_NOSNOOP, eval.decision.snoop);
+	KUNIT_EXPECT_TRUE(test, eval.decision.flags & IOASID_DECISION_FLUSH_GRANT);
+	/* A deny stays a deny, untouched. */
+	memset(&eval, 0, sizeof(eval));
+	eval.req.op = IOASID_POLICY_OP_ATTACH;
+	eval.decision.verdict = -EPERM;
+	ioasid_policy_complete(&eval);
+	KUNIT_EXPECT_EQ(test, -EPERM, eval.decision.verdict);
+	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_DEFAULT, eval.decision.snoop);
+}
+
+static struct kunit_case decision_cases[] = {
+	KUNIT_CASE(decisions_stack),
+	KUNIT_CASE(decisions_pasid_clamped_to_hardware),
+	KUNIT_CASE(decisions_complete_fills_from_builtin),
+	{}
+};
+
+static struct kunit_suite decision_suite = {
+	.name = "ioasid_decisions",
+	.test_cases = decision_cases,
+};
+
+/* --- IO page tables -------------------------------------------------------- */
+
+#define KT_PAGES 16
+
+struct iopt_fixture {
+	struct file *file;
+	struct ioasid_ctx *ctx;
+	unsigned long uaddr;	/* KT_PAGES of user memory */
+	void __user *ucmd;	/* a page for ioctl arguments */
+};
+
+static int iopt_init_fixture(struct kunit *test)
+{
+	struct iopt_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	unsigned long u;
+
+	if (!f)
+		return -ENOMEM;
+	f->file = filp_open("/dev/ioasid", O_RDWR, 0);
+	if (IS_ERR(f->file)) {
+		kunit_skip(test, "no /dev/ioasid to open (%ld)", PTR_ERR(f->file));
+		return 0;
+	}
+	f->ctx = f->file->private_data;
+	f->uaddr = kunit_vm_mmap(test, NULL, 0, (KT_PAGES + 1) * PAGE_SIZE,
+				 PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(f->uaddr))
+		return f->uaddr;
+	u = f->uaddr + KT_PAGES * PAGE_SIZE;
+	f->ucmd = (void __user *)u;
+	test->priv = f;
+	return 0;
+}
+
+static void iopt_exit_fixture(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+
+	if (f && !IS_ERR_OR_NULL(f->file))
+		fput(f->file);
+}
+
+/* A new IOAS (child of @parent_id if not 0), through the real ioctl. */
+static struct ioasid_ioas *kt_ioas(struct kunit *test, u32 parent_id)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas_alloc cmd = {
+		.size = sizeof(cmd), .parent_id = parent_id,
+		.flags = parent_id ? IOASID_IOAS_ALLOC_NESTED : 0,
+	};
+	struct ioasid_object *obj;
+	long rc;
+
+	KUNIT_ASSERT_EQ(test, 0, copy_to_user(f->ucmd, &cmd, sizeof(cmd)));
+	rc = f->file->f_op->unlocked_ioctl(f->file, IOASID_IOAS_ALLOC,
+					   (unsigned long)f->ucmd);
+	KUNIT_ASSERT_EQ(test, 0, rc);
+	KUNIT_ASSERT_EQ(test, 0, copy_from_user(&cmd, f->ucmd, sizeof(cmd)));
+	obj = ioasid_get_object(f->ctx, cmd.out_ioas_id, IOASID_OBJ_IOAS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(obj));
+	/* The fd keeps it alive; the test only needs the pointer. */
+	ioasid_put_object(f->ctx, obj);
+	return container_of(obj, struct ioasid_ioas, obj);
+}
+
+static const u32 rw = IOASID_MAP_READABLE | IOASID_MAP_WRITEABLE;
+
+static void fill_user(struct kunit *test, unsigned long uaddr, int npages)
+{
+	u8 byte;
+	int i;
+
+	for (i = 0; i < npages; i++) {
+		void __user *page = (void __user *)(uaddr + i * PAGE_SIZE);
+
+		byte = 0xa0 + i;
+		KUNIT_ASSERT_EQ(test, 0, clear_user(page, PAGE_SIZE));
+		KUNIT_ASSERT_EQ(test, 0, copy_to_user(page, &byte, 1));
+	}
+}
+
+static u8 first_byte(struct kunit *test, struct ioasid_ioas *ioas, u64 iova)
+{
+	u8 b = 0;
+
+	KUNIT_EXPECT_EQ(test, 0, iopt_rw(ioas, iova, &b, 1, false));
+	return b;
+}
+
+static void iopt_split_and_accounting(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas *ioas = kt_ioas(test, 0);
+	u64 iova = 0x100000, pinned = 0, unmapped = 0;
+
+	fill_user(test, f->uaddr, 4);
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(ioas, &iova, f->uaddr, 4 * PAGE_SIZE,
+					       PAGE_SIZE, rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_EXPECT_EQ(test, 1, ioas->nr_areas);
+	KUNIT_EXPECT_EQ(test, 0, iopt_count_pinned(ioas, &pinned));
+	KUNIT_EXPECT_EQ(test, 4, pinned);
+	KUNIT_EXPECT_EQ(test, 4, atomic64_read(&f->ctx->pinned_pages));
+
+	/* Cutting the middle needs ALLOW_SPLIT and leaves two areas. */
+	KUNIT_EXPECT_EQ(test, -EBUSY, iopt_unmap(ioas, iova + PAGE_SIZE, PAGE_SIZE, 0,
+						 &unmapped));
+	KUNIT_EXPECT_EQ(test, 1, ioas->nr_areas);
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(ioas, iova + PAGE_SIZE, PAGE_SIZE,
+					    IOASID_UNMAP_ALLOW_SPLIT, &unmapped));
+	KUNIT_EXPECT_EQ(test, PAGE_SIZE, unmapped);
+	KUNIT_EXPECT_EQ(test, 2, ioas->nr_areas);
+	KUNIT_EXPECT_EQ(test, 0, iopt_count_pinned(ioas, &pinned));
+	KUNIT_EXPECT_EQ(test, 3, pinned);
+	KUNIT_EXPECT_EQ(test, 3, atomic64_read(&f->ctx->pinned_pages));
+	KUNIT_EXPECT_EQ(test, 3 * PAGE_SIZE, ioas->mapped_bytes);
+
+	/* The pieces still reach the right pages; the hole reaches none. */
+	KUNIT_EXPECT_EQ(test, 0xa0, first_byte(test, ioas, iova));
+	KUNIT_EXPECT_EQ(test, 0xa2, first_byte(test, ioas, iova + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, 0xa3, first_byte(test, ioas, iova + 3 * PAGE_SIZE));
+	KUNIT_EXPECT_NE(test, 0, iopt_rw(ioas, iova + PAGE_SIZE, &pinned, 1, false));
+
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(ioas, 0, 0, IOASID_UNMAP_ALL, &unmapped));
+	KUNIT_EXPECT_EQ(test, 3 * PAGE_SIZE, unmapped);
+	KUNIT_EXPECT_EQ(test, 0, ioas->nr_areas);
+	KUNIT_EXPECT_EQ(test, 0, atomic64_read(&f->ctx->pinned_pages));
+}
+
+static void iopt_iova_allocation(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas *ioas = kt_ioas(test, 0);
+	struct ioasid_iova_range allow[] = {
+		{ 0x10000000, 0x1fffffff },
+		{ 0x40000000, 0x4fffffff },
+	};
+	struct ioasid_iova_range out[4];
+	u64 a = 0, b = 0, fixed = 0x30000000;
+	u32 nr = 0;
+
+	KUNIT_ASSERT_EQ(test, 0, iopt_set_allowed(ioas, allow, 2));
+	/* Outside the allowed ranges: refused. */
+	KUNIT_EXPECT_NE(test, 0, iopt_map_user(ioas, &fixed, f->uaddr, PAGE_SIZE, PAGE_SIZE,
+					       rw | IOASID_MAP_FIXED_IOVA));
+	/* Kernel-chosen IOVAs: inside, aligned, not overlapping. */
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(ioas, &a, f->uaddr, 2 * PAGE_SIZE, SZ_64K, rw));
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(ioas, &b, f->uaddr, 2 * PAGE_SIZE, SZ_64K, rw));
+	KUNIT_EXPECT_TRUE(test, a >= 0x10000000 && a + 2 * PAGE_SIZE - 1 <= 0x1fffffff);
+	KUNIT_EXPECT_EQ(test, 0, a % SZ_64K);
+	KUNIT_EXPECT_EQ(test, 0, b % SZ_64K);
+	KUNIT_EXPECT_TRUE(test, b >= a + 2 * PAGE_SIZE || a >= b + 2 * PAGE_SIZE);
+	/* A reservation is not handed out and shows in the usable ranges. */
+	ioas_lock(ioas);
+	KUNIT_EXPECT_EQ(test, 0, iopt_reserve(ioas, 0x40000000, 0x4000ffff, test));
+	ioas_unlock(ioas);
+	KUNIT_ASSERT_EQ(test, 0, iopt_get_ranges(ioas, out, 4, &nr));
+	KUNIT_EXPECT_EQ(test, 2, nr);
+	KUNIT_EXPECT_EQ(test, 0x40010000, out[1].start);
+	ioas_lock(ioas);
+	iopt_unreserve(ioas, test);
+	ioas_unlock(ioas);
+	/* A mapping outside the new ranges blocks narrowing them. */
+	allow[0].last = a - 1;
+	KUNIT_EXPECT_EQ(test, -EBUSY, iopt_set_allowed(ioas, allow, 1));
+}
+
+static void iopt_copy_shares_pages(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas *src = kt_ioas(test, 0), *dst = kt_ioas(test, 0);
+	u64 iova = 0x200000, dst_iova = 0x800000, pinned = 0;
+	phys_addr_t p1 = 0, p2 = 0;
+
+	fill_user(test, f->uaddr, 2);
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(src, &iova, f->uaddr, 2 * PAGE_SIZE, PAGE_SIZE,
+					       rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_ASSERT_EQ(test, 0, iopt_copy(dst, &dst_iova, src, iova, 2 * PAGE_SIZE,
+					   rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_EXPECT_EQ(test, 0, iopt_iova_to_phys(src, iova + PAGE_SIZE, &p1));
+	KUNIT_EXPECT_EQ(test, 0, iopt_iova_to_phys(dst, dst_iova + PAGE_SIZE, &p2));
+	KUNIT_EXPECT_EQ(test, p1, p2);
+	/* Charged once for the fd: the copy pins nothing new. */
+	KUNIT_EXPECT_EQ(test, 2, atomic64_read(&f->ctx->pinned_pages));
+	KUNIT_EXPECT_EQ(test, 0, iopt_count_pinned(dst, &pinned));
+	KUNIT_EXPECT_EQ(test, 2, pinned);
+}
+
+static void iopt_nesting_composes_and_tears_down(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas *root = kt_ioas(test, 0), *mid, *leaf;
+	u64 riova = 0x1000000, miova = 0x2000000, liova = 0x3000000, unmapped;
+	phys_addr_t pr = 0, pm = 0, pl = 0;
+
+	mid = kt_ioas(test, root->obj.id);
+	leaf = kt_ioas(test, mid->obj.id);
+	KUNIT_EXPECT_EQ(test, 2, leaf->depth);
+	fill_user(test, f->uaddr, 4);
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(root, &riova, f->uaddr, 4 * PAGE_SIZE, PAGE_SIZE,
+					       rw | IOASID_MAP_FIXED_IOVA));
+	/* mid maps root IOVAs 1-2, leaf maps mid's second page. */
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_nested(mid, &miova, riova + PAGE_SIZE, 2 * PAGE_SIZE,
+						 PAGE_SIZE, rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_nested(leaf, &liova, miova + PAGE_SIZE, PAGE_SIZE,
+						 PAGE_SIZE, rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_EXPECT_EQ(test, 0, iopt_iova_to_phys(root, riova + 2 * PAGE_SIZE, &pr));
+	KUNIT_EXPECT_EQ(test, 0, iopt_iova_to_phys(mid, miova + PAGE_SIZE, &pm));
+	KUNIT_EXPECT_EQ(test, 0, iopt_iova_to_phys(leaf, liova, &pl));
+	KUNIT_EXPECT_EQ(test, pr, pm);
+	KUNIT_EXPECT_EQ(test, pr, pl);
+	KUNIT_EXPECT_EQ(test, 0xa2, first_byte(test, leaf, liova));
+	/* Nested maps charge nothing more. */
+	KUNIT_EXPECT_EQ(test, 4, atomic64_read(&f->ctx->pinned_pages));
+	/* A parent range that is not mapped cannot be nested. */
+	miova = 0x2800000;
+	KUNIT_EXPECT_EQ(test, -ENOENT, iopt_map_nested(mid, &miova, riova + 8 * PAGE_SIZE,
+						       PAGE_SIZE, PAGE_SIZE,
+						       rw | IOASID_MAP_FIXED_IOVA));
+	/* Unmapping the root page takes the whole chain down with it. */
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(root, riova + 2 * PAGE_SIZE, PAGE_SIZE,
+					    IOASID_UNMAP_ALLOW_SPLIT, &unmapped));
+	KUNIT_EXPECT_NE(test, 0, iopt_iova_to_phys(mid, 0x2000000 + PAGE_SIZE, &pm));
+	KUNIT_EXPECT_NE(test, 0, iopt_iova_to_phys(leaf, 0x3000000, &pl));
+	/* mid's other page (root page 1) is still there. */
+	KUNIT_EXPECT_EQ(test, 0xa1, first_byte(test, mid, 0x2000000));
+}
+
+static struct kunit_case iopt_cases[] = {
+	KUNIT_CASE(iopt_split_and_accounting),
+	KUNIT_CASE(iopt_iova_allocation),
+	KUNIT_CASE(iopt_copy_shares_pages),
+	KUNIT_CASE(iopt_nesting_composes_and_tears_down),
+	{}
+};
+
+static struct kunit_suite iopt_suite = {
+	.name = "ioasid_iopt",
+	.init = iopt_init_fixture,
+	.exit = iopt_exit_fixture,
+	.test_cases = iopt_cases,
+};
+
+kunit_test_suites(&bucket_suite, &decision_suite, &iopt_suite);

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fail_nth: for each ioctl sequence below, fail the n-th fault-injection
+ * point (slab and page allocations, user copies) of the sequence for
+ * n = 1, 2, ... until the sequence runs through without reaching the n-th
+ * point. After each run the objects left behind must be consistent: every
+ * IOAS still answers GET_INFO and takes a new mapping, a device can be
+ * bound and attached again, the fd closes. The VM's serial log is scanned
+ * for KASAN/lockdep/WARN reports afterwards, and kmemleak is asked for
+ * leaks with an ioasid frame at the end. Prints TAP with the number of
+ * failure points covered per sequence.
+ *
+ * Needs CONFIG_FAULT_INJECTION (the debug kernel): SKIP otherwise.
+ */
+#include <sys/wait.h>
+
+#include "robust_util.h"
+
+#define MAX_NTH 3000
+
+static int nth_fd = -1;
+
+static void set_nth(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(nth_fd, buf, len, 0) != len)
+		_exit(90);
+}
+
+/* After the sequence: did the n-th point fail (the counter reached 0)? */
+static bool nth_consumed(void)
+{
+	char buf[16] = "";
+
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		_exit(91);
+	set_nth(0);
+	return atoi(buf) == 0;
+}
+
+static char *mem;	/* 16 pages, touched */
+
+/* --- the sequences: run with failures armed; errors are expected --------- */
+
+static void seq_core(void)
+{
+	struct ioasid_iova_range allow = { 0, (1ULL << 40) - 1 }, ranges[8];
+	struct ioasid_ioas_allow_iovas al = {
+		.size = sizeof(al), .num_iovas = 1, .allowed_iovas = (uintptr_t)&allow,
+	};
+	struct ioasid_ioas_iova_ranges r = {
+		.size = sizeof(r), .num_iovas = 8, .allowed_iovas = (uintptr_t)ranges,
+	};
+	struct ioasid_ioas_info info;
+	__u32 a = 0, b = 0, c = 0;
+	int fd = open("/dev/ioasid", O_RDWR);
+
+	if (fd < 0)
+		return;
+	ioas_alloc(fd, 0, &a);
+	ioas_alloc(fd, 0, &b);
+	ioas_map(fd, a, mem, 4 * PSZ, 0x100000);
+	ioas_copy(fd, b, 0x400000, a, 0x100000, 4 * PSZ);
+	al.ioas_id = b;
+	xioctl(fd, IOASID_IOAS_ALLOW_IOVAS, &al);
+	r.ioas_id = b;
+	xioctl(fd, IOASID_IOAS_IOVA_RANGES, &r);
+	ioas_unmap(fd, a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT);
+	ioas_info(fd, a, &info);
+	ioas_alloc(fd, a, &c);
+	ioas_map_nested(fd, c, 0x100000, PSZ, 0x900000);
+	obj_destroy(fd, c);
+	obj_destroy(fd, b);
+	cache_flush(fd);
+	close(fd);
+}
+
+static int dev_fd_for(const char *path)
+{
+	return path ? open(path, O_RDWR) : -1;
+}
+
+static void seq_device(void)
+{
+	const char *path = edu_dev_path();
+	int fd = open("/dev/ioasid", O_RDWR), dfd = dev_fd_for(path);
+	struct ioasid_device_info dinfo = { .size = sizeof(dinfo) };
+	__u32 a = 0, b = 0;
+
+	if (fd < 0 || dfd < 0)
+		goto out;
+	ioas_alloc(fd, 0, &a);
+	ioas_alloc(fd, 0, &b);
+	ioas_map(fd, a, mem, 2 * PSZ, 0x100000);
+	ioas_map(fd, b, mem + 2 * PSZ, 2 * PSZ, 0x200000);
+	dev_bind(dfd, fd);
+	dev_attach(dfd, a, 0, 0);
+	ioas_map(fd, a, mem + 4 * PSZ, PSZ, 0x300000);
+	ioas_unmap(fd, a, 0x300000, PSZ, 0);
+	dev_attach(dfd, b, IOASID_ATTACH_REPLACE, 0);
+	xioctl(dfd, IOASID_DEVICE_GET_INFO, &dinfo);
+	dev_attach(dfd, a, IOASID_ATTACH_PASID, 1);
+	cache_flush(fd);
+	dev_detach(dfd);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void seq_policy(void)
+{
+	struct ioasid_policy_dry_run dr = { .size = sizeof(dr) };
+	int fd = open("/dev/ioasid", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dr.req.op = IOASID_POLICY_OP_ATTACH;
+	dr.req.vendor = 0x1234;
+	dr.req.device = 0x11e8;
+	dr.req.group_size = 1;
+	xioctl(fd, IOASID_POLICY_DRY_RUN, &dr);
+	dr.req.op = IOASID_POLICY_OP_ATTACH_PASID;
+	dr.req.iommu_caps = IOASID_IOMMU_CAP_PASID;
+	dr.req.pasid_bits = 8;
+	dr.req.pasid = 3;
+	xioctl(fd, IOASID_POLICY_DRY_RUN, &dr);
+	close(fd);
+}
+
+/* --- consistency after the injected run ------------------------------------- */
+
+static int check_core(void)
+{
+	struct ioasid_ioas_info info;
+	__u32 id, a = 0;
+	int fd = open("/dev/ioasid", O_RDWR), rc = 0;
+
+	if (fd < 0)
+		return 10;
+	/* A fresh fd works end to end. */
+	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000) ||
+	    ioas_unmap(fd, a, 0x100000, PSZ, 0) || obj_destroy(fd, a))
+		rc = 11;
+	for (id = 1; id < 8 && !rc; id++) {
+		int e = ioas_info(fd, id, &info);
+
+		if (e && e != -ENOENT)
+			rc = 12;
+	}
+	close(fd);
+	return rc;
+}
+
+static int check_device(void)
+{
+	const char *path = edu_dev_path();
+	int fd, dfd, rc = 0;
+	__u32 a = 0;
+
+	if (!path)
+		return 0;
+	fd = open("/dev/ioasid", O_RDWR);
+	dfd = open(path, O_RDWR);
+	if (fd < 0 || dfd < 0)
+		return 20;
+	/* The device is free again: bound, attached, mapped, detached. */
+	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000))
+		rc = 21;
+	else if (dev_bind(dfd, fd))
+		rc = 22;
+	else if (dev_attach(dfd, a, 0, 0) || dev_detach(dfd))
+		rc = 23;
+	close(dfd);
+	close(fd);
+	return rc;
+}
+
+struct sequence {
+	const char *name;
+	void (*run)(void);
+	int (*check)(void);
+	bool needs_device;
+};
+
+static const struct sequence sequences[] = {
+	{ "core", seq_core, check_core, false },
+	{ "device", seq_device, check_device, true },
+	{ "policy", seq_policy, check_core, false },
+};
+
+/* One run in a child: 0 injected and consistent, 1 not reached, >1 bad. */
+static int run_once(const struct sequence *s, unsigned int n)
+{
+	char path[64];
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return 99;
+	if (!pid) {
+		bool consumed;
+		int rc;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
+		nth_fd = open(path, O_RDWR);
+		if (nth_fd < 0)
+			_exit(92);
+		set_nth(n);
+		s->run();
+		consumed = nth_consumed();
+		rc = s->check();
+		_exit(rc ? rc : consumed ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 98;
+	return WEXITSTATUS(status);
+}
+
+static void write_knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, val, strlen(val)) < 0)
+			perror(path);
+		close(fd);
+	}
+}
+
+/* Leaks with an ioasid frame, after two scans (objects must be 5 s old). */
+static int kmemleak_ioasid_leaks(void)
+{
+	char line[512];
+	int leaks = 0, in_ioasid = 0;
+	FILE *f;
+
+	if (access("/sys/kernel/debug/kmemleak", F_OK))
+		return -1;
+	sleep(6);
+	write_knob("/sys/kernel/debug/kmemleak", "scan");
+	write_knob("/sys/kernel/debug/kmemleak", "scan");
+	f = fopen("/sys/kernel/debug/kmemleak", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unreferenced object", 19)) {
+			leaks += in_ioasid;
+			in_ioasid = 0;
+		}
+		if (strstr(line, "ioasid") || strstr(line, "iopt_") || strstr(line, "iommu"))
+			in_ioasid = 1;
+		if (in_ioasid)
+			printf("# %s", line);
+	}
+	leaks += in_ioasid;
+	fclose(f);
+	return leaks;
+}
+
+int main(void)
+{
+	unsigned int total = 0;
+	size_t i;
+	int tap = 0, failed = 0, leaks;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
+	printf("TAP version 13\n1..%zu\n", sizeof(sequences) / sizeof(sequences[0]) + 1);
+	if (access(path, F_OK)) {
+		for (i = 0; i <= sizeof(sequences) / sizeof(sequences[0]); i++)
+			printf("ok %d failnth.skip # SKIP kernel without CONFIG_FAULT_INJECTION\n", ++tap);
+		return 0;
+	}
+	/* Every allocation may fail, quietly (the splats are what we look for). */
+	write_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	write_knob("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
+	write_knob("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
+	write_knob("/sys/kernel/debug/failslab/verbose", "0");
+	write_knob("/sys/kernel/debug/fail_page_alloc/verbose", "0");
+	write_knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
+	write_knob("/sys/kernel/debug/kmemleak", "clear");
+
+	mem = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return 1;
+	memset(mem, 0x5a, 16 * PSZ);
+
+	for (i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++) {
+		const struct sequence *s = &sequences[i];
+		unsigned int n;
+		int rc = 0;
+
+		if (s->needs_device && !edu_dev_path()) {
+			printf("ok %d failnth.%s # SKIP no edu bound to ioasid-pci\n", ++tap, s->name);
+			continue;
+		}
+		for (n = 1; n < MAX_NTH; n++) {
+			rc = run_once(s, n);
+			if (rc)
+				break;
+		}
+		if (rc == 1) {
+			printf("# %s: %u failure points injected, each left a consistent state\n",
+			       s->name, n - 1);
+			printf("ok %d failnth.%s\n", ++tap, s->name);
+			total += n - 1;
+		} else {
+			printf("# %s: injection %u: %s (code %d)\n", s->name, n,
+			       rc == 98 ? "the child died" : n == MAX_NTH ?
+			       "never completed" : "inconsistent state after the failure", rc);
+			printf("not ok %d failnth.%s\n", ++tap, s->name);
+			failed++;
+		}
+	}
+	printf("# %u failure points injected in all\n", total);
+	leaks = kmemleak_ioasid_leaks();
+	if (leaks < 0)
+		printf("ok %d failnth.kmemleak # SKIP kernel without kmemleak\n", ++tap);
+	else if (leaks)
+		printf("not ok %d failnth.kmemleak # %d leaked objects with an ioasid/iommu frame\n",
+		       ++tap, leaks), failed++;
+	else
+		printf("ok %d failnth.kmemleak\n", ++tap);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Concurrency stress: threads doing map/unmap, copy, nested alloc/map/
+ * destroy, attach/detach/replace of the edu device, fd open/close, and
+ * policy load/replace/unload (libioasidbpf) at once on shared objects,
+ * bounded by iterations and by time. Errnos a race may legitimately give
+ * (EBUSY, ENOENT, EEXIST, ...) are counted; any other is a failure, and
+ * the VM's serial log must stay free of reports.
+ *
+ *   stress_test [SECONDS] [ITERATIONS_PER_THREAD]
+ */
+#include <pthread.h>
+#include <time.h>
+#include <ioasidbpf.h>
+
+#include "robust_util.h"
+
+#define ROOT "/sys/fs/bpf/ioasid-stress"
+
+static int shared_fd;
+static __u32 ioas_a, ioas_b;
+static char *mem;
+static volatile int stop;
+static long deadline_s, max_iter = 3000;
+static const char *edu;
+
+struct worker {
+	const char *name;
+	void (*step)(struct worker *w, unsigned int *seed);
+	long ops;
+	long expected_errors;
+	int bad_errno;
+	const char *bad_what;
+};
+
+static bool expected(int rc)
+{
+	return !rc || rc == -EBUSY || rc == -ENOENT || rc == -EEXIST ||
+	       rc == -EINVAL || rc == -ENOSPC || rc == -EADDRINUSE ||
+	       rc == -EPERM || rc == -EAGAIN || rc == -EALREADY || rc == -ENXIO;
+}
+
+static void note(struct worker *w, int rc, const char *what)
+{
+	if (rc)
+		w->expected_errors++;
+	if (!expected(rc) && !w->bad_errno) {
+		w->bad_errno = -rc;
+		w->bad_what = what;
+	}
+}
+
+static void step_map(struct worker *w, unsigned int *seed)
+{
+	__u64 iova = 0x1000000 + (rand_r(seed) % 64) * PSZ;
+	__u32 ioas = rand_r(seed) & 1 ? ioas_a : ioas_b;
+
+	note(w, ioas_map(shared_fd, ioas, mem + (rand_r(seed) % 8) * PSZ, PSZ, iova), "map");
+	note(w, ioas_unmap(shared_fd, ioas, iova, PSZ * (1 + rand_r(seed) % 4),
+			   IOASID_UNMAP_ALLOW_SPLIT), "unmap");
+}
+
+static void step_copy(struct worker *w, unsigned int *seed)
+{
+	__u64 off = (rand_r(seed) % 32) * PSZ;
+
+	note(w, ioas_copy(shared_fd, ioas_b, 0x4000000 + off, ioas_a, 0x1000000 + off, PSZ),
+	     "copy");
+	note(w, ioas_unmap(shared_fd, ioas_b, 0x4000000 + off, PSZ, 0), "unmap copy");
+}
+
+static void step_nested(struct worker *w, unsigned int *seed)
+{
+	__u32 child = 0;
+	int rc = ioas_alloc(shared_fd, ioas_a, &child);
+
+	note(w, rc, "nested alloc");
+	if (rc)
+		return;
+	note(w, ioas_map_nested(shared_fd, child, 0x1000000 + (rand_r(seed) % 64) * PSZ,
+				PSZ, 0x8000000), "nested map");
+	note(w, obj_destroy(shared_fd, child), "nested destroy");
+}
+
+static int dfd = -1;
+
+static void step_device(struct worker *w, unsigned int *seed)
+{
+	int rc;
+
+	if (dfd < 0) {
+		dfd = open(edu, O_RDWR);
+		if (dfd < 0 || dev_bind(dfd, shared_fd))
+			return;
+	}
+	rc = dev_attach(dfd, ioas_a, 0, 0);
+	note(w, rc == -EBUSY ? 0 : rc, "attach");
+	note(w, dev_attach(dfd, rand_r(seed) & 1 ? ioas_b : ioas_a,
+			   IOASID_ATTACH_REPLACE, 0), "replace");
+	note(w, dev_detach(dfd), "detach");
+	if (rand_r(seed) % 16 == 0) {
+		close(dfd);
+		dfd = -1;
+	}
+}
+
+static void step_fds(struct worker *w, unsigned int *seed)
+{
+	int fd = open("/dev/ioasid", O_RDWR);
+	__u32 a = 0, c = 0;
+
+	if (fd < 0) {
+		note(w, -errno, "open");
+		return;
+	}
+	note(w, ioas_alloc(fd, 0, &a), "alloc");
+	note(w, ioas_map(fd, a, mem, 2 * PSZ, 0x100000), "map");
+	note(w, ioas_alloc(fd, a, &c), "nested alloc");
+	note(w, ioas_map_nested(fd, c, 0x100000, PSZ, 0x200000), "nested map");
+	/* Close with a live tree half the time. */
+	if (rand_r(seed) & 1)
+		note(w, obj_destroy(fd, c), "destroy");
+	close(fd);
+}
+
+static void step_policy(struct worker *w, unsigned int *seed)
+{
+	static const char *const names[] = { "vfio_compat", "strict", "nosnoop_rules" };
+	struct ioasidbpf_open_opts o = { .sz = sizeof(o), .pin_root = ROOT };
+	struct ioasidbpf_status *st = NULL;
+	struct ioasidbpf_policy *p;
+	int n, rc;
+
+	n = ioasidbpf_status(ROOT, &st);
+	if (n < 0) {
+		note(w, n, "status");
+		return;
+	}
+	if (!n || rand_r(seed) % 3 == 0) {
+		if (n)
+			note(w, ioasidbpf_unload(st[0].name, ROOT), "unload");
+		rc = ioasidbpf_policy_open(names[rand_r(seed) % 3], &o, &p);
+		if (!rc) {
+			note(w, ioasidbpf_policy_attach(p), "load");
+			ioasidbpf_policy_close(p);
+		}
+	} else {
+		rc = ioasidbpf_policy_open(names[rand_r(seed) % 3], &o, &p);
+		if (!rc) {
+			note(w, ioasidbpf_policy_replace(p, st[0].name), "replace");
+			ioasidbpf_policy_close(p);
+		}
+	}
+	free(st);
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)w ^ (unsigned int)time(NULL);
+	struct timespec now;
+
+	while (!stop && w->ops < max_iter) {
+		w->step(w, &seed);
+		w->ops++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec >= deadline_s)
+			break;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker workers[] = {
+		{ .name = "map_unmap", .step = step_map },
+		{ .name = "map_unmap2", .step = step_map },
+		{ .name = "copy", .step = step_copy },
+		{ .name = "nested", .step = step_nested },
+		{ .name = "device", .step = step_device },
+		{ .name = "fds", .step = step_fds },
+		{ .name = "policy", .step = step_policy },
+	};
+	size_t n = sizeof(workers) / sizeof(workers[0]), i;
+	pthread_t threads[16];
+	struct timespec now;
+	int failed = 0, t = 0;
+	long seconds = argc > 1 ? atol(argv[1]) : 20;
+
+	if (argc > 2)
+		max_iter = atol(argv[2]);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline_s = now.tv_sec + seconds;
+	edu = edu_dev_path();
+	mem = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	shared_fd = open("/dev/ioasid", O_RDWR);
+	if (mem == MAP_FAILED || shared_fd < 0 || ioas_alloc(shared_fd, 0, &ioas_a) ||
+	    ioas_alloc(shared_fd, 0, &ioas_b)) {
+		printf("not ok 1 stress.setup\n");
+		return 1;
+	}
+	ioas_map(shared_fd, ioas_a, mem, 16 * PSZ, 0x1000000);
+	printf("TAP version 13\n1..%zu\n", n + 1);
+	for (i = 0; i < n; i++) {
+		if (workers[i].step == step_device && !edu)
+			continue;
+		pthread_create(&threads[i], NULL, run, &workers[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (!(workers[i].step == step_device && !edu))
+			pthread_join(threads[i], NULL);
+	for (i = 0; i < n; i++) {
+		struct worker *w = &workers[i];
+
+		if (w->step == step_device && !edu) {
+			printf("ok %d stress.%s # SKIP no edu bound to ioasid-pci\n", ++t, w->name);
+			continue;
+		}
+		printf("# %s: %ld iterations, %ld calls refused as a race allows\n", w->name,
+		       w->ops, w->expected_errors);
+		if (w->bad_errno || !w->ops) {
+			printf("# %s: %s gave %s\n", w->name, w->bad_what ?: "nothing",
+			       w->bad_errno ? strerror(w->bad_errno) : "no iteration ran");
+			printf("not ok %d stress.%s\n", ++t, w->name);
+			failed++;
+		} else {
+			printf("ok %d stress.%s\n", ++t, w->name);
+		}
+	}
+	/* Everything still works afterwards, and closes cleanly. */
+	{
+		struct ioasidbpf_status *st = NULL;
+		int k, m = ioasidbpf_status(ROOT, &st);
+
+		for (k = 0; k < m; k++)
+			ioasidbpf_unload(st[k].name, ROOT);
+		free(st);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	i = ioas_unmap(shared_fd, ioas_a, 0, 0, IOASID_UNMAP_ALL);
+	if (i && (int)i != -ENOENT)
+		failed++;
+	if (obj_destroy(shared_fd, ioas_b) || obj_destroy(shared_fd, ioas_a)) {
+		printf("not ok %d stress.consistent_after\n", ++t);
+		failed++;
+	} else {
+		printf("ok %d stress.consistent_after\n", ++t);
+	}
+	close(shared_fd);
+	return failed ? 1 : 0;
+}
