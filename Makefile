@@ -38,7 +38,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 export TOP B CACHE DEPS BPFTOOL LINUX_SRC CLANG CC CFLAGS_USER LDLIBS_BPF BPF_CFLAGS
 
-.PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check \
+.PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
 	demo bench clean distclean checkpatch
 
 all: modules bpf lib tools selftests
@@ -79,6 +79,11 @@ selftests: bpf-tools linux-src bpf lib
 
 check: deps all
 	@$(TOP)/selftests/run
+
+# The whole suite again under a KASAN/lockdep/kmemleak/fault-injection
+# kernel built from linux-source (cached), plus KUnit and fail_nth.
+check-debug: deps all
+	@$(TOP)/tools/kernel/check-debug
 
 demo: deps all
 	@$(TOP)/tools/demo/run
