@@ -329,6 +329,39 @@ static void set_reason(struct ioasid_device *idev, const char *reason)
 	strscpy(idev->decision.reason, reason, sizeof(idev->decision.reason));
 }
 
+/*
+ * IOASID_ATTACH_HW_NESTED: the child's translation in the IOMMU's own
+ * stage 1 over the parent's domain. Refused with the reason recorded:
+ * EINVAL for an IOAS that is not nested, EOPNOTSUPP where the IOMMU cannot
+ * nest, and EOPNOTSUPP where it can, since building a hardware stage-1
+ * table from an IOAS is not implemented (docs/design.md). Software nesting
+ * (no flag) serves every IOMMU.
+ */
+static int hw_nested_unavailable(struct ioasid_device *idev,
+				 struct ioasid_ioas *ioas)
+{
+	struct ioasid_policy_req req = {};
+	int rc;
+
+	lockdep_assert_held(&idev->igroup->lock);
+	if (!ioas->parent) {
+		set_reason(idev, "hardware nesting needs a nested IOAS");
+		return -EINVAL;
+	}
+	rc = ioasid_policy_fill_dev(&req, idev->dev);
+	if (rc)
+		return rc;
+	if (!(req.iommu_caps & IOASID_IOMMU_CAP_NESTING))
+		snprintf(idev->decision.reason, sizeof(idev->decision.reason),
+			 "%s cannot nest stages: use software nesting",
+			 req.iommu_driver);
+	else
+		snprintf(idev->decision.reason, sizeof(idev->decision.reason),
+			 "%s could nest; no hw stage-1 table yet: use sw",
+			 req.iommu_driver);
+	return -EOPNOTSUPP;
+}
+
 static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			 bool replace)
 {
@@ -571,7 +604,8 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 	struct ioasid_ioas *ioas;
 	int rc;
 
-	if (flags & ~(IOASID_ATTACH_PASID | IOASID_ATTACH_REPLACE))
+	if (flags & ~(IOASID_ATTACH_PASID | IOASID_ATTACH_REPLACE |
+		      IOASID_ATTACH_HW_NESTED))
 		return -EOPNOTSUPP;
 	if (flags == (IOASID_ATTACH_PASID | IOASID_ATTACH_REPLACE))
 		return -EOPNOTSUPP;
@@ -579,7 +613,9 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	mutex_lock(&idev->igroup->lock);
-	if (flags & IOASID_ATTACH_PASID)
+	if (flags & IOASID_ATTACH_HW_NESTED)
+		rc = hw_nested_unavailable(idev, ioas);
+	else if (flags & IOASID_ATTACH_PASID)
 		rc = attach_pasid_locked(idev, ioas, pasid);
 	else
 		rc = attach_locked(idev, ioas, flags & IOASID_ATTACH_REPLACE);

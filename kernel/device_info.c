@@ -9,6 +9,7 @@
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
 #include <linux/iommu.h>
+#include <uapi/linux/iommufd.h>
 #include <linux/module.h>
 #include <linux/string.h>
 
@@ -44,6 +45,29 @@ static void iommu_driver_name(struct device *dev, char *buf, size_t len)
 	else if (str_has_prefix(name, "ivhd"))
 		name = "amd-iommu";
 	strscpy(buf, name, len);
+}
+
+/*
+ * Can the IOMMU translate stage-1 over stage-2 for @dev? Drivers that can
+ * (VT-d with nested translation, SMMUv3 with stage 2) allocate a nesting
+ * parent domain; QEMU 7.2's intel-iommu and virtio-iommu do not.
+ */
+static bool iommu_can_nest(struct device *dev)
+{
+	const struct iommu_ops *ops;
+	struct iommu_domain *domain;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return false;
+	ops = dev->iommu->iommu_dev->ops;
+	if (!ops->domain_alloc_user)
+		return false;
+	domain = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_NEST_PARENT,
+					NULL, NULL);
+	if (IS_ERR_OR_NULL(domain))
+		return false;
+	iommu_domain_free(domain);
+	return true;
 }
 
 /**
@@ -84,6 +108,8 @@ int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev)
 		req->iommu_caps |= IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
 	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		req->iommu_caps |= IOASID_IOMMU_CAP_CACHE_COHERENCY;
+	if (iommu_can_nest(dev))
+		req->iommu_caps |= IOASID_IOMMU_CAP_NESTING;
 	if (dev->iommu && dev->iommu->max_pasids && max_pasids) {
 		req->iommu_caps |= IOASID_IOMMU_CAP_PASID;
 		req->pasid_bits = ilog2(min(max_pasids,

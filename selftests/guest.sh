@@ -20,7 +20,7 @@ suite_cmd() {
 	defaults) echo "$S/defaults_test" ;;
 	lib) printf '%s\n' "$B/libioasidbpf/lib_test" "$B/libioasidbpf/lib_shared_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
-	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" ;;
+	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" "$S/device_nesting_test" ;;
 	group) echo "$S/group_test" ;;
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;

@@ -64,12 +64,18 @@ struct ioasid_device_bind {
 /**
  * enum ioasid_device_attach_flags - flags for IOASID_DEVICE_ATTACH/DETACH
  * @IOASID_ATTACH_PASID: attach (detach) at @pasid instead of the RID
+ * @IOASID_ATTACH_HW_NESTED: @ioas_id is nested: translate it in the IOMMU
+ *	(stage 1 over the parent's stage 2) instead of in software. EINVAL
+ *	if the IOAS has no parent; EOPNOTSUPP, with the reason in GET_INFO's
+ *	decision, where the IOMMU cannot nest (GET_INFO lacks
+ *	IOASID_IOMMU_CAP_NESTING) and, in this version, everywhere else too.
  * @IOASID_ATTACH_REPLACE: the device is attached: move it to @ioas_id with
  *	no window in which DMA is blocked or reaches stale mappings
  */
 enum ioasid_device_attach_flags {
 	IOASID_ATTACH_PASID = 1 << 0,
 	IOASID_ATTACH_REPLACE = 1 << 1,
+	IOASID_ATTACH_HW_NESTED = 1 << 2,
 };
 
 /**
