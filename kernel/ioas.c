@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
+#include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/file.h>

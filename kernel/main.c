@@ -288,7 +288,9 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	struct ioasid_ctx *ctx = filp->private_data;
 	const struct ioasid_ioctl_op *op;
 	struct ioasid_ucmd ucmd = {};
-	union ioasid_ucmd_buffer buf;
+	/* Most commands fit here; the large (dry run) one is allocated. */
+	u64 stack_buf[32];
+	void *heap_buf = NULL;
 	unsigned int nr;
 	int rc;
 
@@ -308,12 +310,19 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
 
-	ucmd.cmd = &buf;
+	ucmd.cmd = stack_buf;
+	if (op->size > sizeof(stack_buf)) {
+		heap_buf = kmalloc(op->size, GFP_KERNEL);
+		if (!heap_buf)
+			return -ENOMEM;
+		ucmd.cmd = heap_buf;
+	}
 	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				   ucmd.user_size);
-	if (rc)
-		return rc;
-	return op->execute(&ucmd);
+	if (!rc)
+		rc = op->execute(&ucmd);
+	kfree(heap_buf);
+	return rc;
 }
 
 static const struct file_operations ioasid_fops = {
