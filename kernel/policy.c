@@ -341,11 +341,10 @@ void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
 	req->gid = from_kgid(&init_user_ns, current_gid());
 	req->pid = task_tgid_nr(current);
 #ifdef CONFIG_CGROUPS
-	{
-		struct cgroup *cgrp = task_dfl_cgroup(current);
-
-		req->cgroup_id = cgroup_id(cgrp);
-	}
+	/* The task's css_set is RCU-protected (it may migrate meanwhile). */
+	rcu_read_lock();
+	req->cgroup_id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
 #endif
 	if (ctx)
 		req->fd_id = ctx->id;

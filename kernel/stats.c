@@ -33,7 +33,16 @@ static struct ioasid_stat_attr stat_attrs[] = {
 	STAT(pasid_attachments), STAT(charged_pages),
 };
 
-static struct attribute *ioasid_stats_attrs[ARRAY_SIZE(stat_attrs) + 1];
+/* Not a count: whether cache flushes can follow the flushing thread. */
+static ssize_t flush_cpu_tracking_show(struct kobject *kobj,
+				       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", IS_ENABLED(CONFIG_PREEMPT_NOTIFIERS));
+}
+
+static struct kobj_attribute flush_cpu_tracking_attr = __ATTR_RO(flush_cpu_tracking);
+
+static struct attribute *ioasid_stats_attrs[ARRAY_SIZE(stat_attrs) + 2];
 
 static const struct attribute_group ioasid_stats_group = {
 	.name = "stats",
@@ -60,6 +69,7 @@ int ioasid_stats_init(struct kobject *parent)
 		stat_attrs[i].count = counts[i];
 		ioasid_stats_attrs[i] = &stat_attrs[i].attr.attr;
 	}
+	ioasid_stats_attrs[i] = &flush_cpu_tracking_attr.attr;
 	return sysfs_create_group(parent, &ioasid_stats_group);
 }
 

@@ -118,11 +118,16 @@ static int respond(void __user *uarg, const void *cmd, size_t size)
 		       -EFAULT : 0;
 }
 
+/*
+ * Lock order: mmap() runs under mmap_lock and takes ipd->lock, so nothing
+ * here touches user memory (a fault takes mmap_lock) while holding
+ * ipd->lock: commands are copied in before it and answers copied out after.
+ */
 static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 			   void __user *uarg)
 {
 	struct ioasid_device_bind cmd;
-	struct ioasid_device *idev;
+	struct ioasid_device *idev = NULL;
 	int rc;
 
 	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
@@ -130,35 +135,55 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 		return rc;
 	if (cmd.flags)
 		return -EOPNOTSUPP;
-	if (ipd->idev)
-		return -EALREADY;
 
 	CLASS(fd, f)(cmd.ioasid_fd);
-	if (fd_empty(f))
-		return -EBADF;
-	idev = ioasid_device_bind(fd_file(f), &ipd->pdev->dev, 0);
-	if (IS_ERR(idev))
-		return PTR_ERR(idev);
-	cmd.out_dev_id = ioasid_device_id(idev);
+	down_write(&ipd->lock);
+	if (ipd->gone) {
+		rc = -ENODEV;
+	} else if (ipd->idev) {
+		rc = -EALREADY;
+	} else if (fd_empty(f)) {
+		rc = -EBADF;
+	} else {
+		idev = ioasid_device_bind(fd_file(f), &ipd->pdev->dev, 0);
+		if (IS_ERR(idev)) {
+			rc = PTR_ERR(idev);
+		} else {
+			ipd->idev = idev;
+			ipd->owner = filp;
+			cmd.out_dev_id = ioasid_device_id(idev);
+		}
+	}
+	up_write(&ipd->lock);
+	if (rc)
+		return rc;
+
 	rc = respond(uarg, &cmd, sizeof(cmd));
 	if (rc) {
-		ioasid_device_unbind(idev);
-		return rc;
+		/* Nobody learnt the bind happened: undo it, if still ours. */
+		down_write(&ipd->lock);
+		if (ipd->idev == idev)
+			ioasid_pci_unbind(ipd);
+		up_write(&ipd->lock);
 	}
-	ipd->idev = idev;
-	ipd->owner = filp;
-	return 0;
+	return rc;
 }
 
 static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 {
 	struct ioasid_region_info cmd;
 	struct pci_dev *pdev = ipd->pdev;
+	bool gone;
 	int rc;
 
 	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
 	if (rc)
 		return rc;
+	down_read(&ipd->lock);
+	gone = ipd->gone;
+	up_read(&ipd->lock);
+	if (gone)
+		return -ENODEV;
 	if (cmd.__reserved)
 		return -EINVAL;
 	cmd.out_flags = 0;
@@ -179,95 +204,104 @@ static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 	return respond(uarg, &cmd, sizeof(cmd));
 }
 
+static int ioasid_pci_attach(struct ioasid_pci_dev *ipd, void __user *uarg)
+{
+	struct ioasid_device_attach cmd;
+	int rc;
+
+	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	down_read(&ipd->lock);
+	if (ipd->gone)
+		rc = -ENODEV;
+	else if (!ipd->idev)
+		rc = -ENXIO;
+	else
+		rc = ioasid_device_attach(ipd->idev, cmd.ioas_id, cmd.flags,
+					  cmd.pasid);
+	up_read(&ipd->lock);
+	return rc;
+}
+
+static int ioasid_pci_detach(struct ioasid_pci_dev *ipd, void __user *uarg)
+{
+	struct ioasid_device_detach cmd;
+	int rc;
+
+	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	down_read(&ipd->lock);
+	if (ipd->gone)
+		rc = -ENODEV;
+	else if (cmd.__reserved)
+		rc = -EINVAL;
+	else if (!ipd->idev)
+		rc = -ENXIO;
+	else
+		rc = ioasid_device_detach(ipd->idev, cmd.flags, cmd.pasid);
+	up_read(&ipd->lock);
+	return rc;
+}
+
+static int ioasid_pci_get_info(struct ioasid_pci_dev *ipd, void __user *uarg)
+{
+	struct ioasid_device_info *info;
+	int rc;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	rc = copy_cmd(info, sizeof(*info),
+		      offsetofend(struct ioasid_device_info, out_decision), uarg);
+	if (!rc && info->flags)
+		rc = -EOPNOTSUPP;
+	if (!rc) {
+		down_read(&ipd->lock);
+		rc = ipd->gone ? -ENODEV :
+		     ioasid_device_get_info(ipd->idev, &ipd->pdev->dev, info);
+		up_read(&ipd->lock);
+	}
+	if (!rc)
+		rc = respond(uarg, info, sizeof(*info));
+	kfree(info);
+	return rc;
+}
+
 static long ioasid_pci_ioctl(struct file *filp, unsigned int ucmd,
 			     unsigned long arg)
 {
 	struct ioasid_pci_dev *ipd = filp->private_data;
 	void __user *uarg = (void __user *)arg;
-	int rc;
 
-	/* Bind and unbind change state: take the lock for writing. */
-	if (ucmd == IOASID_DEVICE_BIND) {
-		down_write(&ipd->lock);
-		rc = ipd->gone ? -ENODEV : ioasid_pci_bind(ipd, filp, uarg);
-		up_write(&ipd->lock);
-		return rc;
-	}
-
-	down_read(&ipd->lock);
-	if (ipd->gone) {
-		rc = -ENODEV;
-		goto out;
-	}
 	switch (ucmd) {
-	case IOASID_DEVICE_ATTACH: {
-		struct ioasid_device_attach cmd;
-
-		rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
-		if (rc)
-			break;
-		rc = ipd->idev ? ioasid_device_attach(ipd->idev, cmd.ioas_id,
-						      cmd.flags, cmd.pasid) :
-				 -ENXIO;
-		break;
-	}
-	case IOASID_DEVICE_DETACH: {
-		struct ioasid_device_detach cmd;
-
-		rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
-		if (rc)
-			break;
-		if (cmd.__reserved) {
-			rc = -EINVAL;
-			break;
-		}
-		rc = ipd->idev ? ioasid_device_detach(ipd->idev, cmd.flags,
-						      cmd.pasid) : -ENXIO;
-		break;
-	}
-	case IOASID_DEVICE_GET_INFO: {
-		struct ioasid_device_info *info;
-
-		info = kzalloc(sizeof(*info), GFP_KERNEL);
-		if (!info) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = copy_cmd(info, sizeof(*info),
-			      offsetofend(struct ioasid_device_info, out_decision),
-			      uarg);
-		if (!rc && info->flags)
-			rc = -EOPNOTSUPP;
-		if (!rc)
-			rc = ioasid_device_get_info(ipd->idev, &ipd->pdev->dev,
-						    info);
-		if (!rc)
-			rc = respond(uarg, info, sizeof(*info));
-		kfree(info);
-		break;
-	}
+	case IOASID_DEVICE_BIND:
+		return ioasid_pci_bind(ipd, filp, uarg);
+	case IOASID_DEVICE_ATTACH:
+		return ioasid_pci_attach(ipd, uarg);
+	case IOASID_DEVICE_DETACH:
+		return ioasid_pci_detach(ipd, uarg);
+	case IOASID_DEVICE_GET_INFO:
+		return ioasid_pci_get_info(ipd, uarg);
 	case IOASID_DEVICE_REGION_INFO:
-		rc = ioasid_pci_region_info(ipd, uarg);
-		break;
+		return ioasid_pci_region_info(ipd, uarg);
 	default:
-		rc = -ENOTTY;
+		return -ENOTTY;
 	}
-out:
-	up_read(&ipd->lock);
-	return rc;
 }
 
-/* Config space access at the config region's offset. */
-static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, char __user *buf,
+/*
+ * Config space access at the config region's offset, through @kbuf: the
+ * caller copies from/to user space outside ipd->lock.
+ */
+static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, u8 *kbuf,
 				    size_t count, loff_t pos, bool write)
 {
 	struct pci_dev *pdev = ipd->pdev;
 	size_t done = 0;
 	int rc = 0;
 
-	if (pos >= pdev->cfg_size)
-		return 0;
-	count = min_t(size_t, count, pdev->cfg_size - pos);
 	while (done < count) {
 		loff_t off = pos + done;
 		size_t n = (off % 4 == 0 && count - done >= 4) ? 4 :
@@ -275,8 +309,7 @@ static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, char __user *buf
 		u32 val = 0;
 
 		if (write) {
-			if (copy_from_user(&val, buf + done, n))
-				return -EFAULT;
+			memcpy(&val, kbuf + done, n);
 			rc = n == 4 ? pci_user_write_config_dword(pdev, off, val) :
 			     n == 2 ? pci_user_write_config_word(pdev, off, val) :
 				      pci_user_write_config_byte(pdev, off, val);
@@ -287,8 +320,8 @@ static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, char __user *buf
 				rc = pci_user_read_config_word(pdev, off, (u16 *)&val);
 			else
 				rc = pci_user_read_config_byte(pdev, off, (u8 *)&val);
-			if (!rc && copy_to_user(buf + done, &val, n))
-				return -EFAULT;
+			if (!rc)
+				memcpy(kbuf + done, &val, n);
 		}
 		if (rc)
 			return done ? done : pcibios_err_to_errno(rc);
@@ -303,20 +336,35 @@ static ssize_t ioasid_pci_rw(struct file *filp, char __user *buf, size_t count,
 	struct ioasid_pci_dev *ipd = filp->private_data;
 	u64 index = *ppos >> IOASID_REGION_SHIFT;
 	loff_t pos = *ppos & ((1ULL << IOASID_REGION_SHIFT) - 1);
+	u8 *kbuf;
 	ssize_t rc;
 
 	if (index != IOASID_PCI_CONFIG_REGION_INDEX)
 		return -EINVAL;
+	if (pos >= ipd->pdev->cfg_size)
+		return 0;
+	count = min_t(size_t, count, ipd->pdev->cfg_size - pos);
+	kbuf = kzalloc(count, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	if (write && copy_from_user(kbuf, buf, count)) {
+		rc = -EFAULT;
+		goto out;
+	}
 	down_read(&ipd->lock);
 	if (ipd->gone)
 		rc = -ENODEV;
 	else if (write && !ipd->idev)
 		rc = -ENXIO; /* bus mastering only once isolated */
 	else
-		rc = ioasid_pci_config_rw(ipd, buf, count, pos, write);
+		rc = ioasid_pci_config_rw(ipd, kbuf, count, pos, write);
 	up_read(&ipd->lock);
+	if (rc > 0 && !write && copy_to_user(buf, kbuf, rc))
+		rc = -EFAULT;
 	if (rc > 0)
 		*ppos += rc;
+out:
+	kfree(kbuf);
 	return rc;
 }
 

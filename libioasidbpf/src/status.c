@@ -55,10 +55,34 @@ static int fill_one(const char *root, const char *name, __u32 prio,
 	return 0;
 }
 
+static int status_once(const char *root, struct ioasidbpf_status **out,
+		       bool *raced);
+
 IOASIDBPF_EXPORT int ioasidbpf_status(const char *pin_root,
 				      struct ioasidbpf_status **out)
 {
 	const char *root = ioasidbpf_root(pin_root);
+	bool raced = false;
+	int n, tries;
+
+	/*
+	 * A replace renames a policy's sysfs entry while we read: a name in
+	 * the stack without its directory means read again.
+	 */
+	for (tries = 0; tries < 5; tries++) {
+		n = status_once(root, out, &raced);
+		if (n < 0 || !raced)
+			return n;
+		free(*out);
+		*out = NULL;
+		raced = false;
+	}
+	return status_once(root, out, &raced);
+}
+
+static int status_once(const char *root, struct ioasidbpf_status **out,
+		       bool *raced)
+{
 	struct ioasidbpf_status *all = NULL, *grown;
 	char stack[8192], *line, *save = NULL;
 	int n = 0, err;
@@ -85,8 +109,10 @@ IOASIDBPF_EXPORT int ioasidbpf_status(const char *pin_root,
 		}
 		all = grown;
 		err = fill_one(root, name, prio, &all[n]);
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
+			*raced = true;
 			continue;
+		}
 		if (err) {
 			free(all);
 			return err;

@@ -123,6 +123,8 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 
 	if (access("/dev/ioasid_test", F_OK))
 		SKIP(return, "ioasid_test module not loaded");
+	if (ioasid_stat("flush_cpu_tracking") != 1)
+		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: every flush covers all CPUs");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
 	    sysconf(_SC_NPROCESSORS_ONLN) > MAX_CPUS)
 		SKIP(return, "needs 2 to %d online CPUs", MAX_CPUS);

@@ -20,24 +20,47 @@
 
 static int nth_fd = -1;
 
+/*
+ * Writing and reading fail-nth copy from and to user space, which are
+ * injection points themselves while armed: an EFAULT there is the armed
+ * point firing on that copy.
+ */
 static void set_nth(unsigned int n)
 {
 	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
+	int len = snprintf(buf, sizeof(buf), "%u", n), i;
 
-	if (pwrite(nth_fd, buf, len, 0) != len)
-		_exit(90);
+	for (i = 0; i < 3; i++)
+		if (pwrite(nth_fd, buf, len, 0) == len)
+			return;
+	_exit(90);
 }
 
-/* After the sequence: did the n-th point fail (the counter reached 0)? */
-static bool nth_consumed(void)
+static bool disarmed;
+static bool consumed;
+
+/*
+ * Disarm, once: did the n-th point fire within the sequence (the counter
+ * reached 0)? A read that itself fails with EFAULT means the sequence ran
+ * through and the read was the n-th point.
+ */
+static void disarm(void)
 {
 	char buf[16] = "";
+	ssize_t n;
 
-	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+	if (disarmed)
+		return;
+	disarmed = true;
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0 && errno == EFAULT) {
+		consumed = false;
+	} else if (n <= 0) {
 		_exit(91);
+	} else {
+		consumed = atoi(buf) == 0;
+	}
 	set_nth(0);
-	return atoi(buf) == 0;
 }
 
 static char *mem;	/* 16 pages, touched */
@@ -105,6 +128,12 @@ static void seq_device(void)
 	cache_flush(fd);
 	dev_detach(dfd);
 out:
+	/*
+	 * Releasing the device returns its group to the kernel's default
+	 * domain, which the IOMMU core requires to succeed (it WARNs if an
+	 * allocation there fails): that step runs unarmed.
+	 */
+	disarm();
 	if (dfd >= 0)
 		close(dfd);
 	if (fd >= 0)
@@ -202,7 +231,6 @@ static int run_once(const struct sequence *s, unsigned int n)
 	if (pid < 0)
 		return 99;
 	if (!pid) {
-		bool consumed;
 		int rc;
 
 		snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
@@ -211,7 +239,7 @@ static int run_once(const struct sequence *s, unsigned int n)
 			_exit(92);
 		set_nth(n);
 		s->run();
-		consumed = nth_consumed();
+		disarm();
 		rc = s->check();
 		_exit(rc ? rc : consumed ? 0 : 1);
 	}
