@@ -33,15 +33,29 @@ INTERVAL_TREE_DEFINE(struct ioasid_pages_user, rb, unsigned long,
 /* Pin in batches so a huge map does not hold mmap_lock for long. */
 #define IOASID_PIN_BATCH 512
 
+/*
+ * Both modes count with atomics, never under mmap_lock: uncharging runs
+ * under the IOAS and pages locks, and mmap() of a device fd takes the
+ * device lock under mmap_lock (lockdep found the cycle account_locked_vm()
+ * closed). The MM mode therefore charges mm->pinned_vm, as iommufd does.
+ */
 static int pages_charge(struct ioasid_pages *pages)
 {
 	unsigned long limit, cur;
+	s64 mcur;
 
-	if (pages->acct_mode == IOASID_RLIMIT_MM)
-		return account_locked_vm(pages->mm, pages->npages, true);
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	if (pages->acct_mode == IOASID_RLIMIT_MM) {
+		do {
+			mcur = atomic64_read(&pages->mm->pinned_vm);
+			if (mcur + pages->npages > limit && !capable(CAP_IPC_LOCK))
+				return -ENOMEM;
+		} while (atomic64_cmpxchg(&pages->mm->pinned_vm, mcur,
+					  mcur + pages->npages) != mcur);
+		return 0;
+	}
 
 	/* Per user, as iommufd does: a cmpxchg loop on user->locked_vm. */
-	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	do {
 		cur = atomic_long_read(&pages->user->locked_vm);
 		if (cur + pages->npages > limit && !capable(CAP_IPC_LOCK))
@@ -54,7 +68,7 @@ static int pages_charge(struct ioasid_pages *pages)
 static void pages_uncharge(struct ioasid_pages *pages, unsigned long n)
 {
 	if (pages->acct_mode == IOASID_RLIMIT_MM)
-		account_locked_vm(pages->mm, n, false);
+		atomic64_sub(n, &pages->mm->pinned_vm);
 	else
 		atomic_long_sub(n, &pages->user->locked_vm);
 	atomic64_sub(n, pages->ctx_pinned);

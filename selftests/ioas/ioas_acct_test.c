@@ -133,7 +133,7 @@ static void acct_wait(struct __test_metadata *_metadata, pid_t pid)
 		    (pages) * PSZ, __LINE__)
 #define A_CHECK_INFO(ioas, nr, pages) \
 	check_info(_metadata, c.fd, ioas, nr, (pages) * PSZ, pages, __LINE__)
-/* VmLck in kB after @pages are charged */
+/* VmPin in kB after @pages are charged (the MM mode's count) */
 #define LCK(pages) \
 	(variant->mode == IOASID_RLIMIT_MM ? (long)((pages) * PSZ / 1024) : 0L)
 

@@ -406,7 +406,7 @@ static inline long vmlck_kb(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld", &v) == 1)
+		if (sscanf(line, "VmPin: %ld", &v) == 1)
 			break;
 	fclose(f);
 	return v;

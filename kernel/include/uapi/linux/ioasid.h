@@ -290,7 +290,8 @@ enum ioasid_option_id {
  * enum ioasid_rlimit_mode - locked-memory accounting of an fd
  * @IOASID_RLIMIT_USER: charge the user's locked_vm (shared by all processes
  *	of the user, as iommufd does); the default
- * @IOASID_RLIMIT_MM: charge the process's mm->locked_vm, as VFIO type1 does
+ * @IOASID_RLIMIT_MM: charge the process's mm->pinned_vm (VmPin in
+ *	/proc/PID/status), as iommufd's per-process mode does
  *
  * Either way the limit is RLIMIT_MEMLOCK of the mapping task; tasks with
  * CAP_IPC_LOCK are charged but never refused.
