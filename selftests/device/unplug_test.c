@@ -19,7 +19,20 @@
 
 static const char *qemu_id = "edu0";
 
-TEST(unplug_bound_attached_device)
+FIXTURE(unplug) {
+	int unused;
+};
+
+FIXTURE_SETUP(unplug)
+{
+}
+
+FIXTURE_TEARDOWN(unplug)
+{
+}
+
+/* pciehp alone waits 5 s; under KASAN and TCG the whole takes far longer. */
+TEST_F_TIMEOUT(unplug, bound_attached_device, 180)
 {
 	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct ioasid_device_bind b = { .size = sizeof(b) };
