@@ -272,17 +272,23 @@ static int result(const char *verb, const char *name, const char *extra)
 	return EXIT_OK;
 }
 
-static int policy_load(int argc, char **argv)
+/*
+ * policy load NAME|FILE [args], or with @running set, policy replace
+ * RUNNING NAME|FILE [args]: open, then register or take @running's place.
+ */
+static int policy_register(const char *running, int argc, char **argv)
 {
 	static char log[65536];
 	struct load_args a = { 0 };
 	struct ioasidbpf_policy *p;
+	char name[IOASID_POLICY_NAME_LEN];
 	int rc, err;
 
 	if (argc < 1)
-		return usage_error("policy load needs NAME or FILE");
+		return usage_error(running ? "policy replace needs RUNNING and NAME or FILE" :
+				   "policy load needs NAME or FILE");
 	a.what = argv[0];
-	rc = parse_load_args(argc - 1, argv + 1, true, &a);
+	rc = parse_load_args(argc - 1, argv + 1, !running, &a);
 	if (rc)
 		return rc;
 	rc = need_bpf();
@@ -291,48 +297,13 @@ static int policy_load(int argc, char **argv)
 	rc = open_policy(&a, &p, log, sizeof(log));
 	if (rc)
 		return rc;
-	err = ioasidbpf_policy_attach(p);
+	err = running ? ioasidbpf_policy_replace(p, running) : ioasidbpf_policy_attach(p);
 	if (err) {
 		rc = lib_fail(err);
 		print_log(log);
 	} else {
-		char what[64];
-
-		snprintf(what, sizeof(what), "%s", ioasidbpf_policy_name(p));
-		rc = result("registered", what, NULL);
-	}
-	ioasidbpf_policy_close(p);
-	return rc;
-}
-
-static int policy_replace(int argc, char **argv)
-{
-	static char log[65536];
-	struct load_args a = { 0 };
-	struct ioasidbpf_policy *p;
-	int rc, err;
-
-	if (argc < 2)
-		return usage_error("policy replace needs RUNNING and NAME or FILE");
-	a.what = argv[1];
-	rc = parse_load_args(argc - 2, argv + 2, false, &a);
-	if (rc)
-		return rc;
-	rc = need_bpf();
-	if (rc)
-		return rc;
-	rc = open_policy(&a, &p, log, sizeof(log));
-	if (rc)
-		return rc;
-	err = ioasidbpf_policy_replace(p, argv[0]);
-	if (err) {
-		rc = lib_fail(err);
-		print_log(log);
-	} else {
-		char what[64];
-
-		snprintf(what, sizeof(what), "%s", ioasidbpf_policy_name(p));
-		rc = result("replaced", what, argv[0]);
+		snprintf(name, sizeof(name), "%s", ioasidbpf_policy_name(p));
+		rc = result(running ? "replaced" : "registered", name, running);
 	}
 	ioasidbpf_policy_close(p);
 	return rc;
@@ -403,9 +374,10 @@ int cmd_policy(int argc, char **argv)
 	if (!strcmp(argv[0], "show") && argc == 2)
 		return policy_show(argv[1]);
 	if (!strcmp(argv[0], "load"))
-		return policy_load(argc - 1, argv + 1);
+		return policy_register(NULL, argc - 1, argv + 1);
 	if (!strcmp(argv[0], "replace"))
-		return policy_replace(argc - 1, argv + 1);
+		return argc < 3 ? usage_error("policy replace needs RUNNING and NAME or FILE") :
+				  policy_register(argv[1], argc - 2, argv + 2);
 	if (!strcmp(argv[0], "unload"))
 		return policy_unload(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "bypass"))
