@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/iommu.h>
+#include <linux/pci.h>
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/module.h>
@@ -83,18 +84,26 @@ static void igroup_put(struct ioasid_group *igroup)
 /* --- bind / unbind -------------------------------------------------------- */
 
 /**
- * ioasid_device_bind - bind a device to an ioasid fd
+ * ioasid_device_bind_desc - bind a device to an ioasid fd
  * @ioasid_file: an open /dev/ioasid (a reference is taken while bound)
- * @dev: the device; its driver must have driver_managed_dma set
- * @dev_needs: enum ioasid_dev_needs the driver declares
+ * @dev: the device; unless @desc says IOASID_BIND_KERNEL_OWNED, its driver
+ *	must have driver_managed_dma set
+ * @desc: how the device presents to policies, and how it is bound
+ *
+ * Without IOASID_BIND_KERNEL_OWNED the fd claims DMA ownership of the
+ * device's whole IOMMU group: the kernel's DMA domain is gone until unbind.
+ * With it, the kernel driver keeps the RID on its domain and may only
+ * attach at PASIDs.
  *
  * Return: the bound device, or an ERR_PTR: -EBADF (not /dev/ioasid),
- * -EINVAL (no IOMMU), -EBUSY (the group is used for DMA by a kernel driver
- * or owned by another ioasid fd).
+ * -EINVAL (no IOMMU, unknown flags), -EBUSY (the group is used for DMA by
+ * a kernel driver or owned by another ioasid fd).
  */
-struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
-					 struct device *dev, u32 dev_needs)
+struct ioasid_device *
+ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
+			const struct ioasid_bind_desc *desc)
 {
+	bool claim = !(desc->flags & IOASID_BIND_KERNEL_OWNED);
 	struct ioasid_ctx *ctx;
 	struct ioasid_device *idev;
 	struct ioasid_object *obj;
@@ -103,12 +112,14 @@ struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
 
 	if (!ioasid_file_is_ioasid(ioasid_file))
 		return ERR_PTR(-EBADF);
+	if (desc->flags & ~(IOASID_BIND_KERNEL_OWNED | IOASID_BIND_MOCK))
+		return ERR_PTR(-EINVAL);
 	ctx = ioasid_file->private_data;
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-EINVAL);
 
-	rc = iommu_device_claim_dma_owner(dev, ctx);
+	rc = claim ? iommu_device_claim_dma_owner(dev, ctx) : 0;
 	if (rc) {
 		/* The core says EPERM for both: a DMA-API driver has no owner. */
 		dev_info(dev, "ioasid: group %d is in use by a kernel driver or another ioasid fd (%d)\n",
@@ -131,7 +142,7 @@ struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
 	}
 	idev->ctx = ctx;
 	idev->dev = get_device(dev);
-	idev->dev_needs = dev_needs;
+	idev->desc = *desc;
 	xa_init(&idev->pasids);
 	/* The driver holds the device: DESTROY by id is refused (EBUSY). */
 	refcount_inc(&obj->users);
@@ -145,10 +156,28 @@ struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
 	return idev;
 
 err_release:
-	iommu_device_release_dma_owner(dev);
+	if (claim)
+		iommu_device_release_dma_owner(dev);
 err_group:
 	iommu_group_put(group);
 	return ERR_PTR(rc);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_bind_desc, IOASID);
+
+/**
+ * ioasid_device_bind - bind a device to an ioasid fd, claiming DMA ownership
+ * @ioasid_file: an open /dev/ioasid
+ * @dev: the device; its driver must have driver_managed_dma set
+ * @dev_needs: enum ioasid_dev_needs the driver declares
+ *
+ * Return: as ioasid_device_bind_desc().
+ */
+struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
+					 struct device *dev, u32 dev_needs)
+{
+	struct ioasid_bind_desc desc = { .dev_needs = dev_needs };
+
+	return ioasid_device_bind_desc(ioasid_file, dev, &desc);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_bind, IOASID);
 
@@ -186,7 +215,8 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	list_del(&idev->group_node);
 	mutex_unlock(&idev->igroup->lock);
 
-	iommu_device_release_dma_owner(idev->dev);
+	if (!(idev->desc.flags & IOASID_BIND_KERNEL_OWNED))
+		iommu_device_release_dma_owner(idev->dev);
 	ioasid_unlock_obj(&idev->obj);
 	/* Only the table's reference is left: this cannot be busy. */
 	WARN_ON(ioasid_object_destroy_user(ctx, idev->obj.id));
@@ -233,6 +263,28 @@ static int reserve_dev_regions(struct ioasid_ioas *ioas, struct device *dev,
 	return rc;
 }
 
+/* Describe @idev to the policies as its binding driver presented it. */
+static int fill_dev(struct ioasid_device *idev, struct ioasid_policy_req *req)
+{
+	int rc = ioasid_policy_fill_dev(req, idev->dev);
+
+	if (rc)
+		return rc;
+	if (!dev_is_pci(idev->dev)) {
+		req->vendor = idev->desc.vendor;
+		req->device = idev->desc.device;
+		req->subvendor = idev->desc.subvendor;
+		req->subdevice = idev->desc.subdevice;
+		req->class = idev->desc.class;
+	}
+	if (idev->desc.flags & IOASID_BIND_MOCK)
+		req->flags |= IOASID_REQ_MOCK_DEVICE;
+	if (idev->desc.flags & IOASID_BIND_KERNEL_OWNED)
+		req->flags |= IOASID_REQ_KERNEL_OWNED;
+	req->dev_needs = idev->desc.dev_needs;
+	return 0;
+}
+
 /* Ask the policies; fill @idev->req and @idev->decision. */
 static int decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 		  u32 op, u32 pasid, bool replace)
@@ -243,21 +295,12 @@ static int decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval)
 		return -ENOMEM;
-	rc = ioasid_policy_fill_dev(&eval->req, idev->dev);
+	rc = fill_dev(idev, &eval->req);
 	if (rc)
 		goto out;
-	eval->req.op = op;
-	eval->req.pasid = pasid;
-	eval->req.ioas_id = ioas->obj.id;
-	eval->req.ioas_depth = ioas->depth;
-	eval->req.dev_needs = idev->dev_needs;
-	if (ioas->parent)
-		eval->req.flags |= IOASID_REQ_IOAS_NESTED;
+	ioasid_policy_fill_target(&eval->req, idev->ctx, ioas, op, pasid);
 	if (replace)
 		eval->req.flags |= IOASID_REQ_REPLACE;
-	if (atomic_read(&idev->ctx->nr_noncoherent))
-		eval->req.flags |= IOASID_REQ_FD_NONCOHERENT;
-	ioasid_policy_fill_caller(idev->ctx, &eval->req);
 	rc = ioasid_policy_evaluate(eval);
 	idev->req = eval->req;
 	idev->decision = eval->decision;
@@ -348,7 +391,7 @@ static int hw_nested_unavailable(struct ioasid_device *idev,
 		set_reason(idev, "hardware nesting needs a nested IOAS");
 		return -EINVAL;
 	}
-	rc = ioasid_policy_fill_dev(&req, idev->dev);
+	rc = fill_dev(idev, &req);
 	if (rc)
 		return rc;
 	if (!(req.iommu_caps & IOASID_IOMMU_CAP_NESTING))
@@ -372,6 +415,10 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	int rc;
 
 	lockdep_assert_held(&igroup->lock);
+	if (idev->desc.flags & IOASID_BIND_KERNEL_OWNED) {
+		set_reason(idev, "kernel-owned device: its RID stays on the kernel's domain");
+		return -EPERM;
+	}
 	if (replace && !old)
 		return -EINVAL;
 	if (!replace && old)

@@ -13,6 +13,8 @@
 #include <linux/kref.h>
 #include <linux/xarray.h>
 
+#include <linux/ioasid_kernel.h>
+
 #include "ioasid_private.h"
 
 struct iommu_domain;
@@ -82,7 +84,7 @@ struct ioasid_pasid_attach {
  * @pasids: PASID -> struct ioasid_pasid_attach (under @igroup->lock)
  * @req: the request of the current attachment (for detach notices)
  * @decision: the decision applied at the last attach
- * @dev_needs: enum ioasid_dev_needs the driver declared
+ * @desc: how the binding driver presented the device
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -95,7 +97,7 @@ struct ioasid_device {
 	struct xarray pasids;
 	struct ioasid_policy_req req;
 	struct ioasid_policy_decision decision;
-	u32 dev_needs;
+	struct ioasid_bind_desc desc;
 };
 
 /* hw_pagetable.c */
@@ -109,5 +111,10 @@ void iopt_unfill_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
 
 /* device.c */
 void ioasid_device_destroy(struct ioasid_object *obj);
+
+/* device_info.c */
+void ioasid_policy_fill_target(struct ioasid_policy_req *req,
+			       struct ioasid_ctx *ctx,
+			       struct ioasid_ioas *ioas, u32 op, u32 pasid);
 
 #endif /* __IOASID_DEVICE_H */

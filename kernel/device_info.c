@@ -13,7 +13,8 @@
 #include <linux/module.h>
 #include <linux/string.h>
 
-#include "ioasid_private.h"
+#include "io_pagetable.h"
+#include "device.h"
 
 static int count_group_dev(struct device *dev, void *data)
 {
@@ -98,6 +99,9 @@ int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev)
 			if (n > 0)
 				max_pasids = n;
 		}
+	} else if (dev->iommu) {
+		/* Platform devices: the firmware's "pasid-num-bits", clamped. */
+		max_pasids = dev->iommu->max_pasids;
 	}
 	strscpy(req->driver, dev->driver ? dev->driver->name : "",
 		sizeof(req->driver));
@@ -123,4 +127,29 @@ int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev)
 	iommu_group_for_each_dev(group, &req->group_size, count_group_dev);
 	iommu_group_put(group);
 	return 0;
+}
+
+/**
+ * ioasid_policy_fill_target - describe the target and caller of an attach
+ * @req: request whose device fields are filled already
+ * @ctx: the fd asking
+ * @ioas: the IOAS to attach to
+ * @op: enum ioasid_policy_op
+ * @pasid: the PASID (IOASID_POLICY_OP_ATTACH_PASID), else 0
+ *
+ * Shared by devices and accesses, so both are described alike.
+ */
+void ioasid_policy_fill_target(struct ioasid_policy_req *req,
+			       struct ioasid_ctx *ctx,
+			       struct ioasid_ioas *ioas, u32 op, u32 pasid)
+{
+	req->op = op;
+	req->pasid = pasid;
+	req->ioas_id = ioas->obj.id;
+	req->ioas_depth = ioas->depth;
+	if (ioas->parent)
+		req->flags |= IOASID_REQ_IOAS_NESTED;
+	if (atomic_read(&ctx->nr_noncoherent))
+		req->flags |= IOASID_REQ_FD_NONCOHERENT;
+	ioasid_policy_fill_caller(ctx, req);
 }

@@ -35,6 +35,7 @@ void iopt_init(struct ioasid_ioas *ioas)
 	INIT_LIST_HEAD(&ioas->children);
 	INIT_LIST_HEAD(&ioas->child_node);
 	INIT_LIST_HEAD(&ioas->hwpts);
+	INIT_LIST_HEAD(&ioas->accesses);
 	ioas->reserved_itree = RB_ROOT_CACHED;
 }
 
@@ -466,6 +467,7 @@ static void remove_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	u64 start = area->start, last = area->last;
 
 	area_remove(ioas, area);
+	ioasid_access_revoke(ioas, start, last);
 	unmap_dependents(ioas, start, last);
 	area_free(area);
 }
@@ -514,6 +516,7 @@ static int insert_piece(struct ioasid_ioas *ioas, struct ioasid_area *piece,
 	if (rc) {
 		pr_warn_ratelimited("split remainder %#llx-%#llx dropped: %d\n",
 				    piece->start, piece->last, rc);
+		ioasid_access_revoke(ioas, piece->start, piece->last);
 		unmap_dependents(ioas, piece->start, piece->last);
 		*unmapped += area_length(piece);
 		area_free(piece);
@@ -597,6 +600,7 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 			rc = insert_piece(ioas, right, unmapped) ?: rc;
 			right = NULL;
 		}
+		ioasid_access_revoke(ioas, s, l);
 		unmap_dependents(ioas, s, l);
 		area_free(area);
 		*unmapped += l - s + 1;
@@ -608,6 +612,9 @@ out_unlock:
 		area_free(left);
 	if (right)
 		area_free(right);
+	/* Accesses that pinned what is gone unpin before the unmap returns. */
+	if (*unmapped)
+		ioasid_access_notify(ioas->ctx);
 	return rc;
 }
 
@@ -837,6 +844,45 @@ int iopt_rw(struct ioasid_ioas *ioas, u64 iova, void *buf, u64 length,
 out:
 	ioas_unlock(ioas);
 	return rc;
+}
+
+/**
+ * iopt_get_pages - take a reference on the pages backing an IOVA range
+ * @ioas: the address space, locked by the caller
+ * @iova: first byte
+ * @last: last byte (inclusive)
+ * @write: the range must be mapped writable
+ * @pages: one entry per page of [@iova, @last], filled with referenced pages
+ *
+ * The references (get_page()) keep the pages allocated even after the IOAS
+ * unmaps them and drops its pins: an access that failed to unpin in time
+ * cannot be left with freed memory.
+ *
+ * Return: 0, -ENOENT if a byte is unmapped, -EACCES if @write and a page is
+ * read-only. Nothing is referenced on failure.
+ */
+int iopt_get_pages(struct ioasid_ioas *ioas, u64 iova, u64 last, bool write,
+		   struct page **pages)
+{
+	unsigned long i, n = (last >> PAGE_SHIFT) - (iova >> PAGE_SHIFT) + 1;
+	struct ioasid_area *area;
+	u64 pos;
+
+	lockdep_assert_held(&ioas->mutex);
+	for (pos = iova; ; pos = area->last + 1) {
+		if (!iova_to_page(ioas, pos, &area))
+			return -ENOENT;
+		if (write && !(area->prot & IOMMU_WRITE))
+			return -EACCES;
+		if (area->last >= last)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		pos = max((iova & PAGE_MASK) + ((u64)i << PAGE_SHIFT), iova);
+		pages[i] = iova_to_page(ioas, pos, &area);
+		get_page(pages[i]);
+	}
+	return 0;
 }
 
 int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys)

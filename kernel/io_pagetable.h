@@ -138,13 +138,15 @@ static inline unsigned long area_npages(const struct ioasid_area *area)
  * @hwpts: IOMMU domains mirroring the areas (struct ioasid_hwpt)
  * @reserved_itree: IOVA ranges attached devices reserve (MSI windows,
  *	reserved regions): no mapping may use them
- * @nr_devices: devices and PASIDs attached
+ * @accesses: in-kernel accesses attached (struct ioasid_access)
+ * @nr_devices: devices, PASIDs and accesses attached
  * @allowed: sorted allowed ranges, or NULL for the whole space
  * @nr_allowed: entries in @allowed
  * @nr_areas: areas in @area_itree
  * @nr_children: entries in @children
  * @mapped_bytes: bytes covered by areas
  * @alloc_hint: where the next IOVA allocation starts looking
+ * @unpin_violations: times an access attached here did not unpin when told
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -158,6 +160,7 @@ struct ioasid_ioas {
 	struct list_head child_node;
 	struct list_head hwpts;
 	struct rb_root_cached reserved_itree;
+	struct list_head accesses;
 	u32 nr_devices;
 	struct ioasid_iova_range *allowed;
 	u32 nr_allowed;
@@ -165,6 +168,7 @@ struct ioasid_ioas {
 	u32 nr_children;
 	u64 mapped_bytes;
 	u64 alloc_hint;
+	atomic64_t unpin_violations;
 };
 
 static inline void ioas_lock(struct ioasid_ioas *ioas)
@@ -193,6 +197,9 @@ struct ioasid_reserved {
 	void *owner;
 };
 
+/* ioas.c */
+struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx);
+
 /* io_pagetable.c */
 int iopt_reserve(struct ioasid_ioas *ioas, u64 start, u64 last, void *owner);
 void iopt_unreserve(struct ioasid_ioas *ioas, void *owner);
@@ -214,5 +221,12 @@ int iopt_rw(struct ioasid_ioas *ioas, u64 iova, void *buf, u64 length,
 	    bool write);
 int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys);
 int iopt_count_pinned(struct ioasid_ioas *ioas, u64 *out);
+int iopt_get_pages(struct ioasid_ioas *ioas, u64 iova, u64 last, bool write,
+		   struct page **pages);
+
+/* access.c: in-kernel accesses, told about unmaps */
+void ioasid_access_revoke(struct ioasid_ioas *ioas, u64 start, u64 last);
+void ioasid_access_notify(struct ioasid_ctx *ctx);
+void ioasid_access_obj_destroy(struct ioasid_object *obj);
 
 #endif /* __IOASID_IO_PAGETABLE_H */

@@ -35,6 +35,33 @@ static void ioas_put(struct ioasid_ucmd *ucmd, struct ioasid_ioas *ioas)
 
 static struct lock_class_key ioasid_ioas_mutex_key;
 
+static void ioas_init(struct ioasid_ioas *ioas, struct ioasid_ctx *ctx)
+{
+	ioas->ctx = ctx;
+	iopt_init(ioas);
+	__mutex_init(&ioas->mutex, "ioasid_ioas::mutex", &ioasid_ioas_mutex_key);
+}
+
+/**
+ * ioasid_ioas_create - make a root IOAS for an in-kernel user
+ * @ctx: the context (a kernel one, see pasid.c)
+ *
+ * Return: the published IOAS (its id is @ioas->obj.id), or an ERR_PTR.
+ */
+struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx)
+{
+	struct ioasid_object *obj;
+	struct ioasid_ioas *ioas;
+
+	obj = ioasid_object_alloc(ctx, sizeof(*ioas), IOASID_OBJ_IOAS);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	ioas = container_of(obj, struct ioasid_ioas, obj);
+	ioas_init(ioas, ctx);
+	ioasid_object_finalize(ctx, obj);
+	return ioas;
+}
+
 int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_alloc *cmd = ucmd->cmd;
@@ -64,9 +91,7 @@ int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		goto out_put_parent;
 	}
 	ioas = container_of(obj, struct ioasid_ioas, obj);
-	ioas->ctx = ucmd->ctx;
-	iopt_init(ioas);
-	__mutex_init(&ioas->mutex, "ioasid_ioas::mutex", &ioasid_ioas_mutex_key);
+	ioas_init(ioas, ucmd->ctx);
 	if (parent) {
 		/* The child holds its parent for life: destroy is EBUSY. */
 		if (!ioasid_lock_obj(&parent->obj)) {
@@ -300,7 +325,7 @@ int ioasid_ioas_get_info_ioctl(struct ioasid_ucmd *ucmd)
 	cmd->out_nr_domains = list_count_nodes(&ioas->hwpts);
 	cmd->out_nr_devices = ioas->nr_devices;
 	cmd->out_mapped_bytes = ioas->mapped_bytes;
-	cmd->out_unpin_violations = 0;
+	cmd->out_unpin_violations = atomic64_read(&ioas->unpin_violations);
 	ioas_unlock(ioas);
 	rc = iopt_count_pinned(ioas, &cmd->out_pinned_pages);
 	ioas_put(ucmd, ioas);

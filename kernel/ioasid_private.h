@@ -34,6 +34,7 @@ enum ioasid_object_type {
 	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
 	IOASID_OBJ_IOAS,
 	IOASID_OBJ_DEVICE,
+	IOASID_OBJ_ACCESS,
 	IOASID_OBJ_MAX,
 };
 
@@ -65,6 +66,9 @@ struct ioasid_object {
  * @groups: iommu group id -> struct ioasid_group of bound devices
  * @nr_noncoherent: groups attached through domains without snoop control
  * @flush: the cache-flush grant (see flush.c)
+ * @access_lock: protects @accesses; held while unmap callbacks run, so
+ *	an unmap returns only after every callback it caused has returned
+ * @accesses: in-kernel accesses (struct ioasid_access) on this fd
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -88,6 +92,8 @@ struct ioasid_ctx {
 		/* the flushing thread's CPUs; set once, freed at release */
 		struct ioasid_cpu_tracker *tracker;
 	} flush;
+	struct mutex access_lock; /* see @access_lock above */
+	struct list_head accesses;
 };
 
 /* main.c: object table */
@@ -192,6 +198,9 @@ struct ioasid_stats {
 	atomic_long_t domains;
 	atomic_long_t pasid_attachments;
 	atomic_long_t charged_pages;
+	atomic_long_t accesses;
+	atomic_long_t access_pins;
+	atomic_long_t unpin_violations;
 };
 
 extern struct ioasid_stats ioasid_stats;
@@ -205,6 +214,9 @@ void ioasid_flush_release(struct ioasid_ctx *ctx);
 void ioasid_flush_init(void);
 void ioasid_flush_exit(void);
 int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
+
+/* main.c: a context for in-kernel users, on an anonymous file */
+struct file *ioasid_kernel_file(void);
 
 /* device_info.c */
 struct device;

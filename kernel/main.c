@@ -10,11 +10,13 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/sched/signal.h>
+#include <linux/anon_inodes.h>
 
 #include <linux/ioasid_kernel.h>
 
 #include "ioasid_private.h"
 #include "device.h"
+#include "io_pagetable.h"
 
 static atomic64_t ioasid_next_ctx_id = ATOMIC64_INIT(0);
 
@@ -98,6 +100,9 @@ static void ioasid_object_free(struct ioasid_object *obj)
 	case IOASID_OBJ_DEVICE:
 		ioasid_device_destroy(obj);
 		break;
+	case IOASID_OBJ_ACCESS:
+		ioasid_access_obj_destroy(obj);
+		break;
 	default:
 		WARN_ON_ONCE(1);
 	}
@@ -159,13 +164,13 @@ static int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)
 	return ioasid_object_destroy_user(ucmd->ctx, cmd->id);
 }
 
-static int ioasid_fops_open(struct inode *inode, struct file *filp)
+static struct ioasid_ctx *ioasid_ctx_alloc(void)
 {
 	struct ioasid_ctx *ctx;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
-		return -ENOMEM;
+		return NULL;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ctx->destroy_wait);
 	mutex_init(&ctx->option_lock);
@@ -174,9 +179,20 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	xa_init(&ctx->groups);
 	ctx->id = atomic64_inc_return(&ioasid_next_ctx_id);
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;
+	mutex_init(&ctx->access_lock);
+	INIT_LIST_HEAD(&ctx->accesses);
+	atomic_long_inc(&ioasid_stats.fds);
+	return ctx;
+}
+
+static int ioasid_fops_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ctx = ioasid_ctx_alloc();
+
+	if (!ctx)
+		return -ENOMEM;
 	ctx->file = filp;
 	filp->private_data = ctx;
-	atomic_long_inc(&ioasid_stats.fds);
 	return 0;
 }
 
@@ -214,6 +230,8 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	xa_destroy(&ctx->objects);
 	WARN_ON(!xa_empty(&ctx->groups));
 	xa_destroy(&ctx->groups);
+	WARN_ON(!list_empty(&ctx->accesses));
+	mutex_destroy(&ctx->access_lock);
 	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->option_lock);
 	kfree(ctx);
@@ -344,6 +362,35 @@ bool ioasid_file_is_ioasid(struct file *filp)
 	return filp && filp->f_op == &ioasid_fops;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_file_is_ioasid, IOASID);
+
+/**
+ * ioasid_kernel_file - an ioasid context for the kernel's own use
+ *
+ * A context on an anonymous file that no user space fd refers to, for
+ * per-PASID kernel contexts (pasid.c). It behaves as an open /dev/ioasid;
+ * fput() releases it.
+ *
+ * Return: the file, or an ERR_PTR.
+ */
+struct file *ioasid_kernel_file(void)
+{
+	struct ioasid_ctx *ctx = ioasid_ctx_alloc();
+	struct file *file;
+
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	file = anon_inode_getfile("[ioasid-kernel]", &ioasid_fops, ctx,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		/* Nothing was created in it: undo the allocation only. */
+		xa_destroy(&ctx->objects);
+		kfree(ctx);
+		atomic_long_dec(&ioasid_stats.fds);
+		return file;
+	}
+	ctx->file = file;
+	return file;
+}
 
 static struct miscdevice ioasid_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,

@@ -30,7 +30,8 @@ static ssize_t stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct ioasid_stat_attr stat_attrs[] = {
 	STAT(fds), STAT(objects), STAT(groups), STAT(domains),
-	STAT(pasid_attachments), STAT(charged_pages),
+	STAT(pasid_attachments), STAT(charged_pages), STAT(accesses),
+	STAT(access_pins), STAT(unpin_violations),
 };
 
 /* Not a count: whether cache flushes can follow the flushing thread. */
@@ -60,7 +61,8 @@ int ioasid_stats_init(struct kobject *parent)
 	atomic_long_t *counts[] = {
 		&ioasid_stats.fds, &ioasid_stats.objects, &ioasid_stats.groups,
 		&ioasid_stats.domains, &ioasid_stats.pasid_attachments,
-		&ioasid_stats.charged_pages,
+		&ioasid_stats.charged_pages, &ioasid_stats.accesses,
+		&ioasid_stats.access_pins, &ioasid_stats.unpin_violations,
 	};
 	int i;
 

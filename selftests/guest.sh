@@ -22,6 +22,7 @@ suite_cmd() {
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
 	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" "$S/device_nesting_test" ;;
 	group) echo "$S/group_test" ;;
+	mock) printf '%s\n' "$S/access_test" "$S/pasid_test" ;;
 	unplug) echo "$S/unplug_test edu0" ;;
 	bpftool) echo "$TOP/selftests/policy/bpftool.sh" ;;
 	ctl) echo "$TOP/selftests/ctl/ctl_test.py" ;;

@@ -18,11 +18,14 @@
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid_test.h>
 
+#include "mock_iommu.h"
+#include "test_state.h"
+
 /* Bounce through kernel memory in chunks of this size. */
 #define IOASID_TEST_CHUNK (64 * 1024)
 
 /* Copy an extensible command (size first) of at least @size bytes. */
-static int copy_cmd(void *cmd, size_t size, void __user *uarg)
+int ioasid_test_copy_cmd(void *cmd, size_t size, void __user *uarg)
 {
 	u32 usize;
 
@@ -41,7 +44,7 @@ static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 	void *buf;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (hweight32(cmd.flags) != 1 ||
@@ -98,7 +101,7 @@ static int ioasid_test_pin_ioctl(void __user *uarg)
 	struct page **pages;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (cmd.flags || !cmd.length || !PAGE_ALIGNED(cmd.uaddr) ||
@@ -133,7 +136,7 @@ static int ioasid_test_flush_count_ioctl(void __user *uarg)
 	unsigned int cpu;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (!cmd.nr_cpus)
@@ -156,13 +159,48 @@ static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 		return ioasid_test_pin_ioctl((void __user *)arg);
 	case IOASID_TEST_FLUSH_COUNT:
 		return ioasid_test_flush_count_ioctl((void __user *)arg);
+	case IOASID_TEST_MOCK:
+		return ioasid_test_mock_ioctl(filp->private_data,
+					      (void __user *)arg);
+	case IOASID_TEST_ACCESS:
+		return ioasid_test_access_ioctl(filp->private_data,
+						(void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int ioasid_test_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_test_state *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return -ENOMEM;
+	mutex_init(&st->lock);
+	xa_init_flags(&st->mocks, XA_FLAGS_ALLOC);
+	xa_init_flags(&st->accesses, XA_FLAGS_ALLOC);
+	filp->private_data = st;
+	return 0;
+}
+
+static int ioasid_test_release(struct inode *inode, struct file *filp)
+{
+	struct ioasid_test_state *st = filp->private_data;
+
+	/* Accesses first: a mock's teardown never depends on them. */
+	ioasid_test_access_release(st);
+	ioasid_test_mock_release(st);
+	xa_destroy(&st->accesses);
+	xa_destroy(&st->mocks);
+	mutex_destroy(&st->lock);
+	kfree(st);
+	return 0;
+}
+
 static const struct file_operations ioasid_test_fops = {
 	.owner = THIS_MODULE,
+	.open = ioasid_test_open,
+	.release = ioasid_test_release,
 	.unlocked_ioctl = ioasid_test_ioctl,
 };
 
@@ -173,7 +211,26 @@ static struct miscdevice ioasid_test_dev = {
 	.mode = 0600,
 };
 
-module_misc_device(ioasid_test_dev);
+static int __init ioasid_test_init(void)
+{
+	int rc = ioasid_mock_iommu_init();
+
+	if (rc)
+		return rc;
+	rc = misc_register(&ioasid_test_dev);
+	if (rc)
+		ioasid_mock_iommu_exit();
+	return rc;
+}
+
+static void __exit ioasid_test_exit(void)
+{
+	misc_deregister(&ioasid_test_dev);
+	ioasid_mock_iommu_exit();
+}
+
+module_init(ioasid_test_init);
+module_exit(ioasid_test_exit);
 
 MODULE_IMPORT_NS(IOASID);
 MODULE_IMPORT_NS(IOASID_TEST);

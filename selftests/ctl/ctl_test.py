@@ -360,7 +360,8 @@ def status_report():
     assert st["module_loaded"] is True and st["module_btf"] is True, st
     assert st["device_node"] is True and st["kill_switch"] is False, st
     assert set(st["live"]) == {"fds", "objects", "groups", "domains", "pasid_attachments",
-                               "charged_pages"}, st
+                               "charged_pages", "accesses", "access_pins",
+                               "unpin_violations"}, st
     assert st["policies"] == [], st
     rc, out, _ = ctl("status", check=0)
     assert out.splitlines()[0] == "module:      loaded, with BTF", out

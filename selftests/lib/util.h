@@ -102,6 +102,7 @@ static inline int dry_run(int fd, struct ioasid_policy_dry_run *dr)
 /* The live counts of /sys/kernel/ioasid/stats (see kernel/stats.c). */
 struct ioasid_live {
 	long fds, objects, groups, domains, pasid_attachments, charged_pages;
+	long accesses, access_pins;
 };
 
 static inline long ioasid_stat(const char *name)
@@ -121,6 +122,8 @@ static inline struct ioasid_live ioasid_live(void)
 		.domains = ioasid_stat("domains"),
 		.pasid_attachments = ioasid_stat("pasid_attachments"),
 		.charged_pages = ioasid_stat("charged_pages"),
+		.accesses = ioasid_stat("accesses"),
+		.access_pins = ioasid_stat("access_pins"),
 	};
 }
 
@@ -133,6 +136,8 @@ static inline struct ioasid_live ioasid_live(void)
 	EXPECT_EQ((base).domains, _now.domains);			\
 	EXPECT_EQ((base).pasid_attachments, _now.pasid_attachments);	\
 	EXPECT_EQ((base).charged_pages, _now.charged_pages);		\
+	EXPECT_EQ((base).accesses, _now.accesses);			\
+	EXPECT_EQ((base).access_pins, _now.access_pins);		\
 } while (0)
 
 #endif /* __IOASID_SELFTEST_UTIL_H */

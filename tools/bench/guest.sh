@@ -24,6 +24,7 @@ if [ -n "$other" ]; then
 	basename "$other" > /sys/bus/pci/drivers_probe
 	dev=/dev/ioasid-dev/$(basename "$other")
 fi
+"$B/bench/nest_bench" -o "$B/bench/nest.json"
 "$B/bench/map_bench" -o "$B/bench/map.json" ${group:+-g $group} ${dev:+-d $dev} "$@"
 if [ -n "$dev" ]; then
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf

@@ -23,6 +23,7 @@ int print_policy_stack(struct json_object *into);
 
 static const char *const stat_names[] = {
 	"fds", "objects", "groups", "domains", "pasid_attachments", "charged_pages",
+	"accesses", "access_pins", "unpin_violations",
 };
 
 int cmd_status(int argc, char **argv)

@@ -19,8 +19,44 @@ bool ioasid_file_is_ioasid(struct file *filp);
  * device to an ioasid fd, then attaches it as user space asks. See
  * kernel/device.c for the contract of each call.
  */
+/**
+ * enum ioasid_bind_flags - how a device is bound
+ * @IOASID_BIND_KERNEL_OWNED: a kernel driver keeps using the device: DMA
+ *	ownership is not claimed, the RID stays on the kernel's domain and
+ *	only PASID attachments are allowed (see linux/ioasid_pasid.h)
+ * @IOASID_BIND_MOCK: a test-module mock device (IOASID_REQ_MOCK_DEVICE)
+ */
+enum ioasid_bind_flags {
+	IOASID_BIND_KERNEL_OWNED = 1 << 0,
+	IOASID_BIND_MOCK = 1 << 1,
+};
+
+/**
+ * struct ioasid_bind_desc - how a binding driver presents its device
+ * @dev_needs: enum ioasid_dev_needs the driver declares
+ * @flags: enum ioasid_bind_flags
+ * @vendor: vendor id of a device that is not PCI (PCI ids are read from
+ *	the device itself)
+ * @device: device id, likewise
+ * @subvendor: subsystem vendor id, likewise
+ * @subdevice: subsystem device id, likewise
+ * @class: class code, likewise
+ */
+struct ioasid_bind_desc {
+	u32 dev_needs;
+	u32 flags;
+	u16 vendor;
+	u16 device;
+	u16 subvendor;
+	u16 subdevice;
+	u32 class;
+};
+
 struct ioasid_device *ioasid_device_bind(struct file *ioasid_file,
 					 struct device *dev, u32 dev_needs);
+struct ioasid_device *
+ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
+			const struct ioasid_bind_desc *desc);
 void ioasid_device_unbind(struct ioasid_device *idev);
 u32 ioasid_device_id(struct ioasid_device *idev);
 int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,

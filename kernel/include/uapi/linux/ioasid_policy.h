@@ -45,6 +45,8 @@ enum ioasid_policy_op {
  * @IOASID_REQ_IOAS_NESTED: the target IOAS is nested in another
  * @IOASID_REQ_FD_NONCOHERENT: the fd already has a non-coherent device
  * @IOASID_REQ_REPLACE: the attach replaces an existing attachment
+ * @IOASID_REQ_KERNEL_OWNED: a kernel driver owns the device and asks for a
+ *	per-PASID kernel context (its RID stays on the kernel's domain)
  */
 enum ioasid_req_flags {
 	IOASID_REQ_DRY_RUN = 1 << 0,
@@ -53,6 +55,7 @@ enum ioasid_req_flags {
 	IOASID_REQ_IOAS_NESTED = 1 << 3,
 	IOASID_REQ_FD_NONCOHERENT = 1 << 4,
 	IOASID_REQ_REPLACE = 1 << 5,
+	IOASID_REQ_KERNEL_OWNED = 1 << 6,
 };
 
 /**
