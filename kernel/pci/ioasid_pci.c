@@ -9,6 +9,16 @@
  * mmap, config space by pread/pwrite. BAR mappings and config writes need
  * the device bound, i.e. its group's DMA owned by the ioasid fd, so a
  * device can never be made to DMA before it is isolated.
+ *
+ * BARs are mapped at fault time, never at mmap time: ->mmap only checks
+ * the request and sets the vma up, and the fault handler inserts each page
+ * under ipd->lock (read) if the bind the mapping was made under still
+ * holds. Unbind zaps every mapping of the node under ipd->lock (write).
+ * A page inserted at mmap time could outlive that zap: the kernel links a
+ * new vma into the node's mapping only after ->mmap returns, so an unbind
+ * in between would not see it. A fault runs on a linked vma: it either
+ * comes before the unbind, whose zap then removes its page, or after it,
+ * and gets SIGBUS.
  */
 #define pr_fmt(fmt) "ioasid-pci: " fmt
 
@@ -35,6 +45,8 @@
  * @idev: the ioasid binding, or NULL
  * @owner: the file that bound it (unbound when that file is released)
  * @mapping: address space of the node, to zap BAR mappings at unbind
+ * @bind_gen: counts binds; a BAR mapping only faults in under the bind it
+ *	was made in (its vm_private_data), never under a later one
  */
 struct ioasid_pci_dev {
 	struct pci_dev *pdev;
@@ -45,6 +57,7 @@ struct ioasid_pci_dev {
 	struct ioasid_device *idev;
 	struct file *owner;
 	struct address_space *mapping;
+	unsigned long bind_gen;
 };
 
 static dev_t ioasid_pci_devt;
@@ -119,9 +132,11 @@ static int respond(void __user *uarg, const void *cmd, size_t size)
 }
 
 /*
- * Lock order: mmap() runs under mmap_lock and takes ipd->lock, so nothing
- * here touches user memory (a fault takes mmap_lock) while holding
- * ipd->lock: commands are copied in before it and answers copied out after.
+ * Lock order: mmap() and BAR faults run under mmap_lock and take ipd->lock,
+ * so nothing here touches user memory (a fault takes mmap_lock) while
+ * holding ipd->lock: commands are copied in before it and answers copied
+ * out after. Unbind zaps BAR mappings under ipd->lock (write), which takes
+ * i_mmap_rwsem and page table locks, never mmap_lock.
  */
 static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 			   void __user *uarg)
@@ -151,6 +166,7 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 		} else {
 			ipd->idev = idev;
 			ipd->owner = filp;
+			ipd->bind_gen++;
 			cmd.out_dev_id = ioasid_device_id(idev);
 		}
 	}
@@ -380,6 +396,44 @@ static ssize_t ioasid_pci_write(struct file *filp, const char __user *buf,
 	return ioasid_pci_rw(filp, (char __user *)buf, count, ppos, true);
 }
 
+/* The first pfn of the BAR page at @pgoff (a file offset in pages). */
+static unsigned long ioasid_pci_bar_pfn(struct pci_dev *pdev, u64 pgoff)
+{
+	u64 index = pgoff >> (IOASID_REGION_SHIFT - PAGE_SHIFT);
+	u64 off = pgoff & ((1ULL << (IOASID_REGION_SHIFT - PAGE_SHIFT)) - 1);
+
+	return (pci_resource_start(pdev, index) >> PAGE_SHIFT) + off;
+}
+
+/*
+ * One page of a BAR mapping, under mmap_lock. The vma is linked into the
+ * node's mapping by now, so an unbind after this fault zaps what it
+ * inserts; an unbind before it leaves the device unbound, or bound again
+ * in a later bind (another bind_gen): SIGBUS either way.
+ */
+static vm_fault_t ioasid_pci_bar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ioasid_pci_dev *ipd = vma->vm_file->private_data;
+	unsigned long gen = (unsigned long)vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&ipd->lock);
+	if (!ipd->gone && ipd->idev && ipd->bind_gen == gen)
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     ioasid_pci_bar_pfn(ipd->pdev, vmf->pgoff));
+	up_read(&ipd->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct ioasid_pci_vm_ops = {
+	.fault = ioasid_pci_bar_fault,
+};
+
+/*
+ * Check the request and set the vma up; pages come at fault time (see the
+ * top of the file for why nothing may be mapped here).
+ */
 static int ioasid_pci_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct ioasid_pci_dev *ipd = filp->private_data;
@@ -388,7 +442,7 @@ static int ioasid_pci_mmap(struct file *filp, struct vm_area_struct *vma)
 	struct pci_dev *pdev = ipd->pdev;
 	u64 len = vma->vm_end - vma->vm_start;
 	resource_size_t start, size;
-	int rc;
+	int rc = 0;
 
 	if (index > PCI_STD_RESOURCE_END || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -406,11 +460,11 @@ static int ioasid_pci_mmap(struct file *filp, struct vm_area_struct *vma)
 	} else if (!ipd->idev) {
 		rc = -ENXIO;
 	} else {
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		/* The protection and flags io_remap_pfn_range() would set. */
+		vma->vm_page_prot = pgprot_decrypted(pgprot_noncached(vma->vm_page_prot));
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-		rc = io_remap_pfn_range(vma, vma->vm_start,
-					(start >> PAGE_SHIFT) + pgoff, len,
-					vma->vm_page_prot);
+		vma->vm_private_data = (void *)ipd->bind_gen;
+		vma->vm_ops = &ioasid_pci_vm_ops;
 	}
 	up_read(&ipd->lock);
 	return rc;

@@ -7,6 +7,9 @@
  * The suite needs an edu device bound to ioasid-pci (selftests/guest.sh
  * does that); without one every test SKIPs with the reason.
  */
+#include <setjmp.h>
+#include <signal.h>
+
 #include "device_util.h"
 
 TEST_F(edu, dma_roundtrip)
@@ -401,6 +404,253 @@ TEST_F(edu, second_fd_cannot_bind_same_group)
 	EXPECT_EQ(-EALREADY, dev_bind(dfd2, fd2, NULL));
 	close(dfd2);
 	close(fd2);
+}
+
+/*
+ * BAR mappings and unbind. The only unbind is closing the file that bound
+ * the device (or removing the device), and a mapping holds the file it was
+ * made through: so these tests bind through one open file of the node and
+ * map through another. A mapping lives only as long as the bind it was
+ * made under: once unbound, any access raises SIGBUS, also after a
+ * rebind; a new mmap under the new bind works.
+ */
+#define EDU_ID		0x00
+#define EDU_ID_VALUE	0x010000edU
+#define EDU_LIVENESS	0x04	/* reads back the inverse of what was written */
+#define BAR0_SIZE	(1UL << 20)
+
+static sigjmp_buf bar_jmp;
+
+static void bar_sigbus(int sig)
+{
+	siglongjmp(bar_jmp, 1);
+}
+
+/* One 32-bit access to a BAR mapping: 0, or -EFAULT if it raised SIGBUS. */
+static int bar_access(volatile void *bar, unsigned int off, uint32_t *val,
+		      bool write)
+{
+	volatile uint32_t *reg = (volatile uint32_t *)((volatile char *)bar + off);
+	struct sigaction sa = { .sa_handler = bar_sigbus }, old;
+	volatile int rc = -EFAULT;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old))
+		return -errno;
+	if (!sigsetjmp(bar_jmp, 1)) {
+		if (write)
+			*reg = *val;
+		else
+			*val = *reg;
+		rc = 0;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
+static int bar_read(volatile void *bar, unsigned int off, uint32_t *val)
+{
+	return bar_access(bar, off, val, false);
+}
+
+static int bar_write(volatile void *bar, unsigned int off, uint32_t val)
+{
+	return bar_access(bar, off, &val, true);
+}
+
+static volatile void *bar_map(int dfd)
+{
+	void *p = mmap(NULL, BAR0_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       dfd, region_offset(0));
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int edu_open(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", edu_bdf());
+	return open(path, O_RDWR);
+}
+
+TEST_F(edu, bar_mapping_sigbus_after_unbind)
+{
+	volatile void *bar, *bar2;
+	uint32_t val = 0;
+	int dfd2 = edu_open();
+
+	ASSERT_LE(0, dfd2);
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar = bar_map(dfd2);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+
+	/* Unbind: close the file that bound the device. */
+	close(self->dfd);
+	self->dfd = -1;
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(-EFAULT, bar_write(bar, EDU_LIVENESS, 0x12345678));
+	EXPECT_EQ(-EFAULT, bar_read(bar, PSZ, &val)); /* a page never touched */
+
+	/* Bound again: the old mapping stays dead, a new one works. */
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
+	bar2 = bar_map(dfd2);
+	ASSERT_NE(NULL, bar2) TH_LOG("mmap: %s", strerror(errno));
+	val = 0;
+	ASSERT_EQ(0, bar_read(bar2, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	ASSERT_EQ(0, bar_write(bar2, EDU_LIVENESS, 0x12345678));
+	ASSERT_EQ(0, bar_read(bar2, EDU_LIVENESS, &val));
+	EXPECT_EQ(~0x12345678U, val);
+	munmap((void *)bar2, BAR0_SIZE);
+	munmap((void *)bar, BAR0_SIZE);
+	close(dfd2);
+}
+
+/*
+ * Mapped while bound but not touched before the unbind: nothing is mapped
+ * until the first access, which comes after the unbind and must fail.
+ */
+TEST_F(edu, bar_mapped_untouched_sigbus_after_unbind)
+{
+	volatile void *bar;
+	uint32_t val = 0;
+	int dfd2 = edu_open();
+
+	ASSERT_LE(0, dfd2);
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar = bar_map(dfd2);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	close(self->dfd);
+	self->dfd = -1;
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(-EFAULT, bar_write(bar, EDU_LIVENESS, 0x12345678));
+	/* The device is free: another file binds it and maps it afresh. */
+	munmap((void *)bar, BAR0_SIZE);
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	bar = bar_map(dfd2);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	munmap((void *)bar, BAR0_SIZE);
+	close(dfd2);
+}
+
+struct mmap_race {
+	pthread_barrier_t go, done;
+	int dfd;
+	bool stop;
+	volatile void *bar;
+	int err;
+};
+
+static void *mmap_race_fn(void *arg)
+{
+	struct mmap_race *r = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&r->go);
+		if (r->stop)
+			return NULL;
+		r->bar = bar_map(r->dfd);
+		r->err = errno;
+		pthread_barrier_wait(&r->done);
+	}
+}
+
+/*
+ * mmap racing unbind: whenever the mmap wins (the device was bound when it
+ * looked), the mapping must be dead once the unbind has returned. Mapping
+ * at mmap time lost this race when the unbind's zap ran after the mapping
+ * was made but before the new vma was linked into the node's mapping. The
+ * unbind comes after a spin that adapts until the two meet: longer while
+ * the mmap comes too late, shorter while it wins.
+ */
+TEST_F_TIMEOUT(edu, bar_mmap_racing_unbind, 60)
+{
+	struct mmap_race r = { .dfd = self->dfd };
+	int i, mapped = 0, refused = 0;
+	time_t end = time(NULL) + 20;
+	unsigned long spin = 0;
+	pthread_t thread;
+	uint32_t val;
+
+	ASSERT_EQ(0, pthread_barrier_init(&r.go, NULL, 2));
+	ASSERT_EQ(0, pthread_barrier_init(&r.done, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, mmap_race_fn, &r));
+	/* 400 rounds, or 20 s under a slow (debug, TCG) kernel. */
+	for (i = 0; i < 400 && time(NULL) < end; i++) {
+		int dfd = edu_open();
+
+		ASSERT_LE(0, dfd);
+		ASSERT_EQ(0, dev_bind(dfd, self->fd, NULL));
+		pthread_barrier_wait(&r.go);
+		for (volatile unsigned long k = 0; k < spin; k++)
+			;
+		close(dfd); /* unbinds */
+		pthread_barrier_wait(&r.done);
+		if (!r.bar) {
+			ASSERT_EQ(ENXIO, r.err);
+			refused++;
+			spin += spin / 4 + 64;
+			continue;
+		}
+		mapped++;
+		spin -= spin / 4;
+		ASSERT_EQ(-EFAULT, bar_read(r.bar, EDU_ID, &val))
+			TH_LOG("round %d: BAR mapping alive after unbind", i);
+		munmap((void *)r.bar, BAR0_SIZE);
+	}
+	r.stop = true;
+	pthread_barrier_wait(&r.go);
+	pthread_join(thread, NULL);
+	TH_LOG("%d rounds: %d mmaps before the unbind, %d after (spin %lu)",
+	       i, mapped, refused, spin);
+}
+
+/*
+ * Removal (the driver unbound through sysfs) while a mapping exists: the
+ * device is gone, the mapping raises SIGBUS. Given back to ioasid-pci, the
+ * device binds and maps again.
+ */
+TEST_F(edu, bar_mapping_sigbus_after_remove)
+{
+	char bdf[64], path[300];
+	volatile void *bar;
+	uint32_t val = 0;
+	int dfd2;
+
+	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar = bar_map(self->dfd);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	ASSERT_EQ(0, sysfs_write(path, bdf));
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PSZ, PROT_READ, MAP_SHARED, self->dfd,
+				   region_offset(0)));
+	EXPECT_EQ(ENODEV, errno);
+	munmap((void *)bar, BAR0_SIZE);
+
+	/* driver_override still names ioasid-pci. */
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	ASSERT_NE(NULL, edu_bdf());
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	bar = bar_map(dfd2);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	val = 0;
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	munmap((void *)bar, BAR0_SIZE);
+	close(dfd2);
 }
 
 /*
