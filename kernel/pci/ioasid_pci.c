@@ -13,12 +13,19 @@
  * BARs are mapped at fault time, never at mmap time: ->mmap only checks
  * the request and sets the vma up, and the fault handler inserts each page
  * under ipd->lock (read) if the bind the mapping was made under still
- * holds. Unbind zaps every mapping of the node under ipd->lock (write).
+ * holds. Unbind zaps every mapping of the device under ipd->lock (write).
  * A page inserted at mmap time could outlive that zap: the kernel links a
- * new vma into the node's mapping only after ->mmap returns, so an unbind
+ * new vma into the file's mapping only after ->mmap returns, so an unbind
  * in between would not see it. A fault runs on a linked vma: it either
  * comes before the unbind, whose zap then removes its page, or after it,
  * and gets SIGBUS.
+ *
+ * Every open file of the device maps through one address space, that of
+ * a private inode the device gets at probe (ipd->inode, on a pseudo
+ * filesystem of this driver), never that of the node it was opened by: a
+ * device can have several nodes (a mknod copy, another devtmpfs), each
+ * with its own inode, and a zap of one inode's mapping would leave BAR
+ * pages mapped through the others. VFIO does the same.
  */
 #define pr_fmt(fmt) "ioasid-pci: " fmt
 
@@ -28,12 +35,15 @@
 #include <linux/fs.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid_device.h>
 
 #define IOASID_PCI_MAX_DEVS 256
+#define IOASID_PCI_FS_MAGIC 0x494f4450 /* "IODP" */
 
 /**
  * struct ioasid_pci_dev - one device driven by ioasid-pci
@@ -44,7 +54,8 @@
  * @gone: the device was removed; every operation gives ENODEV
  * @idev: the ioasid binding, or NULL
  * @owner: the file that bound it (unbound when that file is released)
- * @mapping: address space of the node, to zap BAR mappings at unbind
+ * @inode: the device's private inode; every open file maps BARs through
+ *	its address space, which unbind zaps (see the top of the file)
  * @bind_gen: counts binds; a BAR mapping only faults in under the bind it
  *	was made in (its vm_private_data), never under a later one
  */
@@ -56,12 +67,30 @@ struct ioasid_pci_dev {
 	bool gone;
 	struct ioasid_device *idev;
 	struct file *owner;
-	struct address_space *mapping;
+	struct inode *inode;
 	unsigned long bind_gen;
 };
 
 static dev_t ioasid_pci_devt;
 static DEFINE_IDA(ioasid_pci_ida);
+static struct vfsmount *ioasid_pci_mnt;
+
+static int ioasid_pci_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, IOASID_PCI_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * Home of the devices' private inodes, mounted from module init to module
+ * exit. No .owner: a mount pins its filesystem's owner, so the module
+ * could never be unloaded. Every inode is gone before the unmount: a
+ * device is freed before the module (an open file pins both).
+ */
+static struct file_system_type ioasid_pci_fs_type = {
+	.name = "ioasid-pci",
+	.init_fs_context = ioasid_pci_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
 
 static char *ioasid_pci_devnode(const struct device *dev, umode_t *mode)
 {
@@ -79,8 +108,7 @@ static void ioasid_pci_unbind(struct ioasid_pci_dev *ipd)
 	if (!ipd->idev)
 		return;
 	/* No BAR access may outlive the isolation. */
-	if (ipd->mapping)
-		unmap_mapping_range(ipd->mapping, 0, 0, true);
+	unmap_mapping_range(ipd->inode->i_mapping, 0, 0, true);
 	pci_clear_master(ipd->pdev);
 	ioasid_device_unbind(ipd->idev);
 	ipd->idev = NULL;
@@ -94,7 +122,8 @@ static int ioasid_pci_open(struct inode *inode, struct file *filp)
 
 	get_device(&ipd->dev);
 	filp->private_data = ipd;
-	ipd->mapping = inode->i_mapping;
+	/* Whatever node @inode is, map through the device's own inode. */
+	filp->f_mapping = ipd->inode->i_mapping;
 	return 0;
 }
 
@@ -407,7 +436,7 @@ static unsigned long ioasid_pci_bar_pfn(struct pci_dev *pdev, u64 pgoff)
 
 /*
  * One page of a BAR mapping, under mmap_lock. The vma is linked into the
- * node's mapping by now, so an unbind after this fault zaps what it
+ * device's mapping by now, so an unbind after this fault zaps what it
  * inserts; an unbind before it leaves the device unbound, or bound again
  * in a later bind (another bind_gen): SIGBUS either way.
  */
@@ -486,6 +515,7 @@ static void ioasid_pci_dev_release(struct device *dev)
 	struct ioasid_pci_dev *ipd = container_of(dev, struct ioasid_pci_dev,
 						  dev);
 
+	iput(ipd->inode);
 	ida_free(&ioasid_pci_ida, MINOR(dev->devt));
 	pci_dev_put(ipd->pdev);
 	kfree(ipd);
@@ -515,6 +545,12 @@ static int ioasid_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	rc = dev_set_name(&ipd->dev, "%s", pci_name(pdev));
 	if (rc)
 		goto err_put;
+	ipd->inode = alloc_anon_inode(ioasid_pci_mnt->mnt_sb);
+	if (IS_ERR(ipd->inode)) {
+		rc = PTR_ERR(ipd->inode);
+		ipd->inode = NULL;
+		goto err_put;
+	}
 
 	rc = pci_enable_device(pdev);
 	if (rc)
@@ -579,11 +615,18 @@ static int __init ioasid_pci_init(void)
 	rc = class_register(&ioasid_pci_class);
 	if (rc)
 		goto err_chrdev;
+	ioasid_pci_mnt = kern_mount(&ioasid_pci_fs_type);
+	if (IS_ERR(ioasid_pci_mnt)) {
+		rc = PTR_ERR(ioasid_pci_mnt);
+		goto err_class;
+	}
 	rc = pci_register_driver(&ioasid_pci_driver);
 	if (rc)
-		goto err_class;
+		goto err_mnt;
 	return 0;
 
+err_mnt:
+	kern_unmount(ioasid_pci_mnt);
 err_class:
 	class_unregister(&ioasid_pci_class);
 err_chrdev:
@@ -594,6 +637,7 @@ err_chrdev:
 static void __exit ioasid_pci_exit(void)
 {
 	pci_unregister_driver(&ioasid_pci_driver);
+	kern_unmount(ioasid_pci_mnt);
 	class_unregister(&ioasid_pci_class);
 	unregister_chrdev_region(ioasid_pci_devt, IOASID_PCI_MAX_DEVS);
 }

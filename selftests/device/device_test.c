@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "device_util.h"
 
@@ -535,6 +536,131 @@ TEST_F(edu, bar_mapped_untouched_sigbus_after_unbind)
 	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
 	EXPECT_EQ(EDU_ID_VALUE, val);
+	munmap((void *)bar, BAR0_SIZE);
+	close(dfd2);
+}
+
+/*
+ * A second node of the device, as root may make with mknod (or a second
+ * devtmpfs): /tmp/ioasid-dev-alt.<pid>, the same char device, its own
+ * inode. Fills @path; 0 or -errno.
+ */
+static int alt_node(char *path, size_t len)
+{
+	char orig[128];
+	struct stat st;
+
+	snprintf(orig, sizeof(orig), "/dev/ioasid-dev/%s", edu_bdf());
+	if (stat(orig, &st))
+		return -errno;
+	snprintf(path, len, "/tmp/ioasid-dev-alt.%d", getpid());
+	unlink(path);
+	if (mknod(path, S_IFCHR | 0600, st.st_rdev))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Mappings made through any node of the device die at unbind. Zapping
+ * only the mapping of the node opened last (here the original) left the
+ * BAR mapped through the other node past the end of isolation.
+ */
+TEST_F(edu, bar_mapping_via_second_node_sigbus_after_unbind)
+{
+	volatile void *bar_alt, *bar_orig;
+	uint32_t val = 0;
+	char alt[64];
+	int afd, dfd2;
+
+	ASSERT_EQ(0, alt_node(alt, sizeof(alt))) TH_LOG("mknod: %s", strerror(errno));
+	afd = open(alt, O_RDWR);
+	unlink(alt);
+	ASSERT_LE(0, afd) TH_LOG("open %s: %s", alt, strerror(errno));
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
+
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar_alt = bar_map(afd);
+	ASSERT_NE(NULL, bar_alt) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar_alt, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar_orig = bar_map(dfd2);
+	ASSERT_NE(NULL, bar_orig) TH_LOG("mmap: %s", strerror(errno));
+	val = 0;
+	ASSERT_EQ(0, bar_read(bar_orig, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+
+	/* Unbind: close the file that bound the device. */
+	close(self->dfd);
+	self->dfd = -1;
+	EXPECT_EQ(-EFAULT, bar_read(bar_alt, EDU_ID, &val))
+		TH_LOG("BAR mapped through the second node survived unbind");
+	EXPECT_EQ(-EFAULT, bar_write(bar_alt, EDU_LIVENESS, 0x12345678));
+	EXPECT_EQ(-EFAULT, bar_read(bar_orig, EDU_ID, &val))
+		TH_LOG("BAR mapped through the original node survived unbind");
+	munmap((void *)bar_orig, BAR0_SIZE);
+	munmap((void *)bar_alt, BAR0_SIZE);
+	close(dfd2);
+	close(afd);
+}
+
+/*
+ * The second node opened last, then unlinked and closed: its inode is
+ * freed. Binding, mapping and unbinding through the original node must
+ * still work, the unbind zapping the original node's mappings (the device
+ * kept no pointer to the freed inode's mapping).
+ */
+TEST_F(edu, bind_unbind_after_second_node_freed)
+{
+	volatile void *bar;
+	uint32_t val = 0;
+	int afd, dfd2, dfd3;
+	char alt[64];
+
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
+	dfd3 = edu_open();
+	ASSERT_LE(0, dfd3);
+	ASSERT_EQ(0, alt_node(alt, sizeof(alt))) TH_LOG("mknod: %s", strerror(errno));
+	afd = open(alt, O_RDWR);
+	ASSERT_LE(0, afd) TH_LOG("open %s: %s", alt, strerror(errno));
+
+	/* Used through the second node, then all of it gone. */
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar = bar_map(afd);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	close(self->dfd);
+	self->dfd = -1;
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
+	munmap((void *)bar, BAR0_SIZE);
+	close(afd);
+	ASSERT_EQ(0, unlink(alt));
+
+	/* Through files of the original node opened before it. */
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	bar = bar_map(dfd3);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	val = 0;
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	close(dfd2); /* unbinds */
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val))
+		TH_LOG("BAR mapping survived unbind");
+	munmap((void *)bar, BAR0_SIZE);
+
+	/* And once more, a fresh bind and mapping. */
+	ASSERT_EQ(0, dev_bind(dfd3, self->fd, NULL));
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
+	bar = bar_map(dfd2);
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	val = 0;
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	close(dfd3); /* unbinds */
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
