@@ -26,6 +26,7 @@
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/module.h>

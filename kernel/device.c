@@ -309,6 +309,13 @@ out:
 	return rc;
 }
 
+/* The IOMMU driver translating for @dev (dev_iommu_ops() is private). */
+static const struct iommu_ops *dev_iommu_driver(struct device *dev)
+{
+	return dev->iommu && dev->iommu->iommu_dev ?
+	       dev->iommu->iommu_dev->ops : NULL;
+}
+
 /*
  * Find or make a domain of @ioas for @idev's group and attach the group
  * (or switch it, with @replace) to it. Called with ioas->mutex held.
@@ -324,6 +331,13 @@ static struct ioasid_hwpt *attach_domain(struct ioasid_device *idev,
 	lockdep_assert_held(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		if (hwpt->enforce_cc != enforce_cc)
+			continue;
+		/*
+		 * Another IOMMU's domain: iommu_attach_group() would refuse
+		 * it, but 6.12's iommu_group_replace_domain() does not check
+		 * and hands it to this IOMMU's driver.
+		 */
+		if (hwpt->domain->owner != dev_iommu_driver(idev->dev))
 			continue;
 		rc = replace ? iommu_group_replace_domain(group, hwpt->domain) :
 			       iommu_attach_group(hwpt->domain, group);
@@ -549,6 +563,13 @@ static int attach_pasid_locked(struct ioasid_device *idev,
 	rc = decide(idev, ioas, IOASID_POLICY_OP_ATTACH_PASID, pasid, false);
 	if (rc)
 		return rc;
+	/*
+	 * The policies never grant PASIDs to a device without them, and this
+	 * must hold whatever they say: 6.12's iommu_attach_device_pasid()
+	 * returns 0 without attaching anything for such a device.
+	 */
+	if (WARN_ON_ONCE(!idev->dev->iommu || !idev->dev->iommu->max_pasids))
+		return -EOPNOTSUPP;
 	pa = kzalloc(sizeof(*pa), GFP_KERNEL_ACCOUNT);
 	if (!pa)
 		return -ENOMEM;

@@ -88,7 +88,7 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
 void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
 	if (refcount_dec_and_test(&obj->shortterm_users))
-		wake_up_interruptible_all(&ctx->destroy_wait);
+		wake_up_all(&ctx->destroy_wait);
 }
 
 static void ioasid_object_free(struct ioasid_object *obj)

@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/module.h>
 #include <linux/ioasid_kernel.h>

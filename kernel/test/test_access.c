@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) "ioasid_test: " fmt
 
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>

@@ -298,6 +298,49 @@ TEST_F(mock, kernel_context_refusals)
 	ASSERT_EQ(0, mock_ctx_map(self->tfd, id, 2, CTX_IOVA, self->buf, 2 * PSZ, RW));
 }
 
+/*
+ * Two IOMMU drivers on one IOAS: the edu behind intel-iommu (or
+ * virtio-iommu) and a mock. Each gets a domain of its own driver; moving
+ * the mock with REPLACE onto the IOAS must not pick the other driver's
+ * domain (6.12's iommu_group_replace_domain() does not check the owner).
+ */
+TEST_F(mock, two_iommu_drivers_one_ioas)
+{
+	struct ioasid_device_bind b = { .size = sizeof(b) };
+	struct ioasid_device_attach a = { .size = sizeof(a) };
+	struct ioasid_ioas_info info;
+	struct ioasid_policy_decision d;
+	char bdfs[1][64], path[128];
+	uint8_t got[PSZ];
+	__u32 id;
+	int dfd;
+
+	if (bound_edus(bdfs, 1) < 1)
+		SKIP(return, "no edu bound to ioasid-pci");
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdfs[0]);
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	b.ioasid_fd = self->fd;
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &b));
+	a.ioas_id = self->ioas;
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+
+	id = mock_up(_metadata, self, 0, IOASID_TEST_MOCK_COHERENT);
+	ASSERT_EQ(0, mock_attach(self->tfd, id, self->ioas2, 0, 0, &d));
+	ASSERT_EQ(0, mock_attach(self->tfd, id, self->ioas, IOASID_ATTACH_REPLACE, 0, &d));
+	ASSERT_EQ(0, get_info(self->fd, self->ioas, &info));
+	EXPECT_EQ(2, info.out_nr_domains);
+	ASSERT_EQ(0, mock_dma(self->tfd, id, 0, IOVA_A + PSZ, got, PSZ, false));
+	EXPECT_EQ(0, memcmp(got, self->buf + PSZ, PSZ));
+	/* And back, and a plain attach after a detach. */
+	ASSERT_EQ(0, mock_attach(self->tfd, id, self->ioas2, IOASID_ATTACH_REPLACE, 0, &d));
+	ASSERT_EQ(0, mock_detach(self->tfd, id, 0, 0));
+	ASSERT_EQ(0, mock_attach(self->tfd, id, self->ioas, 0, 0, &d));
+	ASSERT_EQ(0, mock_dma(self->tfd, id, 0, IOVA_A, got, PSZ, false));
+	EXPECT_EQ(0, memcmp(got, self->buf, PSZ));
+	close(dfd);
+}
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, args);

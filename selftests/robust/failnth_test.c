@@ -160,6 +160,91 @@ static void seq_policy(void)
 	close(fd);
 }
 
+/*
+ * Mock devices and software devices: the test fd and the mocks are made
+ * unarmed (mock_prepare(): they are test infrastructure), everything
+ * ioasid does with them runs armed, and the teardown runs unarmed again
+ * (the IOMMU core's return of a group to its default domain must not fail).
+ */
+static int tfd = -1;
+static __u32 mock_user, mock_kernel;
+
+static void mock_prepare(void)
+{
+	struct ioasid_test_mock m = { .pasid_bits = 8, .flags = IOASID_TEST_MOCK_COHERENT };
+
+	tfd = open("/dev/ioasid_test", O_RDWR);
+	if (tfd < 0 || mock_op(tfd, IOASID_TEST_MOCK_CREATE, 0, &m))
+		_exit(93);
+	mock_user = m.mock_id;
+	if (mock_op(tfd, IOASID_TEST_MOCK_CREATE, 0, &m))
+		_exit(93);
+	mock_kernel = m.mock_id;
+}
+
+static void seq_mock(void)
+{
+	int fd = open("/dev/ioasid", O_RDWR);
+	struct ioasid_test_mock m = { 0 };
+	__u32 a = 0, b = 0, acc = 0, bad = 0;
+	char rw[64];
+
+	if (fd < 0)
+		goto out;
+	ioas_alloc(fd, 0, &a);
+	ioas_alloc(fd, 0, &b);
+	ioas_map(fd, a, mem, 4 * PSZ, 0x100000);
+	ioas_map(fd, b, mem + 4 * PSZ, 2 * PSZ, 0x100000);
+	m.ioasid_fd = fd;
+	m.vendor = 0x1af4;
+	mock_op(tfd, IOASID_TEST_MOCK_BIND, mock_user, &m);
+	m.ioas_id = a;
+	mock_op(tfd, IOASID_TEST_MOCK_ATTACH, mock_user, &m);
+	m.ioas_id = b;
+	m.flags = IOASID_ATTACH_PASID;
+	m.pasid = 3;
+	mock_op(tfd, IOASID_TEST_MOCK_ATTACH, mock_user, &m);
+	m.flags = 0;
+	m.iova = 0x100000;
+	m.length = sizeof(rw);
+	m.uptr = (uintptr_t)rw;
+	mock_op(tfd, IOASID_TEST_MOCK_DMA, mock_user, &m);
+	m.flags = IOASID_ATTACH_PASID;
+	mock_op(tfd, IOASID_TEST_MOCK_DETACH, mock_user, &m);
+
+	/* A well-behaved and a misbehaving software device, and an unmap. */
+	acc_create_attach(tfd, fd, a, 0, &acc);
+	acc_op(tfd, IOASID_TEST_ACCESS_PIN, acc, 0x100000, 2 * PSZ, NULL);
+	acc_op(tfd, IOASID_TEST_ACCESS_WRITE, acc, 0x100800, sizeof(rw), rw);
+	acc_create_attach(tfd, fd, a, IOASID_TEST_ACCESS_MISBEHAVE, &bad);
+	acc_op(tfd, IOASID_TEST_ACCESS_PIN, bad, 0x102000, PSZ, NULL);
+	ioas_unmap(fd, a, 0x100000, 4 * PSZ, 0);
+	acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, bad, 0, 0, NULL);
+
+	/* A kernel-owned device with two PASID contexts. */
+	memset(&m, 0, sizeof(m));
+	m.vendor = 0x1af4;
+	mock_op(tfd, IOASID_TEST_MOCK_KDEV_OPEN, mock_kernel, &m);
+	m.pasid = 1;
+	mock_op(tfd, IOASID_TEST_MOCK_CTX_CREATE, mock_kernel, &m);
+	m.pasid = 2;
+	mock_op(tfd, IOASID_TEST_MOCK_CTX_CREATE, mock_kernel, &m);
+	m.iova = 0x200000;
+	m.uptr = (uintptr_t)mem;
+	m.length = 2 * PSZ;
+	m.flags = IOASID_MAP_READABLE | IOASID_MAP_WRITEABLE;
+	mock_op(tfd, IOASID_TEST_MOCK_CTX_MAP, mock_kernel, &m);
+	mock_op(tfd, IOASID_TEST_MOCK_CTX_UNMAP, mock_kernel, &m);
+	m.pasid = 1;
+	mock_op(tfd, IOASID_TEST_MOCK_CTX_DESTROY, mock_kernel, &m);
+out:
+	disarm();
+	if (tfd >= 0)
+		close(tfd);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* --- consistency after the injected run ------------------------------------- */
 
 static int check_core(void)
@@ -208,17 +293,51 @@ static int check_device(void)
 	return rc;
 }
 
+/* A fresh test fd: a mock attaches and DMAs, a kernel context works. */
+static int check_mock(void)
+{
+	struct ioasid_test_mock m = { .pasid_bits = 8, .flags = IOASID_TEST_MOCK_COHERENT };
+	int rc = check_core(), fd, t;
+	char rw[64];
+	__u32 a = 0;
+
+	if (rc)
+		return rc;
+	fd = open("/dev/ioasid", O_RDWR);
+	t = open("/dev/ioasid_test", O_RDWR);
+	if (fd < 0 || t < 0)
+		return 30;
+	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000) ||
+	    mock_op(t, IOASID_TEST_MOCK_CREATE, 0, &m))
+		rc = 31;
+	m.ioasid_fd = fd;
+	m.ioas_id = a;
+	m.iova = 0x100000;
+	m.length = sizeof(rw);
+	m.uptr = (uintptr_t)rw;
+	if (!rc && (mock_op(t, IOASID_TEST_MOCK_BIND, m.mock_id, &m) ||
+		    mock_op(t, IOASID_TEST_MOCK_ATTACH, m.mock_id, &m) ||
+		    mock_op(t, IOASID_TEST_MOCK_DMA, m.mock_id, &m) ||
+		    memcmp(rw, mem, sizeof(rw))))
+		rc = 32;
+	close(t);
+	close(fd);
+	return rc;
+}
+
 struct sequence {
 	const char *name;
 	void (*run)(void);
 	int (*check)(void);
 	bool needs_device;
+	void (*prepare)(void);	/* unarmed, before the sequence */
 };
 
 static const struct sequence sequences[] = {
-	{ "core", seq_core, check_core, false },
-	{ "device", seq_device, check_device, true },
-	{ "policy", seq_policy, check_core, false },
+	{ "core", seq_core, check_core, false, NULL },
+	{ "device", seq_device, check_device, true, NULL },
+	{ "policy", seq_policy, check_core, false, NULL },
+	{ "mock", seq_mock, check_mock, false, mock_prepare },
 };
 
 /* One run in a child: 0 injected and consistent, 1 not reached, >1 bad. */
@@ -237,6 +356,8 @@ static int run_once(const struct sequence *s, unsigned int n)
 		nth_fd = open(path, O_RDWR);
 		if (nth_fd < 0)
 			_exit(92);
+		if (s->prepare)
+			s->prepare();
 		set_nth(n);
 		s->run();
 		disarm();

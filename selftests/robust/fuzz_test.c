@@ -125,6 +125,49 @@ static const size_t dev_sizes[] = {
 	sizeof(struct ioasid_region_info),
 };
 
+/*
+ * The in-kernel APIs of #9 have no ioctl of their own: reach them through
+ * the test module's software device (access API) and mock devices (device
+ * attach, PASIDs, kernel PASID contexts), with random but mostly
+ * well-formed commands.
+ */
+static int fuzz_test_module(int tfd, const int *fds)
+{
+	if (rnd() % 2) {
+		struct ioasid_test_access *a = (void *)buf;
+
+		fill(sizeof(*a));
+		a->size = sizeof(*a);
+		a->op = 1 + rnd() % 11;
+		a->access_id = rnd() % 4;
+		a->ioasid_fd = fds[rnd() % 3];
+		a->ioas_id = rnd_id();
+		a->iova = rnd_iova();
+		a->length = rnd() % 3 ? rnd() % (3 * PSZ) : rnd_len();
+		a->uptr = rnd_ptr();
+		a->flags = rnd() % 4 ? 0 : rnd() % 3;
+		a->vendor = 0x1af4;
+		return ioctl(tfd, IOASID_TEST_ACCESS, a);
+	} else {
+		struct ioasid_test_mock *m = (void *)buf;
+
+		fill(sizeof(*m));
+		m->size = sizeof(*m);
+		m->op = 1 + rnd() % 15;
+		m->mock_id = rnd() % 3;
+		m->ioasid_fd = fds[rnd() % 3];
+		m->ioas_id = rnd_id();
+		m->pasid = rnd() % 4 ? rnd() % 8 : (__u32)rnd();
+		m->pasid_bits = rnd() % 24;
+		m->iova = rnd_iova();
+		m->length = rnd() % 3 ? 1 + rnd() % (2 * PSZ) : rnd_len();
+		m->uptr = rnd_ptr();
+		m->flags = rnd() % 3 ? rnd() % 4 : (__u32)rnd();
+		m->__reserved = rnd() % 20 ? 0 : 1;
+		return ioctl(tfd, IOASID_TEST_MOCK, m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000, i;
@@ -132,7 +175,8 @@ int main(int argc, char **argv)
 				  (unsigned long long)time(NULL) * 2654435761ULL | 1;
 	unsigned long ok = 0, refused = 0, reopen = 0;
 	const char *edu = edu_dev_path();
-	int fds[3], dfd = -1, k;
+	int fds[3], dfd = -1, tfd, k;
+	unsigned long test_calls = 0;
 
 	printf("TAP version 13\n1..1\n# seed %#llx, %lu calls (replay: fuzz_test %lu %#llx)\n",
 	       seed, count, count, seed);
@@ -147,6 +191,7 @@ int main(int argc, char **argv)
 		fds[k] = open("/dev/ioasid", O_RDWR);
 	if (edu)
 		dfd = open(edu, O_RDWR);
+	tfd = open("/dev/ioasid_test", O_RDWR);
 
 	for (i = 0; i < count; i++) {
 		int fd = fds[rnd() % 3];
@@ -154,6 +199,20 @@ int main(int argc, char **argv)
 		unsigned long cmd;
 		int rc;
 
+		if (tfd >= 0 && rnd() % 5 == 0) {
+			/* Sometimes drop every mock and software device at once. */
+			if (rnd() % 400 == 0) {
+				close(tfd);
+				tfd = open("/dev/ioasid_test", O_RDWR);
+				continue;
+			}
+			test_calls++;
+			if (fuzz_test_module(tfd, fds))
+				refused++;
+			else
+				ok++;
+			continue;
+		}
 		if (rnd() % 500 == 0) {
 			/* Close with whatever is live, and start over. */
 			k = rnd() % 3;
@@ -191,11 +250,14 @@ int main(int argc, char **argv)
 		else
 			ok++;
 	}
+	if (tfd >= 0)
+		close(tfd);
 	for (k = 0; k < 3; k++)
 		close(fds[k]);
 	if (dfd >= 0)
 		close(dfd);
-	printf("# %lu succeeded, %lu refused, %lu fds reopened\n", ok, refused, reopen);
+	printf("# %lu succeeded, %lu refused, %lu fds reopened, %lu through the test module\n",
+	       ok, refused, reopen, test_calls);
 	/* Still sane: a fresh fd works. */
 	{
 		int fd = open("/dev/ioasid", O_RDWR);

@@ -21,6 +21,7 @@
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
 #include <linux/ioasid_policy.h>
+#include <linux/ioasid_test.h>
 
 #define PSZ 4096UL
 
@@ -162,6 +163,43 @@ static inline const char *edu_dev_path(void)
 	}
 	closedir(d);
 	return NULL;
+}
+
+/* The test module's mock devices and software devices (ioasid_test.h). */
+static inline int mock_op(int tfd, __u32 op, __u32 id, struct ioasid_test_mock *m)
+{
+	m->size = sizeof(*m);
+	m->op = op;
+	m->mock_id = id;
+	return xioctl(tfd, IOASID_TEST_MOCK, m);
+}
+
+static inline int acc_op(int tfd, __u32 op, __u32 id, __u64 iova, __u64 len,
+			 void *buf)
+{
+	struct ioasid_test_access a = {
+		.size = sizeof(a), .op = op, .access_id = id, .iova = iova,
+		.length = len, .uptr = (uintptr_t)buf,
+	};
+
+	return xioctl(tfd, IOASID_TEST_ACCESS, &a);
+}
+
+static inline int acc_create_attach(int tfd, int fd, __u32 ioas, __u32 flags,
+				    __u32 *id)
+{
+	struct ioasid_test_access a = {
+		.size = sizeof(a), .op = IOASID_TEST_ACCESS_CREATE,
+		.ioasid_fd = fd, .flags = flags, .vendor = 0x1af4,
+	};
+	int rc = xioctl(tfd, IOASID_TEST_ACCESS, &a);
+
+	if (rc)
+		return rc;
+	*id = a.access_id;
+	a.op = IOASID_TEST_ACCESS_ATTACH;
+	a.ioas_id = ioas;
+	return xioctl(tfd, IOASID_TEST_ACCESS, &a);
 }
 
 #endif /* IOASID_ROBUST_UTIL_H */

@@ -2,8 +2,10 @@
 /*
  * Concurrency stress: threads doing map/unmap, copy, nested alloc/map/
  * destroy, attach/detach/replace of the edu device, fd open/close, and
- * policy load/replace/unload (libioasidbpf) at once on shared objects,
- * bounded by iterations and by time. Errnos a race may legitimately give
+ * policy load/replace/unload (libioasidbpf), a software device pinning
+ * and reading (its pins revoked by the unmapping threads), and mock devices
+ * attaching at RIDs and PASIDs and running kernel PASID contexts, at once
+ * on shared objects, bounded by iterations and by time. Errnos a race may legitimately give
  * (EBUSY, ENOENT, EEXIST, ...) are counted; any other is a failure, and
  * the VM's serial log must stay free of reports.
  *
@@ -154,6 +156,128 @@ static void step_policy(struct worker *w, unsigned int *seed)
 	free(st);
 }
 
+/*
+ * A software device on ioasid_a (the map_unmap workers unmap under it, so
+ * its pins are revoked and called back at random): pin, read, unpin,
+ * sometimes detach and re-attach.
+ */
+static int acc_tfd = -1;
+static __u32 acc_id;
+
+static void step_access(struct worker *w, unsigned int *seed)
+{
+	__u64 iova = 0x1000000 + (rand_r(seed) % 16) * PSZ + rand_r(seed) % 512;
+	__u64 len = 1 + rand_r(seed) % (3 * PSZ);
+	char buf[3 * PSZ];
+	int rc;
+
+	if (acc_tfd < 0) {
+		acc_tfd = open("/dev/ioasid_test", O_RDWR);
+		note(w, acc_tfd < 0 ? -errno : acc_create_attach(acc_tfd, shared_fd,
+								 ioas_a, 0, &acc_id),
+		     "access create");
+		return;
+	}
+	switch (rand_r(seed) % 8) {
+	case 0: {
+		struct ioasid_test_access a = {
+			.size = sizeof(a), .op = IOASID_TEST_ACCESS_ATTACH,
+			.access_id = acc_id, .ioas_id = ioas_a,
+		};
+
+		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_DETACH, acc_id, 0, 0, NULL),
+		     "access detach");
+		note(w, xioctl(acc_tfd, IOASID_TEST_ACCESS, &a), "access attach");
+		break;
+	}
+	case 1:
+	case 2:
+		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_READ, acc_id, iova, len, buf),
+		     "access read");
+		break;
+	default:
+		rc = acc_op(acc_tfd, IOASID_TEST_ACCESS_PIN, acc_id, iova, len, NULL);
+		note(w, rc, "access pin");
+		if (!rc)
+			note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_UNPIN, acc_id, iova,
+				       len, NULL), "access unpin");
+	}
+}
+
+/*
+ * A mock device with PASIDs bound to the shared fd, and a kernel-owned one
+ * with PASID contexts: attach, replace, PASID attach/detach, DMA, contexts.
+ */
+static int mock_tfd = -1;
+static __u32 mock_user, mock_kernel;
+
+static void step_mock(struct worker *w, unsigned int *seed)
+{
+	struct ioasid_test_mock m = { 0 };
+	__u32 pasid = 1 + rand_r(seed) % 4;
+	char buf[256];
+
+	if (mock_tfd < 0) {
+		mock_tfd = open("/dev/ioasid_test", O_RDWR);
+		m.pasid_bits = 4;
+		m.flags = IOASID_TEST_MOCK_COHERENT;
+		note(w, mock_tfd < 0 ? -errno :
+		     mock_op(mock_tfd, IOASID_TEST_MOCK_CREATE, 0, &m), "mock create");
+		mock_user = m.mock_id;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_CREATE, 0, &m), "mock create");
+		mock_kernel = m.mock_id;
+		m.ioasid_fd = shared_fd;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_BIND, mock_user, &m), "mock bind");
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_KDEV_OPEN, mock_kernel, &m),
+		     "kdev open");
+		return;
+	}
+	m.ioas_id = rand_r(seed) & 1 ? ioas_a : ioas_b;
+	m.pasid = pasid;
+	m.iova = 0x1000000 + (rand_r(seed) % 16) * PSZ;
+	m.length = sizeof(buf);
+	m.uptr = (uintptr_t)buf;
+	switch (rand_r(seed) % 8) {
+	case 0:
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_ATTACH, mock_user, &m), "attach");
+		break;
+	case 1:
+		m.flags = IOASID_ATTACH_REPLACE;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_ATTACH, mock_user, &m), "replace");
+		break;
+	case 2:
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_DETACH, mock_user, &m), "detach");
+		break;
+	case 3:
+		m.flags = IOASID_ATTACH_PASID;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_ATTACH, mock_user, &m), "attach pasid");
+		break;
+	case 4:
+		m.flags = IOASID_ATTACH_PASID;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_DETACH, mock_user, &m), "detach pasid");
+		break;
+	case 5: {
+		/* DMA may fault (nothing attached there now): EFAULT is fine. */
+		int rc = mock_op(mock_tfd, IOASID_TEST_MOCK_DMA, mock_user, &m);
+
+		note(w, rc == -EFAULT ? 0 : rc, "mock dma");
+		break;
+	}
+	case 6:
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_CTX_CREATE, mock_kernel, &m),
+		     "ctx create");
+		m.uptr = (uintptr_t)mem;
+		m.length = PSZ;
+		m.flags = IOASID_MAP_READABLE | IOASID_MAP_WRITEABLE;
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_CTX_MAP, mock_kernel, &m),
+		     "ctx map");
+		break;
+	default:
+		note(w, mock_op(mock_tfd, IOASID_TEST_MOCK_CTX_DESTROY, mock_kernel, &m),
+		     "ctx destroy");
+	}
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
@@ -180,7 +304,12 @@ int main(int argc, char **argv)
 		{ .name = "device", .step = step_device },
 		{ .name = "fds", .step = step_fds },
 		{ .name = "policy", .step = step_policy },
+		{ .name = "access", .step = step_access },
+		{ .name = "mock", .step = step_mock },
 	};
+	long violations = -1;
+	char vbuf[32];
+	int vfd;
 	size_t n = sizeof(workers) / sizeof(workers[0]), i;
 	pthread_t threads[16];
 	struct timespec now;
@@ -200,7 +329,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ioas_map(shared_fd, ioas_a, mem, 16 * PSZ, 0x1000000);
-	printf("TAP version 13\n1..%zu\n", n + 1);
+	vfd = open("/sys/kernel/ioasid/stats/unpin_violations", O_RDONLY);
+	if (vfd >= 0 && read(vfd, vbuf, sizeof(vbuf) - 1) > 0)
+		violations = atol(vbuf);
+	printf("TAP version 13\n1..%zu\n", n + 2);
 	for (i = 0; i < n; i++) {
 		if (workers[i].step == step_device && !edu)
 			continue;
@@ -238,6 +370,21 @@ int main(int argc, char **argv)
 	}
 	if (dfd >= 0)
 		close(dfd);
+	/* Software and mock devices go with their test fds. */
+	if (acc_tfd >= 0)
+		close(acc_tfd);
+	if (mock_tfd >= 0)
+		close(mock_tfd);
+	/* The software device always unpinned when told. */
+	memset(vbuf, 0, sizeof(vbuf));
+	if (vfd >= 0 && pread(vfd, vbuf, sizeof(vbuf) - 1, 0) > 0 &&
+	    atol(vbuf) == violations) {
+		printf("ok %d stress.no_unpin_violations\n", ++t);
+	} else {
+		printf("not ok %d stress.no_unpin_violations # %ld before, %s now\n", ++t,
+		       violations, vbuf);
+		failed++;
+	}
 	i = ioas_unmap(shared_fd, ioas_a, 0, 0, IOASID_UNMAP_ALL);
 	if (i && (int)i != -ENOENT)
 		failed++;
