@@ -60,6 +60,27 @@ static struct test_pin *find_pin(struct test_access *ta, u64 iova,
 	return NULL;
 }
 
+/* Copy the bytes of @tp to @uptr through its page references. */
+static int pin_to_user(struct test_pin *tp, u64 uptr)
+{
+	u64 done = 0;
+
+	while (done < tp->length) {
+		u64 pos = offset_in_page(tp->iova) + done;
+		size_t off = offset_in_page(pos);
+		size_t n = min_t(u64, PAGE_SIZE - off, tp->length - done);
+		void *va = kmap_local_page(tp->pages[pos >> PAGE_SHIFT]);
+		unsigned long left;
+
+		left = copy_to_user(u64_to_user_ptr(uptr + done), va + off, n);
+		kunmap_local(va);
+		if (left)
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
+}
+
 static void drop_pin(struct test_access *ta, struct test_pin *tp)
 {
 	lockdep_assert_held(&ta->lock);
@@ -150,7 +171,6 @@ static int access_pin(struct test_access *ta, struct ioasid_test_access *cmd)
 	unsigned int flags = 0;
 	struct test_pin *tp;
 	unsigned long npages;
-	u64 done = 0;
 	int rc;
 
 	if (cmd->flags & ~IOASID_TEST_ACCESS_PIN_WRITE)
@@ -176,19 +196,8 @@ static int access_pin(struct test_access *ta, struct ioasid_test_access *cmd)
 	}
 	list_add_tail(&tp->node, &ta->pins);
 	/* Show what the pinned pages hold, read through them. */
-	while (cmd->uptr && done < cmd->length) {
-		u64 pos = offset_in_page(cmd->iova) + done;
-		size_t off = offset_in_page(pos);
-		size_t n = min_t(u64, PAGE_SIZE - off, cmd->length - done);
-		void *va = kmap_local_page(tp->pages[pos >> PAGE_SHIFT]);
-
-		rc = copy_to_user(u64_to_user_ptr(cmd->uptr + done), va + off,
-				  n) ? -EFAULT : 0;
-		kunmap_local(va);
-		if (rc)
-			break;
-		done += n;
-	}
+	if (cmd->uptr)
+		rc = pin_to_user(tp, cmd->uptr);
 	mutex_unlock(&ta->lock);
 	return rc;
 }
@@ -196,26 +205,11 @@ static int access_pin(struct test_access *ta, struct ioasid_test_access *cmd)
 static int access_peek(struct test_access *ta, struct ioasid_test_access *cmd)
 {
 	struct test_pin *tp;
-	u64 done = 0;
-	int rc = 0;
+	int rc;
 
 	mutex_lock(&ta->lock);
 	tp = find_pin(ta, cmd->iova, cmd->length);
-	if (!tp)
-		rc = -ENOENT;
-	while (tp && done < cmd->length) {
-		u64 pos = offset_in_page(cmd->iova) + done;
-		size_t off = offset_in_page(pos);
-		size_t n = min_t(u64, PAGE_SIZE - off, cmd->length - done);
-		void *va = kmap_local_page(tp->pages[pos >> PAGE_SHIFT]);
-
-		rc = copy_to_user(u64_to_user_ptr(cmd->uptr + done), va + off,
-				  n) ? -EFAULT : 0;
-		kunmap_local(va);
-		if (rc)
-			break;
-		done += n;
-	}
+	rc = tp ? pin_to_user(tp, cmd->uptr) : -ENOENT;
 	mutex_unlock(&ta->lock);
 	return rc;
 }

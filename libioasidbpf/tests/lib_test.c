@@ -509,7 +509,8 @@ static int replace_loop(int rounds)
 	return ok ? 0 : 99;
 }
 
-TEST_F(lib, concurrent_replace_two_processes)
+/* 30 loads and replacements: minutes under KASAN and TCG. */
+TEST_F_TIMEOUT(lib, concurrent_replace_two_processes, 240)
 {
 	struct ioasidbpf_status *all = NULL;
 	pid_t pids[2];

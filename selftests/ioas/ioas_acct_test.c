@@ -221,6 +221,40 @@ TEST_F(acct, copy_is_not_charged)
 	acct_wait(_metadata, pid);
 }
 
+/* Nested maps and in-kernel pins charge nothing: the parent's pin counts. */
+TEST_F(acct, nested_maps_charged_once)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, 9, &c);
+	__u32 child, grand, sib;
+
+	if (!pid) {
+		/* The whole limit in the parent. */
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &child));
+		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, child, &grand));
+		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &sib));
+		/* Two levels, a sibling and a second view: 4 x 64 more pages. */
+		ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, IOVA_B, RW));
+		ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, 2 * IOVA_B, RW));
+		ASSERT_EQ(0, map_fixed(c.fd, grand, IOVA_B, 64 * PSZ, IOVA_A, RW));
+		ASSERT_EQ(0, map_fixed(c.fd, sib, IOVA_A, 64 * PSZ, IOVA_A, RW));
+		EXPECT_EQ(LCK(64), vmlck_kb());
+		A_CHECK_BYTES(grand, IOVA_A, 0, 64);
+		/* Still no room for one more page of user memory anywhere. */
+		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+		/* A parent unmap takes the dependents down; the charge goes. */
+		ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
+		EXPECT_EQ(0L, vmlck_kb());
+		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, grand, IOVA_A));
+		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, sib, IOVA_A));
+		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
 TEST_F(acct, failed_map_not_charged)
 {
 	struct actx c;

@@ -310,6 +310,7 @@ static int check_mock(void)
 	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000) ||
 	    mock_op(t, IOASID_TEST_MOCK_CREATE, 0, &m))
 		rc = 31;
+	m.flags = 0;	/* COHERENT above; as attach flags it would mean PASID */
 	m.ioasid_fd = fd;
 	m.ioas_id = a;
 	m.iova = 0x100000;
