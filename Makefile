@@ -77,7 +77,8 @@ selftests: bpf-tools linux-src bpf lib
 
 # --- run ---------------------------------------------------------------------
 
-check: deps all
+# Style and kernel-doc first (seconds), then the suites in VMs.
+check: deps all checkpatch
 	@$(TOP)/selftests/run
 
 # The whole suite again under a KASAN/lockdep/kmemleak/fault-injection
@@ -97,6 +98,12 @@ checkpatch: linux-src
 			$(TOP)/kernel/pci/*.c)) \
 		$(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
 		$(TOP)/kernel/include/linux/*.h
+	@# kernel-doc on every exported and uAPI item: any warning fails.
+	@out=$$(perl $(LINUX_SRC)/scripts/kernel-doc -none -Wall \
+		$(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
+			$(TOP)/kernel/pci/*.c)) \
+		$(TOP)/kernel/include/uapi/linux/*.h $(TOP)/kernel/include/linux/*.h 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 clean:
 	@$(MAKE) -s -C $(TOP)/kernel clean KDIR=$(KDIR) || true

@@ -563,6 +563,13 @@ void ioasid_access_notify(struct ioasid_ctx *ctx)
 {
 	struct ioasid_access *access;
 
+	/*
+	 * An fd without accesses (the common case) takes no lock. One that
+	 * has revoked pins is on the list: it was added before it attached,
+	 * and the revocation was ordered after that by the IOAS lock.
+	 */
+	if (list_empty(&ctx->accesses))
+		return;
 	mutex_lock(&ctx->access_lock);
 	list_for_each_entry(access, &ctx->accesses, ctx_node)
 		if (READ_ONCE(access->nr_revoked))

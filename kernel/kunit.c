@@ -9,13 +9,17 @@
  *                        hardware clamps, with C callbacks as policies
  *   ioasid_iopt          areas: split, pinned-page accounting, IOVA
  *                        allocation, allowed and reserved ranges, copy, and
- *                        nesting composition, on user memory KUnit maps
+ *                        nesting composition, access-pin revocation, on
+ *                        user memory KUnit maps
  */
 #include <kunit/test.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mman.h>
 #include <linux/uaccess.h>
+
+#include <linux/highmem.h>
+#include <linux/ioasid_access.h>
 
 #include "ioasid_private.h"
 #include "io_pagetable.h"
@@ -489,11 +493,92 @@ static void iopt_nesting_composes_and_tears_down(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0xa3, first_byte(test, root, riova + 3 * PAGE_SIZE));
 }
 
+/* An access whose driver records callbacks and unpins as told. */
+struct kt_access {
+	struct ioasid_access *access;
+	u64 iova[4], len[4];
+	int calls;
+};
+
+static void kt_access_unmap(void *data, u64 iova, u64 length)
+{
+	struct kt_access *ka = data;
+
+	if (ka->calls < ARRAY_SIZE(ka->iova)) {
+		ka->iova[ka->calls] = iova;
+		ka->len[ka->calls] = length;
+	}
+	ka->calls++;
+	ioasid_access_unpin_pages(ka->access, iova, length);
+}
+
+static const struct ioasid_access_ops kt_access_ops = {
+	.unmap = kt_access_unmap,
+};
+
+static u8 page_first_byte(struct page *page)
+{
+	u8 *va = kmap_local_page(page), b = va[0];
+
+	kunmap_local(va);
+	return b;
+}
+
+static void access_revoke_only_what_is_unmapped(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_access_desc desc = { .vendor = 0x1af4, .driver = "kunit-sw" };
+	struct ioasid_ioas *root = kt_ioas(test, 0), *child;
+	u64 iova = 0x1000000, ciova = 0x2000000, unmapped;
+	struct page *pages[3];
+	struct kt_access ka = {};
+	u8 b;
+
+	child = kt_ioas(test, root->obj.id);
+	fill_user(test, f->uaddr, 4);
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(root, &iova, f->uaddr, 4 * PAGE_SIZE, 0,
+					       rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_nested(child, &ciova, iova, 2 * PAGE_SIZE, 0,
+						 rw | IOASID_MAP_FIXED_IOVA));
+	ka.access = ioasid_access_create(f->file, &desc, &kt_access_ops, &ka);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ka.access));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_access_attach(ka.access, child->obj.id, NULL));
+
+	/* Two pins on the child: page 0 (unaligned, one page), page 1. */
+	KUNIT_ASSERT_EQ(test, 0, ioasid_access_pin_pages(ka.access, ciova + 8, 16, pages, 0));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_access_pin_pages(ka.access, ciova + PAGE_SIZE,
+							 PAGE_SIZE, pages + 1,
+							 IOASID_ACCESS_WRITE));
+	/* The pinned pages are the user's: root pages 0 and 1. */
+	KUNIT_EXPECT_EQ(test, 0xa0, page_first_byte(pages[0]));
+	KUNIT_EXPECT_EQ(test, 0xa1, page_first_byte(pages[1]));
+	/* Unmapping root page 3 reaches no pin: no callback. */
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(root, iova + 3 * PAGE_SIZE, PAGE_SIZE,
+					    IOASID_UNMAP_ALLOW_SPLIT, &unmapped));
+	KUNIT_EXPECT_EQ(test, 0, ka.calls);
+	/*
+	 * Unmapping root page 1 takes the child's whole dependent mapping
+	 * (pages 0-1): both pins are called back, each with its own range.
+	 */
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(root, iova + PAGE_SIZE, PAGE_SIZE,
+					    IOASID_UNMAP_ALLOW_SPLIT, &unmapped));
+	KUNIT_EXPECT_EQ(test, 2, ka.calls);
+	KUNIT_EXPECT_EQ(test, ciova + 8, ka.iova[0]);
+	KUNIT_EXPECT_EQ(test, 16, ka.len[0]);
+	KUNIT_EXPECT_EQ(test, ciova + PAGE_SIZE, ka.iova[1]);
+	KUNIT_EXPECT_EQ(test, 0, atomic64_read(&child->unpin_violations));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ioasid_access_rw(ka.access, ciova, &b, 1, 0));
+	/* Charged once, on the root: its pages 0 and 2 are left. */
+	KUNIT_EXPECT_EQ(test, 2, atomic64_read(&f->ctx->pinned_pages));
+	ioasid_access_destroy(ka.access);
+}
+
 static struct kunit_case iopt_cases[] = {
 	KUNIT_CASE(iopt_split_and_accounting),
 	KUNIT_CASE(iopt_iova_allocation),
 	KUNIT_CASE(iopt_copy_shares_pages),
 	KUNIT_CASE(iopt_nesting_composes_and_tears_down),
+	KUNIT_CASE(access_revoke_only_what_is_unmapped),
 	{}
 };
 

@@ -184,6 +184,7 @@ enum ioasid_decision_flags {
  * @op: enum ioasid_policy_op
  * @policy: name of the deciding policy
  * @reason: human-readable reason given by the policy or the core
+ * @__reserved: zero
  */
 struct ioasid_policy_decision {
 	__s32 verdict;
@@ -223,6 +224,7 @@ enum ioasid_policy_flags {
  * @priority: lower asks first; equal priorities in registration order
  * @flags: enum ioasid_policy_flags
  * @abi_version: IOASID_POLICY_ABI_VERSION the policy was built for
+ * @__reserved: zero
  *
  * Callbacks return IOASID_VERDICT_DEFER, IOASID_VERDICT_ALLOW or a negative
  * errno; finer decisions are made through the bpf_ioasid_* kfuncs.

@@ -205,8 +205,8 @@ struct ioasid_test_mock {
 
 /**
  * enum ioasid_test_access_op - what IOASID_TEST_ACCESS does
- * @IOASID_TEST_ACCESS_CREATE: a software device on @ioasid_fd presenting
- *	@vendor:@device, driver "ioasid-test-sw"; with
+ * @IOASID_TEST_ACCESS_CREATE: a software device on @ioasid_fd with the ids
+ *	in @vendor and @device, driver "ioasid-test-sw"; with
  *	IOASID_TEST_ACCESS_MISBEHAVE its unmap callback does not unpin;
  *	out: @access_id, @out_obj_id
  * @IOASID_TEST_ACCESS_DESTROY: unpin what it holds and destroy it
