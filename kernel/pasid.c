@@ -122,7 +122,8 @@ static void pasid_ctx_free(struct ioasid_pasid_ctx *pctx)
  * @kdev: from ioasid_kdev_open()
  *
  * Context: process context; the driver must have stopped the device's
- * PASID traffic.
+ * PASID traffic, and must call this before it unbinds from the device
+ * (from its remove callback at the latest).
  */
 void ioasid_kdev_close(struct ioasid_kdev *kdev)
 {
