@@ -5,8 +5,9 @@
  *
  *   nest_bench [-n N] [-r ROUNDS] [-o out.json]
  *
- * Maps (each followed by its unmap), 4 KiB and 2 MiB, with a mock device
- * attached to the IOAS mapped into, so every map also fills a domain:
+ * Maps (each followed by its unmap; N of 4 KiB and N/4 of 2 MiB per round),
+ * with a mock device attached to the IOAS mapped into, so every map also
+ * fills a domain:
  *   flat map     IOAS_MAP of user memory (pins the pages)
  *   flat copy    IOAS_COPY of an existing mapping (no pinning)
  *   nested map   IOAS_MAP in a nested IOAS of a parent range (no pinning;
@@ -362,11 +363,11 @@ int main(int argc, char **argv)
 		for (s = 0; s < 2; s++) {
 			len = s ? SZ_2M : PSZ;
 			map_round(&rows[s][FLAT_MAP], FLAT_MAP, flat, 0, buf, len,
-				  s ? n / 16 : n);
+				  s ? n / 4 : n);
 			map_round(&rows[s][FLAT_COPY], FLAT_COPY, flat, src, buf,
-				  len, s ? n / 16 : n);
+				  len, s ? n / 4 : n);
 			map_round(&rows[s][NESTED_MAP], NESTED_MAP, child, 0,
-				  buf, len, s ? n / 16 : n);
+				  buf, len, s ? n / 4 : n);
 		}
 		rw_round(&rows[0][TEST_READ], TEST_READ, rwioas, acc, mock, tmp);
 		rw_round(&rows[0][ACC_READ], ACC_READ, rwioas, acc, mock, tmp);
