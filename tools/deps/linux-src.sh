@@ -8,6 +8,11 @@ cache=${CACHE:-/var/cache/ioasid}
 tarball=$(ls /usr/src/linux-source-6.12.tar.xz)
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 dir=$cache/src/$ver
+mkdir -p "$cache/src"
+# Several checkouts may unpack at once (worktrees, a CI run beside a
+# session): one unpacks, the others wait for its stamp.
+exec 9>"$cache/src/.lock"
+flock 9
 if [ ! -e "$dir/.stamp" ]; then
 	echo "linux-src: unpacking $tarball ($ver) into $dir"
 	rm -rf "$dir.tmp"
