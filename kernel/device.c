@@ -93,11 +93,12 @@ static void igroup_put(struct ioasid_group *igroup)
  * Without IOASID_BIND_KERNEL_OWNED the fd claims DMA ownership of the
  * device's whole IOMMU group: the kernel's DMA domain is gone until unbind.
  * With it, the kernel driver keeps the RID on its domain and may only
- * attach at PASIDs.
+ * attach at PASIDs. The device's IOMMU is probed here, once
+ * (ioasid_dev_probe()); every policy request about it reads that.
  *
  * Return: the bound device, or an ERR_PTR: -EBADF (not /dev/ioasid),
  * -EINVAL (no IOMMU, unknown flags), -EBUSY (the group is used for DMA by
- * a kernel driver or owned by another ioasid fd).
+ * a kernel driver or owned by another ioasid fd), -ENOMEM.
  */
 struct ioasid_device *
 ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
@@ -631,7 +632,7 @@ EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);
  * A bound device is described by what its bind probed; an unbound one is
  * probed now.
  *
- * Return: 0, or -ENODEV if the device has no IOMMU group.
+ * Return: 0, -ENODEV if the device has no IOMMU group, -ENOMEM.
  */
 int ioasid_device_get_info(struct ioasid_device *idev, struct device *dev,
 			   struct ioasid_device_info *info)

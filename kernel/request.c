@@ -71,40 +71,49 @@ static void iommu_driver_name(struct device *dev, char *buf, size_t len)
 /*
  * Can the IOMMU translate stage-1 over stage-2 for @dev? Drivers that can
  * (VT-d with nested translation, SMMUv3 with stage 2) allocate a nesting
- * parent domain; QEMU 7.2's intel-iommu and virtio-iommu do not.
+ * parent domain; QEMU 7.2's intel-iommu and virtio-iommu do not. The
+ * answer is cached: a lack of memory fails the probe rather than caching
+ * a wrong "no".
  */
-static bool iommu_can_nest(struct device *dev)
+static int probe_nesting(struct device *dev, struct ioasid_dev_desc *desc)
 {
 	const struct iommu_ops *ops;
 	struct iommu_domain *domain;
 
 	if (!dev->iommu || !dev->iommu->iommu_dev)
-		return false;
+		return 0;
 	ops = dev->iommu->iommu_dev->ops;
 	if (!ops->domain_alloc_user)
-		return false;
+		return 0;
 	domain = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_NEST_PARENT,
 					NULL, NULL);
+	if (domain == ERR_PTR(-ENOMEM))
+		return -ENOMEM;
 	if (IS_ERR_OR_NULL(domain))
-		return false;
+		return 0;
 	iommu_domain_free(domain);
-	return true;
+	desc->iommu_caps |= IOASID_IOMMU_CAP_NESTING;
+	return 0;
 }
 
 /*
  * Page sizes and aperture as a new paging domain has them; zero when the
- * IOMMU driver only knows at attach (virtio-iommu).
+ * IOMMU driver only knows at attach (virtio-iommu). -ENOMEM as above.
  */
-static void probe_paging_domain(struct device *dev, struct ioasid_dev_desc *desc)
+static int probe_paging_domain(struct device *dev,
+			       struct ioasid_dev_desc *desc)
 {
 	struct iommu_domain *domain = iommu_paging_domain_alloc(dev);
 
+	if (domain == ERR_PTR(-ENOMEM))
+		return -ENOMEM;
 	if (IS_ERR(domain))
-		return;
+		return 0;
 	desc->pgsize_bitmap = domain->pgsize_bitmap;
 	desc->aperture_start = domain->geometry.aperture_start;
 	desc->aperture_last = domain->geometry.aperture_end;
 	iommu_domain_free(domain);
+	return 0;
 }
 
 static void probe_ids(struct device *dev, const struct ioasid_bind_desc *bind,
@@ -151,12 +160,13 @@ static void probe_ids(struct device *dev, const struct ioasid_bind_desc *bind,
  * The only place that allocates IOMMU domains to learn what the IOMMU can
  * do (nesting, page sizes, aperture); the domains are freed at once.
  * Context: process context; may sleep.
- * Return: 0, or -ENODEV if the device has no IOMMU group.
+ * Return: 0, -ENODEV if the device has no IOMMU group, -ENOMEM.
  */
 int ioasid_dev_probe(struct device *dev, const struct ioasid_bind_desc *bind,
 		     struct ioasid_dev_desc *desc)
 {
 	u32 max_pasids = 0;
+	int rc;
 
 	might_sleep();
 	memset(desc, 0, sizeof(*desc));
@@ -178,15 +188,15 @@ int ioasid_dev_probe(struct device *dev, const struct ioasid_bind_desc *bind,
 		desc->iommu_caps |= IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
 	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		desc->iommu_caps |= IOASID_IOMMU_CAP_CACHE_COHERENCY;
-	if (iommu_can_nest(dev))
-		desc->iommu_caps |= IOASID_IOMMU_CAP_NESTING;
 	if (dev->iommu && dev->iommu->max_pasids && max_pasids) {
 		desc->iommu_caps |= IOASID_IOMMU_CAP_PASID;
 		desc->pasid_bits = ilog2(min(max_pasids,
 					     dev->iommu->max_pasids));
 	}
-	probe_paging_domain(dev, desc);
-	return 0;
+	rc = probe_nesting(dev, desc);
+	if (!rc)
+		rc = probe_paging_domain(dev, desc);
+	return rc;
 }
 
 /**
@@ -194,7 +204,7 @@ int ioasid_dev_probe(struct device *dev, const struct ioasid_bind_desc *bind,
  * @bdf: PCI segment << 16 | bus << 8 | devfn
  * @desc: filled, without a device reference (@desc->dev is NULL)
  *
- * Return: 0, or -ENODEV (no such device, or no IOMMU group).
+ * Return: 0, -ENODEV (no such device, or no IOMMU group), -ENOMEM.
  */
 int ioasid_dev_probe_bdf(u32 bdf, struct ioasid_dev_desc *desc)
 {
