@@ -34,8 +34,8 @@
 #include <linux/ioasid_access.h>
 
 #include "io_pagetable.h"
-#include "device.h"
 #include "policy.h"
+#include "request.h"
 
 /**
  * struct ioasid_access_pin - one range an access pinned
@@ -68,8 +68,9 @@ struct ioasid_access_pin {
  * @file: the fd's file, held while the access exists
  * @ops: the driver's callbacks
  * @data: the driver's cookie for @ops
- * @desc: how the driver presented the device (@desc.driver is @driver)
  * @driver: the driver's name
+ * @dev_desc: the software device as policies see it (from the driver's
+ *	struct ioasid_access_desc)
  * @ctx_node: in ctx->accesses (under ctx->access_lock)
  * @lock: protects @ioas, @ioas_node's membership, @req and @decision
  * @ioas: the attached IOAS, or NULL
@@ -86,8 +87,8 @@ struct ioasid_access {
 	struct file *file;
 	const struct ioasid_access_ops *ops;
 	void *data;
-	struct ioasid_access_desc desc;
 	char driver[IOASID_NAME_LEN];
+	struct ioasid_dev_desc dev_desc;
 	struct list_head ctx_node;
 	struct mutex lock; /* see @lock above */
 	struct ioasid_ioas *ioas;
@@ -136,9 +137,8 @@ ioasid_access_create(struct file *ioasid_file,
 	access->ctx = ctx;
 	access->ops = ops;
 	access->data = data;
-	access->desc = *desc;
 	strscpy(access->driver, desc->driver ?: "", sizeof(access->driver));
-	access->desc.driver = access->driver;
+	ioasid_dev_desc_sw(&access->dev_desc, desc, access->driver);
 	__mutex_init(&access->lock, "ioasid_access::lock",
 		     &ioasid_access_lock_key);
 	__mutex_init(&access->pins_lock, "ioasid_access::pins_lock",
@@ -202,31 +202,19 @@ static void pin_orphan(struct ioasid_access *access,
 
 static int decide(struct ioasid_access *access, struct ioasid_ioas *ioas)
 {
+	struct ioasid_req_caller caller = {
+		.ctx = access->ctx,
+		.ioas = ioas,
+		.op = IOASID_POLICY_OP_ATTACH,
+	};
 	struct ioasid_policy_eval *eval;
-	struct ioasid_policy_req *req;
 	int rc;
 
+	lockdep_assert_held(&access->lock);
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval)
 		return -ENOMEM;
-	req = &eval->req;
-	req->flags = IOASID_REQ_SW_DEVICE;
-	if (access->desc.flags & IOASID_ACCESS_DESC_MOCK)
-		req->flags |= IOASID_REQ_MOCK_DEVICE;
-	req->vendor = access->desc.vendor;
-	req->device = access->desc.device;
-	req->subvendor = access->desc.subvendor;
-	req->subdevice = access->desc.subdevice;
-	req->class = access->desc.class;
-	strscpy(req->driver, access->driver, sizeof(req->driver));
-	/* The CPU does the "DMA": coherent, one device, no PASID. */
-	strscpy(req->iommu_driver, "software", sizeof(req->iommu_driver));
-	req->iommu_caps = IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
-			  IOASID_IOMMU_CAP_CACHE_COHERENCY;
-	req->dev_needs = access->desc.dev_needs | IOASID_NEED_SW_PGTABLE;
-	req->group_size = 1;
-	ioasid_policy_fill_target(req, access->ctx, ioas,
-				  IOASID_POLICY_OP_ATTACH, 0);
+	ioasid_request_build(&eval->req, &access->dev_desc, &caller);
 	rc = ioasid_policy_evaluate(eval);
 	access->req = eval->req;
 	access->decision = eval->decision;

@@ -2,7 +2,7 @@
 /*
  * Device objects: bind a device to an ioasid fd (claiming DMA ownership of
  * its whole IOMMU group for that fd), attach it to an IOAS through the
- * policies, detach, replace, attach at PASIDs.
+ * policies, detach, replace (PASIDs: device_pasid.c).
  *
  * Group safety comes from DMA ownership: iommu_device_claim_dma_owner()
  * with the fd as the owner cookie succeeds only while every other device of
@@ -21,9 +21,9 @@
 #include <linux/ioasid_device.h>
 
 #include "io_pagetable.h"
+#include "hw_pagetable.h"
 #include "device.h"
 #include "policy.h"
-#include "iommu_internal.h"
 
 /* --- groups ------------------------------------------------------------- */
 
@@ -93,11 +93,12 @@ static void igroup_put(struct ioasid_group *igroup)
  * Without IOASID_BIND_KERNEL_OWNED the fd claims DMA ownership of the
  * device's whole IOMMU group: the kernel's DMA domain is gone until unbind.
  * With it, the kernel driver keeps the RID on its domain and may only
- * attach at PASIDs.
+ * attach at PASIDs. The device's IOMMU is probed here, once
+ * (ioasid_dev_probe()); every policy request about it reads that.
  *
  * Return: the bound device, or an ERR_PTR: -EBADF (not /dev/ioasid),
  * -EINVAL (no IOMMU, unknown flags), -EBUSY (the group is used for DMA by
- * a kernel driver or owned by another ioasid fd).
+ * a kernel driver or owned by another ioasid fd), -ENOMEM.
  */
 struct ioasid_device *
 ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
@@ -134,6 +135,12 @@ ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 		goto err_release;
 	}
 	idev = container_of(obj, struct ioasid_device, obj);
+	/* The IOMMU's capabilities, once: requests read them from here. */
+	rc = ioasid_dev_probe(dev, desc, &idev->desc);
+	if (rc) {
+		ioasid_object_abort(ctx, obj);
+		goto err_release;
+	}
 	idev->igroup = igroup_get(ctx, group);
 	if (IS_ERR(idev->igroup)) {
 		rc = PTR_ERR(idev->igroup);
@@ -142,7 +149,7 @@ ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 	}
 	idev->ctx = ctx;
 	idev->dev = get_device(dev);
-	idev->desc = *desc;
+	idev->bind_flags = desc->flags;
 	xa_init(&idev->pasids);
 	/* The driver holds the device: DESTROY by id is refused (EBUSY). */
 	refcount_inc(&obj->users);
@@ -193,7 +200,6 @@ u32 ioasid_device_id(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
 
-static void detach_pasids(struct ioasid_device *idev);
 static void detach_locked(struct ioasid_device *idev);
 
 /**
@@ -211,11 +217,11 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	mutex_lock(&idev->igroup->lock);
 	if (idev->ioas)
 		detach_locked(idev);
-	detach_pasids(idev);
+	ioasid_device_detach_pasids_locked(idev);
 	list_del(&idev->group_node);
 	mutex_unlock(&idev->igroup->lock);
 
-	if (!(idev->desc.flags & IOASID_BIND_KERNEL_OWNED))
+	if (!(idev->bind_flags & IOASID_BIND_KERNEL_OWNED))
 		iommu_device_release_dma_owner(idev->dev);
 	ioasid_unlock_obj(&idev->obj);
 	/* Only the table's reference is left: this cannot be busy. */
@@ -263,127 +269,55 @@ static int reserve_dev_regions(struct ioasid_ioas *ioas, struct device *dev,
 	return rc;
 }
 
-/* Describe @idev to the policies as its binding driver presented it. */
-static int fill_dev(struct ioasid_device *idev, struct ioasid_policy_req *req)
+/**
+ * ioasid_device_decide - ask the policies about an attach of @idev
+ * @idev: the device
+ * @ioas: the target IOAS
+ * @caller: op, PASID and flags of the attach (ctx and ioas are filled in)
+ * @res: the decision lands here (@res->asked is set)
+ * @req: if not NULL, the request is copied here
+ *
+ * The request is built by ioasid_request_build() from what the bind
+ * probed: nothing is allocated on the IOMMU side.
+ * Context: the group's lock held.
+ * Return: the verdict, 0 or a negative errno (-ENOMEM: nobody was asked).
+ */
+int ioasid_device_decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			 const struct ioasid_req_caller *caller,
+			 struct ioasid_attach_result *res,
+			 struct ioasid_policy_req *req)
 {
-	int rc = ioasid_policy_fill_dev(req, idev->dev);
-
-	if (rc)
-		return rc;
-	if (!dev_is_pci(idev->dev)) {
-		req->vendor = idev->desc.vendor;
-		req->device = idev->desc.device;
-		req->subvendor = idev->desc.subvendor;
-		req->subdevice = idev->desc.subdevice;
-		req->class = idev->desc.class;
-	}
-	if (idev->desc.flags & IOASID_BIND_MOCK)
-		req->flags |= IOASID_REQ_MOCK_DEVICE;
-	if (idev->desc.flags & IOASID_BIND_KERNEL_OWNED)
-		req->flags |= IOASID_REQ_KERNEL_OWNED;
-	req->dev_needs = idev->desc.dev_needs;
-	return 0;
-}
-
-/* Ask the policies; fill @idev->req and @idev->decision. */
-static int decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-		  u32 op, u32 pasid, bool replace)
-{
+	struct ioasid_req_caller c = *caller;
 	struct ioasid_policy_eval *eval;
 	int rc;
 
+	lockdep_assert_held(&idev->igroup->lock);
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval)
 		return -ENOMEM;
-	rc = fill_dev(idev, &eval->req);
-	if (rc)
-		goto out;
-	ioasid_policy_fill_target(&eval->req, idev->ctx, ioas, op, pasid);
-	if (replace)
-		eval->req.flags |= IOASID_REQ_REPLACE;
+	c.ctx = idev->ctx;
+	c.ioas = ioas;
+	ioasid_request_build(&eval->req, &idev->desc, &c);
 	rc = ioasid_policy_evaluate(eval);
-	idev->req = eval->req;
-	idev->decision = eval->decision;
-out:
+	res->asked = true;
+	res->decision = eval->decision;
+	if (req)
+		*req = eval->req;
 	kfree(eval);
 	return rc;
 }
 
-/* The IOMMU driver translating for @dev (dev_iommu_ops() is private). */
-static const struct iommu_ops *dev_iommu_driver(struct device *dev)
+/* The core refuses or fails, with its own reason (policies' kept apart). */
+static int core_refuse(struct ioasid_attach_result *res, int err,
+		       const char *fmt, ...)
 {
-	return dev->iommu && dev->iommu->iommu_dev ?
-	       dev->iommu->iommu_dev->ops : NULL;
-}
+	va_list args;
 
-/*
- * Find or make a domain of @ioas for @idev's group and attach the group
- * (or switch it, with @replace) to it. Called with ioas->mutex held.
- */
-static struct ioasid_hwpt *attach_domain(struct ioasid_device *idev,
-					 struct ioasid_ioas *ioas,
-					 bool enforce_cc, bool replace)
-{
-	struct iommu_group *group = idev->igroup->group;
-	struct ioasid_hwpt *hwpt;
-	int rc;
-
-	lockdep_assert_held(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		if (hwpt->enforce_cc != enforce_cc)
-			continue;
-		/*
-		 * Another IOMMU's domain: iommu_attach_group() would refuse
-		 * it, but 6.12's iommu_group_replace_domain() does not check
-		 * and hands it to this IOMMU's driver.
-		 */
-		if (hwpt->domain->owner != dev_iommu_driver(idev->dev))
-			continue;
-		rc = replace ? iommu_group_replace_domain(group, hwpt->domain) :
-			       iommu_attach_group(hwpt->domain, group);
-		/* -EINVAL: this IOMMU cannot use that domain, try the next. */
-		if (rc == -EINVAL)
-			continue;
-		if (rc)
-			return ERR_PTR(rc);
-		hwpt->users++;
-		return hwpt;
-	}
-
-	/* An alias domain: same mappings, suited to this device. */
-	hwpt = ioasid_hwpt_alloc(ioas, idev->dev, enforce_cc);
-	if (IS_ERR(hwpt))
-		return hwpt;
-	rc = replace ? iommu_group_replace_domain(group, hwpt->domain) :
-		       iommu_attach_group(hwpt->domain, group);
-	if (rc) {
-		ioasid_hwpt_free(hwpt);
-		return ERR_PTR(rc);
-	}
-	rc = ioasid_hwpt_fill_deferred(hwpt);
-	if (rc) {
-		/* Back to blocking; a replace cannot go back (rare: no memory). */
-		iommu_detach_group(hwpt->domain, group);
-		ioasid_hwpt_free(hwpt);
-		return ERR_PTR(rc);
-	}
-	hwpt->users = 1;
-	list_add_tail(&hwpt->node, &ioas->hwpts);
-	return hwpt;
-}
-
-static void hwpt_put_locked(struct ioasid_hwpt *hwpt)
-{
-	lockdep_assert_held(&hwpt->ioas->mutex);
-	if (--hwpt->users)
-		return;
-	list_del(&hwpt->node);
-	ioasid_hwpt_free(hwpt);
-}
-
-static void set_reason(struct ioasid_device *idev, const char *reason)
-{
-	strscpy(idev->decision.reason, reason, sizeof(idev->decision.reason));
+	res->core_err = err;
+	va_start(args, fmt);
+	vsnprintf(res->core_reason, sizeof(res->core_reason), fmt, args);
+	va_end(args);
+	return err;
 }
 
 /*
@@ -392,47 +326,55 @@ static void set_reason(struct ioasid_device *idev, const char *reason)
  * EINVAL for an IOAS that is not nested, EOPNOTSUPP where the IOMMU cannot
  * nest, and EOPNOTSUPP where it can, since building a hardware stage-1
  * table from an IOAS is not implemented (docs/design.md). Software nesting
- * (no flag) serves every IOMMU.
+ * (no flag) serves every IOMMU. The capability is the one probed at bind.
  */
 static int hw_nested_unavailable(struct ioasid_device *idev,
-				 struct ioasid_ioas *ioas)
+				 struct ioasid_ioas *ioas,
+				 struct ioasid_attach_result *res)
 {
-	struct ioasid_policy_req req = {};
-	int rc;
+	const struct ioasid_dev_desc *desc = &idev->desc;
 
 	lockdep_assert_held(&idev->igroup->lock);
-	if (!ioas->parent) {
-		set_reason(idev, "hardware nesting needs a nested IOAS");
-		return -EINVAL;
-	}
-	rc = fill_dev(idev, &req);
-	if (rc)
-		return rc;
-	if (!(req.iommu_caps & IOASID_IOMMU_CAP_NESTING))
-		snprintf(idev->decision.reason, sizeof(idev->decision.reason),
-			 "%s cannot nest stages: use software nesting",
-			 req.iommu_driver);
-	else
-		snprintf(idev->decision.reason, sizeof(idev->decision.reason),
-			 "%s could nest; no hw stage-1 table yet: use sw",
-			 req.iommu_driver);
-	return -EOPNOTSUPP;
+	if (!ioas->parent)
+		return core_refuse(res, -EINVAL,
+				   "hardware nesting needs a nested IOAS");
+	if (!(desc->iommu_caps & IOASID_IOMMU_CAP_NESTING))
+		return core_refuse(res, -EOPNOTSUPP,
+				   "%s cannot nest stages: use software nesting",
+				   desc->iommu_driver);
+	return core_refuse(res, -EOPNOTSUPP,
+			   "%s could nest; no hw stage-1 table yet: use sw",
+			   desc->iommu_driver);
+}
+
+/* Release what a group's attachment to @ioas held there. */
+static void group_leave_ioas(struct ioasid_device *idev,
+			     struct ioasid_ioas *ioas)
+{
+	lockdep_assert_held(&idev->igroup->lock);
+	lockdep_assert_held(&ioas->mutex);
+	iopt_unreserve(ioas, idev);
+	ioas->nr_devices--;
 }
 
 static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
-			 bool replace)
+			 bool replace, struct ioasid_attach_result *res)
 {
+	struct ioasid_req_caller caller = {
+		.op = IOASID_POLICY_OP_ATTACH,
+		.flags = replace ? IOASID_REQ_REPLACE : 0,
+	};
 	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_ioas *old = idev->ioas;
-	struct ioasid_hwpt *hwpt;
+	struct ioasid_hwpt *hwpt, *old_hwpt = NULL;
+	struct ioasid_policy_req *req;
 	bool enforce_cc;
 	int rc;
 
 	lockdep_assert_held(&igroup->lock);
-	if (idev->desc.flags & IOASID_BIND_KERNEL_OWNED) {
-		set_reason(idev, "kernel-owned device: its RID stays on the kernel's domain");
-		return -EPERM;
-	}
+	if (idev->bind_flags & IOASID_BIND_KERNEL_OWNED)
+		return core_refuse(res, -EPERM,
+				   "kernel-owned device: its RID stays on the kernel's domain");
 	if (replace && !old)
 		return -EINVAL;
 	if (!replace && old)
@@ -447,67 +389,69 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	if (replace && old == ioas)
 		return 0;
 
-	rc = decide(idev, ioas, IOASID_POLICY_OP_ATTACH, 0, replace);
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	rc = ioasid_device_decide(idev, ioas, &caller, res, req);
 	if (rc)
-		return rc;
-	enforce_cc = idev->decision.snoop == IOASID_SNOOP_ENFORCE;
-	if (!ioasid_lock_obj(&ioas->obj))
-		return -ENOENT;
+		goto out_free;
+	enforce_cc = res->decision.snoop == IOASID_SNOOP_ENFORCE;
+	if (!ioasid_lock_obj(&ioas->obj)) {
+		rc = -ENOENT;
+		goto err_core;
+	}
 
 	ioas_lock(ioas);
 	rc = reserve_dev_regions(ioas, idev->dev, idev);
 	if (rc) {
-		set_reason(idev, "reserved region collides with a mapping");
+		core_refuse(res, rc, "reserved region collides with a mapping");
 		goto err_unlock;
 	}
 	if (igroup->ioas == ioas && !replace) {
 		/* Another device of the group attached it already. */
 		hwpt = igroup->hwpt;
 		if (enforce_cc && !hwpt->enforce_cc) {
-			set_reason(idev, "group shares a domain without snoop control");
-			rc = -EINVAL;
+			rc = core_refuse(res, -EINVAL,
+					 "group shares a domain without snoop control");
 			goto err_unreserve;
 		}
 	} else {
-		hwpt = attach_domain(idev, ioas, enforce_cc, replace);
+		hwpt = ioasid_hwpt_attach_group(ioas, idev->dev, igroup->group,
+						enforce_cc, replace);
 		if (IS_ERR(hwpt)) {
 			rc = PTR_ERR(hwpt);
 			if (rc == -EINVAL && enforce_cc)
-				set_reason(idev, "IOMMU cannot enforce snooping for this domain");
+				core_refuse(res, rc,
+					    "IOMMU cannot enforce snooping for this domain");
 			else if (rc == -EADDRINUSE)
-				set_reason(idev, "a mapping lies outside the IOMMU aperture");
+				core_refuse(res, rc,
+					    "a mapping lies outside the IOMMU aperture");
 			goto err_unreserve;
 		}
 	}
 	ioas->nr_devices++;
 	ioas_unlock(ioas);
 
+	if (replace)
+		old_hwpt = igroup->hwpt;
+	/* The fd's non-coherent count and its flush grant (flush.c). */
+	ioasid_flush_note_attach(idev->ctx, hwpt, old_hwpt,
+				 replace || !igroup->nr_attached, &res->decision);
 	if (replace) {
-		struct ioasid_hwpt *old_hwpt = igroup->hwpt;
-
-		if (!old_hwpt->enforce_cc)
-			atomic_dec(&idev->ctx->nr_noncoherent);
 		ioas_lock(old);
-		iopt_unreserve(old, idev);
-		old->nr_devices--;
-		hwpt_put_locked(old_hwpt);
+		group_leave_ioas(idev, old);
+		/* The group switched away from it: no detach. */
+		ioasid_hwpt_put(old_hwpt);
 		ioas_unlock(old);
 		ioasid_unlock_obj(&old->obj);
 		igroup->nr_attached--;
 	}
-	/* The fd has non-coherent DMA while a group uses such a domain. */
-	if (!igroup->nr_attached && !hwpt->enforce_cc)
-		atomic_inc(&idev->ctx->nr_noncoherent);
-	if (!hwpt->enforce_cc &&
-	    idev->decision.flags & IOASID_DECISION_FLUSH_GRANT)
-		ioasid_flush_grant(idev->ctx, idev->decision.flush_rate,
-				   idev->decision.flush_burst);
-	if (!atomic_read(&idev->ctx->nr_noncoherent))
-		ioasid_flush_revoke(idev->ctx);
 	igroup->ioas = ioas;
 	igroup->hwpt = hwpt;
 	igroup->nr_attached++;
 	idev->ioas = ioas;
+	idev->req = *req;
+	kfree(req);
 	return 0;
 
 err_unreserve:
@@ -515,8 +459,11 @@ err_unreserve:
 err_unlock:
 	ioas_unlock(ioas);
 	ioasid_unlock_obj(&ioas->obj);
-	if (!idev->decision.verdict)
-		idev->decision.verdict = rc;
+err_core:
+	/* The policies allowed; the core could not apply it. */
+	res->core_err = rc;
+out_free:
+	kfree(req);
 	return rc;
 }
 
@@ -528,15 +475,11 @@ static void detach_locked(struct ioasid_device *idev)
 
 	lockdep_assert_held(&igroup->lock);
 	ioas_lock(ioas);
-	iopt_unreserve(ioas, idev);
-	ioas->nr_devices--;
+	group_leave_ioas(idev, ioas);
 	if (!--igroup->nr_attached) {
+		ioasid_flush_note_detach(idev->ctx, hwpt);
 		/* An owned group goes back to blocking all DMA. */
-		iommu_detach_group(hwpt->domain, igroup->group);
-		if (!hwpt->enforce_cc &&
-		    atomic_dec_and_test(&idev->ctx->nr_noncoherent))
-			ioasid_flush_revoke(idev->ctx);
-		hwpt_put_locked(hwpt);
+		ioasid_hwpt_detach_group(hwpt, igroup->group);
 		igroup->hwpt = NULL;
 		igroup->ioas = NULL;
 	}
@@ -544,105 +487,6 @@ static void detach_locked(struct ioasid_device *idev)
 	ioasid_unlock_obj(&ioas->obj);
 	idev->ioas = NULL;
 	ioasid_policy_notify_detach(&idev->req);
-}
-
-/* --- PASID ------------------------------------------------------------- */
-
-static int attach_pasid_locked(struct ioasid_device *idev,
-			       struct ioasid_ioas *ioas, u32 pasid)
-{
-	struct ioasid_pasid_attach *pa;
-	struct ioasid_hwpt *hwpt;
-	int rc;
-
-	lockdep_assert_held(&idev->igroup->lock);
-	if (!pasid || pasid >= (1U << 20))
-		return -EINVAL;
-	if (xa_load(&idev->pasids, pasid))
-		return -EBUSY;
-	rc = decide(idev, ioas, IOASID_POLICY_OP_ATTACH_PASID, pasid, false);
-	if (rc)
-		return rc;
-	/*
-	 * The policies never grant PASIDs to a device without them, and this
-	 * must hold whatever they say: 6.12's iommu_attach_device_pasid()
-	 * returns 0 without attaching anything for such a device.
-	 */
-	if (WARN_ON_ONCE(!idev->dev->iommu || !idev->dev->iommu->max_pasids))
-		return -EOPNOTSUPP;
-	pa = kzalloc(sizeof(*pa), GFP_KERNEL_ACCOUNT);
-	if (!pa)
-		return -ENOMEM;
-	if (!ioasid_lock_obj(&ioas->obj)) {
-		kfree(pa);
-		return -ENOENT;
-	}
-	ioas_lock(ioas);
-	hwpt = ioasid_hwpt_alloc(ioas, idev->dev,
-				 idev->decision.snoop == IOASID_SNOOP_ENFORCE);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
-		goto err_unlock;
-	}
-	rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid, NULL);
-	if (!rc) {
-		rc = ioasid_hwpt_fill_deferred(hwpt);
-		if (rc)
-			iommu_detach_device_pasid(hwpt->domain, idev->dev,
-						  pasid);
-	}
-	if (rc) {
-		ioasid_hwpt_free(hwpt);
-		goto err_unlock;
-	}
-	hwpt->users = 1;
-	list_add_tail(&hwpt->node, &ioas->hwpts);
-	ioas->nr_devices++;
-	ioas_unlock(ioas);
-	pa->ioas = ioas;
-	pa->hwpt = hwpt;
-	atomic_long_inc(&ioasid_stats.pasid_attachments);
-	rc = xa_err(xa_store(&idev->pasids, pasid, pa, GFP_KERNEL_ACCOUNT));
-	if (rc) {
-		ioas_lock(ioas);
-		goto err_detach;
-	}
-	return 0;
-
-err_detach:
-	atomic_long_dec(&ioasid_stats.pasid_attachments);
-	iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
-	ioas->nr_devices--;
-	hwpt_put_locked(hwpt);
-err_unlock:
-	ioas_unlock(ioas);
-	ioasid_unlock_obj(&ioas->obj);
-	kfree(pa);
-	return rc;
-}
-
-static void detach_pasid_one(struct ioasid_device *idev, u32 pasid,
-			     struct ioasid_pasid_attach *pa)
-{
-	ioas_lock(pa->ioas);
-	iommu_detach_device_pasid(pa->hwpt->domain, idev->dev, pasid);
-	pa->ioas->nr_devices--;
-	hwpt_put_locked(pa->hwpt);
-	ioas_unlock(pa->ioas);
-	ioasid_unlock_obj(&pa->ioas->obj);
-	kfree(pa);
-	atomic_long_dec(&ioasid_stats.pasid_attachments);
-}
-
-static void detach_pasids(struct ioasid_device *idev)
-{
-	struct ioasid_pasid_attach *pa;
-	unsigned long pasid;
-
-	xa_for_each(&idev->pasids, pasid, pa) {
-		xa_erase(&idev->pasids, pasid);
-		detach_pasid_one(idev, pasid, pa);
-	}
 }
 
 /* --- the driver-facing API ------------------------------------------------- */
@@ -658,20 +502,47 @@ static struct ioasid_ioas *get_ioas(struct ioasid_device *idev, u32 ioas_id)
 }
 
 /**
- * ioasid_device_attach - attach a bound device to an IOAS
+ * ioasid_attach_result_export - the single decision the uAPI shows
+ * @res: how an attach ended
+ * @out: the policies' decision; where the core refused or failed, with
+ *	IOASID_DECISION_CORE_REFUSED, the core's errno as verdict and the
+ *	core's reason (when it gave one) in place of the policy's
+ */
+void ioasid_attach_result_export(const struct ioasid_attach_result *res,
+				 struct ioasid_policy_decision *out)
+{
+	*out = res->decision;
+	if (!res->core_err)
+		return;
+	out->flags |= IOASID_DECISION_CORE_REFUSED;
+	if (!out->verdict)
+		out->verdict = res->core_err;
+	if (res->core_reason[0])
+		strscpy(out->reason, res->core_reason, sizeof(out->reason));
+}
+
+/**
+ * ioasid_device_attach_result - attach, and say how it ended
  * @idev: the bound device
  * @ioas_id: IOAS in the bound fd
  * @flags: enum ioasid_device_attach_flags
  * @pasid: with IOASID_ATTACH_PASID, the PASID
+ * @res: filled: the policies' decision (if they were asked) and the core's
+ *	errno and reason (if it refused or failed)
+ *
+ * An attach that reached the policies, or that the core refused with a
+ * reason, is also kept for GET_INFO.
  *
  * Return: 0 or a negative errno (see struct ioasid_device_attach).
  */
-int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
-			 u32 pasid)
+int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
+				u32 flags, u32 pasid,
+				struct ioasid_attach_result *res)
 {
 	struct ioasid_ioas *ioas;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
 	if (flags & ~(IOASID_ATTACH_PASID | IOASID_ATTACH_REPLACE |
 		      IOASID_ATTACH_HW_NESTED))
 		return -EOPNOTSUPP;
@@ -680,15 +551,48 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 	ioas = get_ioas(idev, ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	res->decision.op = flags & IOASID_ATTACH_PASID ?
+			   IOASID_POLICY_OP_ATTACH_PASID :
+			   IOASID_POLICY_OP_ATTACH;
 	mutex_lock(&idev->igroup->lock);
 	if (flags & IOASID_ATTACH_HW_NESTED)
-		rc = hw_nested_unavailable(idev, ioas);
+		rc = hw_nested_unavailable(idev, ioas, res);
 	else if (flags & IOASID_ATTACH_PASID)
-		rc = attach_pasid_locked(idev, ioas, pasid);
+		rc = ioasid_device_attach_pasid_locked(idev, ioas, pasid, res);
 	else
-		rc = attach_locked(idev, ioas, flags & IOASID_ATTACH_REPLACE);
+		rc = attach_locked(idev, ioas, flags & IOASID_ATTACH_REPLACE,
+				   res);
+	if (res->asked || res->core_reason[0])
+		idev->last = *res;
 	mutex_unlock(&idev->igroup->lock);
 	ioasid_put_object(idev->ctx, &ioas->obj);
+	if (rc && !res->asked && !res->core_err)
+		res->core_err = rc;
+	return rc;
+}
+
+/**
+ * ioasid_device_attach - attach a bound device to an IOAS
+ * @idev: the bound device
+ * @ioas_id: IOAS in the bound fd
+ * @flags: enum ioasid_device_attach_flags
+ * @pasid: with IOASID_ATTACH_PASID, the PASID
+ *
+ * The decision is kept for ioasid_device_get_info().
+ *
+ * Return: 0 or a negative errno (see struct ioasid_device_attach).
+ */
+int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
+			 u32 pasid)
+{
+	struct ioasid_attach_result *res;
+	int rc;
+
+	res = kmalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	rc = ioasid_device_attach_result(idev, ioas_id, flags, pasid, res);
+	kfree(res);
 	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_attach, IOASID);
@@ -703,35 +607,21 @@ EXPORT_SYMBOL_NS_GPL(ioasid_device_attach, IOASID);
  */
 int ioasid_device_detach(struct ioasid_device *idev, u32 flags, u32 pasid)
 {
-	struct ioasid_pasid_attach *pa;
 	int rc = 0;
 
 	if (flags & ~IOASID_ATTACH_PASID)
 		return -EOPNOTSUPP;
 	mutex_lock(&idev->igroup->lock);
-	if (flags & IOASID_ATTACH_PASID) {
-		pa = xa_erase(&idev->pasids, pasid);
-		if (pa)
-			detach_pasid_one(idev, pasid, pa);
-		else
-			rc = -ENOENT;
-	} else if (idev->ioas) {
+	if (flags & IOASID_ATTACH_PASID)
+		rc = ioasid_device_detach_pasid_locked(idev, pasid);
+	else if (idev->ioas)
 		detach_locked(idev);
-	} else {
+	else
 		rc = -ENOENT;
-	}
 	mutex_unlock(&idev->igroup->lock);
 	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);
-
-static void domain_info(struct iommu_domain *domain,
-			struct ioasid_device_info *info)
-{
-	info->out_pgsize_bitmap = domain->pgsize_bitmap;
-	info->out_aperture_start = domain->geometry.aperture_start;
-	info->out_aperture_last = domain->geometry.aperture_end;
-}
 
 /**
  * ioasid_device_get_info - fill the ioasid part of a device's info
@@ -739,48 +629,61 @@ static void domain_info(struct iommu_domain *domain,
  * @dev: the device
  * @info: filled
  *
- * Return: 0, or -ENODEV if the device has no IOMMU group.
+ * A bound device is described by what its bind probed; an unbound one is
+ * probed now.
+ *
+ * Return: 0, -ENODEV if the device has no IOMMU group, -ENOMEM.
  */
 int ioasid_device_get_info(struct ioasid_device *idev, struct device *dev,
 			   struct ioasid_device_info *info)
 {
-	struct ioasid_policy_req req = {};
+	struct ioasid_dev_desc *probed = NULL;
+	const struct ioasid_dev_desc *desc;
 	struct iommu_domain *domain;
 	struct iommu_group *group;
 	int rc;
 
-	rc = ioasid_policy_fill_dev(&req, dev);
-	if (rc)
-		return rc;
-	info->out_iommu_caps = req.iommu_caps;
-	info->out_pasid_bits = req.pasid_bits;
-	info->out_group_size = req.group_size;
-	strscpy(info->out_iommu_driver, req.iommu_driver,
+	if (idev) {
+		desc = &idev->desc;
+	} else {
+		probed = kmalloc(sizeof(*probed), GFP_KERNEL);
+		if (!probed)
+			return -ENOMEM;
+		rc = ioasid_dev_probe(dev, NULL, probed);
+		if (rc) {
+			kfree(probed);
+			return rc;
+		}
+		desc = probed;
+	}
+	info->out_iommu_caps = desc->iommu_caps;
+	info->out_pasid_bits = desc->pasid_bits;
+	info->out_group_size = ioasid_dev_group_size(desc);
+	strscpy(info->out_iommu_driver, desc->iommu_driver,
 		sizeof(info->out_iommu_driver));
+	/* Page sizes and aperture of a new paging domain, probed. */
+	info->out_pgsize_bitmap = desc->pgsize_bitmap;
+	info->out_aperture_start = desc->aperture_start;
+	info->out_aperture_last = desc->aperture_last;
 	group = iommu_group_get(dev);
 	info->out_group_id = group ? iommu_group_id(group) : 0;
 	iommu_group_put(group);
+	kfree(probed);
+	if (!idev)
+		return 0;
 
-	if (idev) {
-		mutex_lock(&idev->igroup->lock);
-		info->out_dev_id = idev->obj.id;
-		info->out_ioas_id = idev->ioas ? idev->ioas->obj.id : 0;
-		info->out_decision = idev->decision;
-		if (idev->ioas)
-			domain_info(idev->igroup->hwpt->domain, info);
-		mutex_unlock(&idev->igroup->lock);
-		if (info->out_aperture_last)
-			return 0;
+	mutex_lock(&idev->igroup->lock);
+	info->out_dev_id = idev->obj.id;
+	info->out_ioas_id = idev->ioas ? idev->ioas->obj.id : 0;
+	ioasid_attach_result_export(&idev->last, &info->out_decision);
+	/* Attached: the domain's own, once the driver has set it up. */
+	domain = idev->ioas ? idev->igroup->hwpt->domain : NULL;
+	if (domain && domain->geometry.aperture_end) {
+		info->out_pgsize_bitmap = domain->pgsize_bitmap;
+		info->out_aperture_start = domain->geometry.aperture_start;
+		info->out_aperture_last = domain->geometry.aperture_end;
 	}
-	/*
-	 * Page sizes and aperture as a new paging domain has them; zero when
-	 * the IOMMU driver only knows at attach (virtio-iommu).
-	 */
-	domain = iommu_paging_domain_alloc(dev);
-	if (!IS_ERR(domain)) {
-		domain_info(domain, info);
-		iommu_domain_free(domain);
-	}
+	mutex_unlock(&idev->igroup->lock);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_get_info, IOASID);

@@ -16,29 +16,11 @@
 #include <linux/ioasid_kernel.h>
 
 #include "ioasid_private.h"
+#include "request.h"
 
-struct iommu_domain;
 struct iommu_group;
 struct ioasid_ioas;
-
-/**
- * struct ioasid_hwpt - one iommu_domain of an IOAS
- * @node: in ioas->hwpts
- * @domain: the domain, mirroring every area of @ioas
- * @ioas: the IOAS it mirrors
- * @users: groups and PASIDs attached (under ioas->mutex)
- * @enforce_cc: the domain enforces cache coherency (snoop)
- * @fill_after_attach: the IOMMU driver sets the domain up at its first
- *	attach; it is filled then (virtio-iommu)
- */
-struct ioasid_hwpt {
-	struct list_head node;
-	struct iommu_domain *domain;
-	struct ioasid_ioas *ioas;
-	unsigned int users;
-	bool enforce_cc;
-	bool fill_after_attach;
-};
+struct ioasid_hwpt;
 
 /**
  * struct ioasid_group - an IOMMU group as seen by one ioasid fd
@@ -73,6 +55,24 @@ struct ioasid_pasid_attach {
 };
 
 /**
+ * struct ioasid_attach_result - how one attach ended
+ * @asked: the policies were asked (@decision is theirs)
+ * @decision: the policies' decision, exactly as they made it
+ * @core_err: 0, or the errno of the core: it refused before asking, or
+ *	could not apply what the policies allowed
+ * @core_reason: the core's reason for @core_err ("" when it has none)
+ *
+ * The policies' reason and the core's are kept apart;
+ * ioasid_attach_result_export() gives the uAPI's single decision.
+ */
+struct ioasid_attach_result {
+	bool asked;
+	struct ioasid_policy_decision decision;
+	int core_err;
+	char core_reason[IOASID_REASON_LEN];
+};
+
+/**
  * struct ioasid_device - a device bound to an ioasid fd
  * @obj: object header (IOASID_OBJ_DEVICE)
  * @ctx: the fd
@@ -82,9 +82,11 @@ struct ioasid_pasid_attach {
  * @group_node: in @igroup->devices
  * @ioas: IOAS attached at the RID (under @igroup->lock)
  * @pasids: PASID -> struct ioasid_pasid_attach (under @igroup->lock)
- * @req: the request of the current attachment (for detach notices)
- * @decision: the decision applied at the last attach
- * @desc: how the binding driver presented the device
+ * @req: the request of the current RID attachment (for detach notices)
+ * @last: how the last attach that reached the policies or was refused
+ *	with a reason ended (under @igroup->lock; GET_INFO shows it)
+ * @bind_flags: enum ioasid_bind_flags
+ * @desc: the device as policies see it, probed once at bind
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -96,25 +98,28 @@ struct ioasid_device {
 	struct ioasid_ioas *ioas;
 	struct xarray pasids;
 	struct ioasid_policy_req req;
-	struct ioasid_policy_decision decision;
-	struct ioasid_bind_desc desc;
+	struct ioasid_attach_result last;
+	u32 bind_flags;
+	struct ioasid_dev_desc desc;
 };
-
-/* hw_pagetable.c */
-struct ioasid_area;
-struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ioas *ioas,
-				      struct device *dev, bool enforce_cc);
-void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
-int ioasid_hwpt_fill_deferred(struct ioasid_hwpt *hwpt);
-int iopt_fill_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
-void iopt_unfill_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
 
 /* device.c */
 void ioasid_device_destroy(struct ioasid_object *obj);
+int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
+				u32 flags, u32 pasid,
+				struct ioasid_attach_result *res);
+void ioasid_attach_result_export(const struct ioasid_attach_result *res,
+				 struct ioasid_policy_decision *out);
+int ioasid_device_decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
+			 const struct ioasid_req_caller *caller,
+			 struct ioasid_attach_result *res,
+			 struct ioasid_policy_req *req);
 
-/* device_info.c */
-void ioasid_policy_fill_target(struct ioasid_policy_req *req,
-			       struct ioasid_ctx *ctx,
-			       struct ioasid_ioas *ioas, u32 op, u32 pasid);
+/* device_pasid.c */
+int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
+				      struct ioasid_ioas *ioas, u32 pasid,
+				      struct ioasid_attach_result *res);
+int ioasid_device_detach_pasid_locked(struct ioasid_device *idev, u32 pasid);
+void ioasid_device_detach_pasids_locked(struct ioasid_device *idev);
 
 #endif /* __IOASID_DEVICE_H */

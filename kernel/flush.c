@@ -36,6 +36,8 @@
 #include <kunit/visibility.h>
 
 #include "ioasid_private.h"
+#include "hw_pagetable.h"
+#include "request.h"
 
 /* wbinvd executed per CPU, read by the test module through a hook. */
 static DEFINE_PER_CPU(u64, ioasid_flush_count);
@@ -249,15 +251,12 @@ u64 ioasid_test_flush_count(unsigned int cpu)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_test_flush_count, IOASID_TEST);
 
-/**
- * ioasid_flush_grant - let @ctx flush caches
- * @ctx: the fd
- * @rate: flushes per second (0: unlimited)
- * @burst: flushes allowed at once (at least one)
- *
- * A later grant replaces an earlier one; the bucket starts full.
+/*
+ * Let @ctx flush caches at @rate per second (0: unlimited) with @burst at
+ * once (at least one). A later grant replaces an earlier one; the bucket
+ * starts full.
  */
-void ioasid_flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst)
+static void flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst)
 {
 	guard(spinlock)(&ctx->flush.lock);
 	ctx->flush.granted = true;
@@ -267,14 +266,60 @@ void ioasid_flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst)
 	ctx->flush.last_ns = ktime_get_ns();
 }
 
-/**
- * ioasid_flush_revoke - the fd's last non-coherent attachment went
- * @ctx: the fd
- */
-void ioasid_flush_revoke(struct ioasid_ctx *ctx)
+/* The fd's last non-coherent attachment went. */
+static void flush_revoke(struct ioasid_ctx *ctx)
 {
 	guard(spinlock)(&ctx->flush.lock);
 	ctx->flush.granted = false;
+}
+
+/*
+ * The grant follows the fd's non-coherent attachments: ctx->nr_noncoherent
+ * counts the groups attached through a domain without snoop control. An
+ * attach of a group to such a domain, decided with a grant, grants (or
+ * renews) the flush; when the count drops to zero the grant ends. PASID
+ * attachments do not count.
+ */
+
+/**
+ * ioasid_flush_note_attach - a group was attached (or replaced) to @hwpt
+ * @ctx: the fd
+ * @hwpt: the domain the group is attached through now
+ * @replaced: with a replace, the domain the group left (still valid)
+ * @group_new: the group was not attached before (first device of the
+ *	group, or a replace)
+ * @decision: the policy decision applied (its flush grant)
+ *
+ * Context: under the group's lock, which orders a group's notes.
+ */
+void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
+			      const struct ioasid_hwpt *hwpt,
+			      const struct ioasid_hwpt *replaced,
+			      bool group_new,
+			      const struct ioasid_policy_decision *decision)
+{
+	if (replaced && !replaced->enforce_cc)
+		atomic_dec(&ctx->nr_noncoherent);
+	if (group_new && !hwpt->enforce_cc)
+		atomic_inc(&ctx->nr_noncoherent);
+	if (!hwpt->enforce_cc && decision->flags & IOASID_DECISION_FLUSH_GRANT)
+		flush_grant(ctx, decision->flush_rate, decision->flush_burst);
+	if (!atomic_read(&ctx->nr_noncoherent))
+		flush_revoke(ctx);
+}
+
+/**
+ * ioasid_flush_note_detach - the last device of a group left @hwpt
+ * @ctx: the fd
+ * @hwpt: the domain the group was attached through
+ *
+ * Context: under the group's lock.
+ */
+void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
+			      const struct ioasid_hwpt *hwpt)
+{
+	if (!hwpt->enforce_cc && atomic_dec_and_test(&ctx->nr_noncoherent))
+		flush_revoke(ctx);
 }
 
 /**
@@ -325,6 +370,10 @@ static void ioasid_wbinvd(void *unused)
 int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_cache_flush *cmd = ucmd->cmd;
+	struct ioasid_req_caller caller = {
+		.ctx = ucmd->ctx,
+		.op = IOASID_POLICY_OP_CACHE_FLUSH,
+	};
 	struct ioasid_policy_eval *eval;
 	cpumask_var_t cpus;
 	bool first;
@@ -349,9 +398,8 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	first = !READ_ONCE(ucmd->ctx->flush.tracker);
 	tracker_cpus(ucmd->ctx, cpus);
-	eval->req.op = IOASID_POLICY_OP_CACHE_FLUSH;
-	eval->req.nr_flush_cpus = cpumask_weight(cpus);
-	ioasid_policy_fill_caller(ucmd->ctx, &eval->req);
+	caller.nr_flush_cpus = cpumask_weight(cpus);
+	ioasid_request_build(&eval->req, NULL, &caller);
 	rc = ioasid_policy_evaluate(eval);
 	kfree(eval);
 	if (rc)

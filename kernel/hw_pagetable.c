@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IOMMU domains ("hardware page tables") of an IOAS.
+ * IOMMU domains ("hardware page tables") of an IOAS (hw_pagetable.h).
  *
  * An IOAS keeps one iommu_domain per compatible set of attached devices:
  * devices whose IOMMU cannot share a domain, or that were given a different
  * coherency mode by the policy, get an alias domain that replays the same
  * mappings. Every domain is filled from the IOAS's areas when it is created
- * and kept in sync by every map and unmap, all under ioas->mutex.
+ * and kept in sync by every map and unmap, all under ioas->mutex. Groups
+ * share domains (find-or-make); each PASID attachment gets its own.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
@@ -14,7 +15,8 @@
 #include <linux/slab.h>
 
 #include "io_pagetable.h"
-#include "device.h"
+#include "hw_pagetable.h"
+#include "iommu_internal.h"
 
 /* Map @area into @domain with the largest runs the pages allow. */
 static int domain_map_area(struct iommu_domain *domain,
@@ -44,13 +46,13 @@ static int domain_map_area(struct iommu_domain *domain,
 }
 
 /**
- * iopt_fill_area - map a new area into every domain of its IOAS
+ * ioasid_hwpt_map_area - map a new area into every domain of its IOAS
  * @ioas: the IOAS, locked
  * @area: not yet inserted
  *
  * Return: 0, or the first error with nothing left mapped.
  */
-int iopt_fill_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
+int ioasid_hwpt_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	struct ioasid_hwpt *hwpt, *undo;
 	int rc;
@@ -72,14 +74,14 @@ unwind:
 }
 
 /**
- * iopt_unfill_area - unmap an area from every domain of its IOAS
+ * ioasid_hwpt_unmap_area - unmap an area from every domain of its IOAS
  * @ioas: the IOAS, locked
  * @area: the area, being removed
  *
  * The domains are UNMANAGED, so iommu_unmap() flushes the IOTLB before it
  * returns: after this no device reaches the area's pages.
  */
-void iopt_unfill_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
+void ioasid_hwpt_unmap_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	struct ioasid_hwpt *hwpt;
 	size_t done;
@@ -139,16 +141,15 @@ static int hwpt_check_aperture(struct ioasid_ioas *ioas,
 	return 0;
 }
 
-/**
- * ioasid_hwpt_fill_deferred - fill a domain that needed its first attach
- * @hwpt: just attached; ioas->mutex held
- *
- * Return: 0, or an errno with the domain left empty (the caller detaches).
+/*
+ * Fill a domain that needed its first attach (just attached). Returns 0,
+ * or an errno with the domain left empty (the caller detaches).
  */
-int ioasid_hwpt_fill_deferred(struct ioasid_hwpt *hwpt)
+static int hwpt_fill_deferred(struct ioasid_hwpt *hwpt)
 {
 	int rc;
 
+	lockdep_assert_held(&hwpt->ioas->mutex);
 	if (!hwpt->fill_after_attach)
 		return 0;
 	rc = hwpt_check_aperture(hwpt->ioas, hwpt);
@@ -159,17 +160,13 @@ int ioasid_hwpt_fill_deferred(struct ioasid_hwpt *hwpt)
 	return rc;
 }
 
-/**
- * ioasid_hwpt_alloc - a new domain for @dev on @ioas, filled
- * @ioas: the IOAS, locked
- * @dev: a device the domain must suit
- * @enforce_cc: make the domain enforce cache coherency (snoop)
- *
- * Return: the hwpt (not yet on @ioas->hwpts) or an ERR_PTR: -EINVAL when
- * coherency cannot be enforced, -EADDRINUSE when a mapping lies outside
- * the domain's aperture.
+/*
+ * A new domain for @dev on @ioas, filled unless the driver sets it up at
+ * its first attach. Returns the hwpt (not yet on @ioas->hwpts, no users)
+ * or an ERR_PTR: -EINVAL when coherency cannot be enforced, -EADDRINUSE
+ * when a mapping lies outside the domain's aperture.
  */
-struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ioas *ioas,
+static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 				      struct device *dev, bool enforce_cc)
 {
 	struct iommu_domain_geometry *geo;
@@ -226,14 +223,180 @@ err_free:
 	return ERR_PTR(rc);
 }
 
-/**
- * ioasid_hwpt_free - free a domain no group is attached to any more
- * @hwpt: removed from its IOAS's list by the caller
- */
-void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
+/* Free a domain nothing is attached to and no list holds. */
+static void hwpt_free(struct ioasid_hwpt *hwpt)
 {
 	WARN_ON(hwpt->users);
 	iommu_domain_free(hwpt->domain);
 	kfree(hwpt);
 	atomic_long_dec(&ioasid_stats.domains);
+}
+
+/* A new domain with its first user, attached: it joins the IOAS's list. */
+static void hwpt_publish(struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	hwpt->users = 1;
+	list_add_tail(&hwpt->node, &hwpt->ioas->hwpts);
+}
+
+/**
+ * ioasid_hwpt_put - drop one user of a domain (a group or a PASID)
+ * @hwpt: the domain; its IOAS is locked
+ *
+ * The last user frees the domain: nothing may be attached to it any more
+ * (detached, or replaced by another domain).
+ */
+void ioasid_hwpt_put(struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	if (--hwpt->users)
+		return;
+	list_del(&hwpt->node);
+	hwpt_free(hwpt);
+}
+
+/* The IOMMU driver translating for @dev (dev_iommu_ops() is private). */
+static const struct iommu_ops *dev_iommu_driver(struct device *dev)
+{
+	return dev->iommu && dev->iommu->iommu_dev ?
+	       dev->iommu->iommu_dev->ops : NULL;
+}
+
+static int group_attach(struct ioasid_hwpt *hwpt, struct iommu_group *group,
+			bool replace)
+{
+	return replace ? iommu_group_replace_domain(group, hwpt->domain) :
+			 iommu_attach_group(hwpt->domain, group);
+}
+
+/**
+ * ioasid_hwpt_attach_group - attach a group to a domain of @ioas
+ * @ioas: the IOAS, locked
+ * @dev: the device of the group that attaches (its IOMMU decides)
+ * @group: the group
+ * @enforce_cc: the decided coherency mode: the domain enforces snooping
+ * @replace: switch the group from its current domain atomically
+ *
+ * Reuses the first domain of @ioas with the same coherency mode, of the
+ * same IOMMU driver, that the IOMMU accepts (-EINVAL from the IOMMU core
+ * means "incompatible, try the next", as in iommufd); otherwise makes an
+ * alias domain with the same mappings. The group becomes a user of the
+ * domain; with @replace the caller puts the domain it was attached to.
+ *
+ * Return: the domain, or an ERR_PTR: -EINVAL (coherency cannot be
+ * enforced, the IOMMU refuses), -EADDRINUSE (a mapping lies outside the
+ * aperture), -ENOMEM, or what the IOMMU driver returned.
+ */
+struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
+					     struct device *dev,
+					     struct iommu_group *group,
+					     bool enforce_cc, bool replace)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		if (hwpt->enforce_cc != enforce_cc)
+			continue;
+		/*
+		 * Another IOMMU's domain: iommu_attach_group() would refuse
+		 * it, but 6.12's iommu_group_replace_domain() does not check
+		 * and hands it to this IOMMU's driver.
+		 */
+		if (hwpt->domain->owner != dev_iommu_driver(dev))
+			continue;
+		rc = group_attach(hwpt, group, replace);
+		/* -EINVAL: this IOMMU cannot use that domain, try the next. */
+		if (rc == -EINVAL)
+			continue;
+		if (rc)
+			return ERR_PTR(rc);
+		hwpt->users++;
+		return hwpt;
+	}
+
+	/* An alias domain: same mappings, suited to this device. */
+	hwpt = hwpt_alloc(ioas, dev, enforce_cc);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	rc = group_attach(hwpt, group, replace);
+	if (rc) {
+		hwpt_free(hwpt);
+		return ERR_PTR(rc);
+	}
+	rc = hwpt_fill_deferred(hwpt);
+	if (rc) {
+		/* Back to blocking; a replace cannot go back (rare: no memory). */
+		iommu_detach_group(hwpt->domain, group);
+		hwpt_free(hwpt);
+		return ERR_PTR(rc);
+	}
+	hwpt_publish(hwpt);
+	return hwpt;
+}
+
+/**
+ * ioasid_hwpt_detach_group - the last device of a group leaves the domain
+ * @hwpt: the domain the group is attached to; its IOAS is locked
+ * @group: the group, which goes back to blocking all DMA (owned groups)
+ */
+void ioasid_hwpt_detach_group(struct ioasid_hwpt *hwpt,
+			      struct iommu_group *group)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	iommu_detach_group(hwpt->domain, group);
+	ioasid_hwpt_put(hwpt);
+}
+
+/**
+ * ioasid_hwpt_attach_pasid - attach @dev at @pasid to a new domain of @ioas
+ * @ioas: the IOAS, locked
+ * @dev: the device
+ * @pasid: the PASID
+ * @enforce_cc: the decided coherency mode: the domain enforces snooping
+ *
+ * Every PASID attachment has a domain of its own.
+ *
+ * Return: the domain (one user), or an ERR_PTR as
+ * ioasid_hwpt_attach_group().
+ */
+struct ioasid_hwpt *ioasid_hwpt_attach_pasid(struct ioasid_ioas *ioas,
+					     struct device *dev, u32 pasid,
+					     bool enforce_cc)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	hwpt = hwpt_alloc(ioas, dev, enforce_cc);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	rc = iommu_attach_device_pasid(hwpt->domain, dev, pasid, NULL);
+	if (!rc) {
+		rc = hwpt_fill_deferred(hwpt);
+		if (rc)
+			iommu_detach_device_pasid(hwpt->domain, dev, pasid);
+	}
+	if (rc) {
+		hwpt_free(hwpt);
+		return ERR_PTR(rc);
+	}
+	hwpt_publish(hwpt);
+	return hwpt;
+}
+
+/**
+ * ioasid_hwpt_detach_pasid - undo ioasid_hwpt_attach_pasid()
+ * @hwpt: the PASID's domain; its IOAS is locked
+ * @dev: the device
+ * @pasid: the PASID
+ */
+void ioasid_hwpt_detach_pasid(struct ioasid_hwpt *hwpt, struct device *dev,
+			      u32 pasid)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	iommu_detach_device_pasid(hwpt->domain, dev, pasid);
+	ioasid_hwpt_put(hwpt);
 }

@@ -17,7 +17,7 @@
 #include <linux/sort.h>
 
 #include "io_pagetable.h"
-#include "device.h"
+#include "hw_pagetable.h"
 
 #define IT_START(n) ((n)->start)
 #define IT_LAST(n) ((n)->last)
@@ -90,7 +90,7 @@ static void area_insert(struct ioasid_ioas *ioas, struct ioasid_area *area)
 static void area_remove(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	lockdep_assert_held(&ioas->mutex);
-	iopt_unfill_area(ioas, area);
+	ioasid_hwpt_unmap_area(ioas, area);
 	area_it_remove(area, &ioas->area_itree);
 	if (area->src)
 		src_it_remove(area->src, &ioas->src_itree);
@@ -291,7 +291,7 @@ int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
 		area->start = *iova;
 		area->last = *iova + length - 1;
 		area_set_pages(area, pages, 0);
-		rc = iopt_fill_area(ioas, area);
+		rc = ioasid_hwpt_map_area(ioas, area);
 		if (!rc)
 			area_insert(ioas, area);
 	}
@@ -402,7 +402,7 @@ static int insert_areas(struct ioasid_ioas *ioas, struct ioasid_area **arr,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = iopt_fill_area(ioas, arr[i]);
+		rc = ioasid_hwpt_map_area(ioas, arr[i]);
 		if (rc)
 			goto unwind;
 	}
@@ -413,7 +413,7 @@ static int insert_areas(struct ioasid_ioas *ioas, struct ioasid_area **arr,
 	return 0;
 unwind:
 	while (i--)
-		iopt_unfill_area(ioas, arr[i]);
+		ioasid_hwpt_unmap_area(ioas, arr[i]);
 	return rc;
 }
 
@@ -511,7 +511,7 @@ static void split_piece(struct ioasid_area *area, struct ioasid_area *piece,
 static int insert_piece(struct ioasid_ioas *ioas, struct ioasid_area *piece,
 			u64 *unmapped)
 {
-	int rc = iopt_fill_area(ioas, piece);
+	int rc = ioasid_hwpt_map_area(ioas, piece);
 
 	if (rc) {
 		pr_warn_ratelimited("split remainder %#llx-%#llx dropped: %d\n",

@@ -151,9 +151,12 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd);
 
 /**
  * struct ioasid_policy_eval - one evaluation of the policy stack
- * @req: the request policies see (the only part they can reach)
+ * @req: the request policies see (the only part they can reach); built by
+ *	ioasid_request_build()
  * @decision: the final decision
- * @cur: the answer of the policy being asked now (kfuncs write here)
+ * @cur: the answer of the policy being asked now, in the same shape as a
+ *	decision (the kfuncs write here; the deciding policy's becomes
+ *	@decision, every asked one is reported in @verdicts)
  * @verdicts: per-policy answers, for dry runs (may be NULL)
  * @nr_verdicts: policies asked
  * @max_verdicts: room in @verdicts
@@ -161,19 +164,12 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd);
 struct ioasid_policy_eval {
 	struct ioasid_policy_req req;
 	struct ioasid_policy_decision decision;
-	struct ioasid_policy_verdict cur;
+	struct ioasid_policy_decision cur;
 	struct ioasid_policy_verdict *verdicts;
 	u32 nr_verdicts;
 	u32 max_verdicts;
-	/* private to the kfuncs: rates asked for by the current policy */
-	u32 cur_flush_rate;
-	u32 cur_flush_burst;
-	u32 cur_pasid_min;
-	u32 cur_pasid_max;
 };
 
-void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
-			       struct ioasid_policy_req *req);
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -208,8 +204,14 @@ int ioasid_stats_init(struct kobject *parent);
 void ioasid_stats_exit(struct kobject *parent);
 
 /* flush.c */
-void ioasid_flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst);
-void ioasid_flush_revoke(struct ioasid_ctx *ctx);
+struct ioasid_hwpt;
+void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
+			      const struct ioasid_hwpt *hwpt,
+			      const struct ioasid_hwpt *replaced,
+			      bool group_new,
+			      const struct ioasid_policy_decision *decision);
+void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
+			      const struct ioasid_hwpt *hwpt);
 void ioasid_flush_release(struct ioasid_ctx *ctx);
 void ioasid_flush_init(void);
 void ioasid_flush_exit(void);
@@ -217,9 +219,5 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
 
 /* main.c: a context for in-kernel users, on an anonymous file */
 struct file *ioasid_kernel_file(void);
-
-/* device_info.c */
-struct device;
-int ioasid_policy_fill_dev(struct ioasid_policy_req *req, struct device *dev);
 
 #endif /* __IOASID_PRIVATE_H */

@@ -77,8 +77,6 @@ struct ioasid_kdev *ioasid_kdev_open(struct device *dev,
 	struct ioasid_kdev *kdev;
 	int rc;
 
-	if (desc->mock)
-		bind.flags |= IOASID_BIND_MOCK;
 	kdev = kzalloc(sizeof(*kdev), GFP_KERNEL);
 	if (!kdev)
 		return ERR_PTR(-ENOMEM);
@@ -147,7 +145,8 @@ EXPORT_SYMBOL_NS_GPL(ioasid_kdev_close, IOASID);
 /**
  * ioasid_pasid_ctx_create - a new client context at @pasid
  * @kdev: the device
- * @pasid: the PASID (1 .. 2^20 - 1) the driver programs for the client
+ * @pasid: the PASID (1 .. IOASID_PASID_MAX) the driver programs for the
+ *	client
  * @decision: if not NULL, the policy decision (verdict, range, reason) is
  *	copied here, also when the context is refused
  *
@@ -162,12 +161,17 @@ struct ioasid_pasid_ctx *
 ioasid_pasid_ctx_create(struct ioasid_kdev *kdev, u32 pasid,
 			struct ioasid_policy_decision *decision)
 {
+	struct ioasid_attach_result *res;
 	struct ioasid_pasid_ctx *pctx;
 	int rc;
 
 	pctx = kzalloc(sizeof(*pctx), GFP_KERNEL);
-	if (!pctx)
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!pctx || !res) {
+		kfree(res);
+		kfree(pctx);
 		return ERR_PTR(-ENOMEM);
+	}
 	pctx->kdev = kdev;
 	pctx->pasid = pasid;
 
@@ -181,13 +185,10 @@ ioasid_pasid_ctx_create(struct ioasid_kdev *kdev, u32 pasid,
 		rc = PTR_ERR(pctx->ioas);
 		goto err_unlock;
 	}
-	rc = ioasid_device_attach(kdev->idev, pctx->ioas->obj.id,
-				  IOASID_ATTACH_PASID, pasid);
-	if (decision) {
-		mutex_lock(&kdev->idev->igroup->lock);
-		*decision = kdev->idev->decision;
-		mutex_unlock(&kdev->idev->igroup->lock);
-	}
+	rc = ioasid_device_attach_result(kdev->idev, pctx->ioas->obj.id,
+					 IOASID_ATTACH_PASID, pasid, res);
+	if (decision)
+		ioasid_attach_result_export(res, decision);
 	if (rc)
 		goto err_ioas;
 	rc = xa_err(xa_store(&kdev->contexts, pasid, pctx, GFP_KERNEL));
@@ -196,12 +197,14 @@ ioasid_pasid_ctx_create(struct ioasid_kdev *kdev, u32 pasid,
 		goto err_ioas;
 	}
 	mutex_unlock(&kdev->lock);
+	kfree(res);
 	return pctx;
 
 err_ioas:
 	WARN_ON(ioasid_object_destroy_user(kdev->ctx, pctx->ioas->obj.id));
 err_unlock:
 	mutex_unlock(&kdev->lock);
+	kfree(res);
 	kfree(pctx);
 	return ERR_PTR(rc);
 }

@@ -20,18 +20,16 @@
 #include <linux/filter.h>
 #include <linux/srcu.h>
 #include <linux/slab.h>
-#include <linux/cred.h>
-#include <linux/cgroup.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
-#include <linux/pci.h>
 
 #include <kunit/visibility.h>
 
 #include "ioasid_private.h"
 #include "policy.h"
+#include "request.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -85,8 +83,8 @@ static void builtin_attach_pasid(struct ioasid_policy_eval *eval)
 	builtin_attach(eval);
 	d->flags |= IOASID_DECISION_PASID_RANGE;
 	d->pasid_min = 1;
-	d->pasid_max = req->pasid_bits >= 20 ? (1U << 20) - 1 :
-					       (1U << req->pasid_bits) - 1;
+	d->pasid_max = req->pasid_bits >= IOASID_PASID_BITS ?
+			       IOASID_PASID_MAX : (1U << req->pasid_bits) - 1;
 }
 
 static void ioasid_policy_builtin(struct ioasid_policy_eval *eval)
@@ -154,12 +152,9 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 		return IOASID_VERDICT_DEFER;
 
 	memset(&eval->cur, 0, sizeof(eval->cur));
-	eval->cur_flush_rate = 0;
-	eval->cur_flush_burst = 0;
-	eval->cur_pasid_min = 0;
-	eval->cur_pasid_max = 0;
+	eval->cur.op = eval->req.op;
 	eval->cur.policy_id = ioasid_policy_link_id(p);
-	strscpy(eval->cur.name, p->name, sizeof(eval->cur.name));
+	strscpy(eval->cur.policy, p->name, sizeof(eval->cur.policy));
 
 	if (eval->req.op == IOASID_POLICY_OP_CACHE_FLUSH) {
 		/* Declared atomic: check_member refused sleepable programs. */
@@ -183,29 +178,31 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 	return v;
 }
 
+/* A dry run's report of the current answer: the uAPI's subset of it. */
 static void eval_record_verdict(struct ioasid_policy_eval *eval)
 {
-	if (eval->verdicts && eval->nr_verdicts < eval->max_verdicts)
-		eval->verdicts[eval->nr_verdicts] = eval->cur;
+	const struct ioasid_policy_decision *cur = &eval->cur;
+	struct ioasid_policy_verdict *v;
+
+	if (eval->verdicts && eval->nr_verdicts < eval->max_verdicts) {
+		v = &eval->verdicts[eval->nr_verdicts];
+		memset(v, 0, sizeof(*v));
+		v->policy_id = cur->policy_id;
+		v->verdict = cur->verdict;
+		v->snoop = cur->snoop;
+		v->flags = cur->flags;
+		strscpy(v->name, cur->policy, sizeof(v->name));
+		strscpy(v->reason, cur->reason, sizeof(v->reason));
+	}
 	eval->nr_verdicts++;
 }
 
-/* Adopt the current policy's answer as the decision. */
-static void eval_adopt(struct ioasid_policy_eval *eval, struct ioasid_policy *p)
+/* The current answer decides: ALLOW is verdict 0 in a decision. */
+static void eval_adopt(struct ioasid_policy_eval *eval)
 {
-	struct ioasid_policy_decision *d = &eval->decision;
-
-	d->verdict = eval->cur.verdict == IOASID_VERDICT_ALLOW ?
-			     0 : eval->cur.verdict;
-	d->snoop = eval->cur.snoop;
-	d->flags |= eval->cur.flags;
-	d->flush_rate = eval->cur_flush_rate;
-	d->flush_burst = eval->cur_flush_burst;
-	d->pasid_min = eval->cur_pasid_min;
-	d->pasid_max = eval->cur_pasid_max;
-	d->policy_id = ioasid_policy_link_id(p);
-	strscpy(d->policy, p->name, sizeof(d->policy));
-	strscpy(d->reason, eval->cur.reason, sizeof(d->reason));
+	eval->decision = eval->cur;
+	if (eval->decision.verdict == IOASID_VERDICT_ALLOW)
+		eval->decision.verdict = 0;
 }
 
 /*
@@ -315,7 +312,7 @@ int ioasid_policy_evaluate(struct ioasid_policy_eval *eval)
 		if (p->flags & IOASID_POLICY_F_SHADOW ||
 		    v == IOASID_VERDICT_DEFER)
 			continue;
-		eval_adopt(eval, p);
+		eval_adopt(eval);
 		decided = true;
 		break;
 	}
@@ -329,49 +326,19 @@ unlock:
 	return d->verdict;
 }
 
-/**
- * ioasid_policy_fill_caller - describe the calling task in a request
- * @ctx: the fd asking, or NULL
- * @req: request to fill
- */
-void ioasid_policy_fill_caller(struct ioasid_ctx *ctx,
-			       struct ioasid_policy_req *req)
-{
-	req->uid = from_kuid(&init_user_ns, current_uid());
-	req->gid = from_kgid(&init_user_ns, current_gid());
-	req->pid = task_tgid_nr(current);
-#ifdef CONFIG_CGROUPS
-	/* The task's css_set is RCU-protected (it may migrate meanwhile). */
-	rcu_read_lock();
-	req->cgroup_id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
-#endif
-	if (ctx)
-		req->fd_id = ctx->id;
-}
-
-static int fill_from_bdf(struct ioasid_policy_req *req)
-{
-	struct pci_dev *pdev;
-	int rc;
-
-	pdev = pci_get_domain_bus_and_slot(req->bdf >> 16,
-					   (req->bdf >> 8) & 0xff,
-					   req->bdf & 0xff);
-	if (!pdev)
-		return -ENODEV;
-	device_lock(&pdev->dev);
-	rc = ioasid_policy_fill_dev(req, &pdev->dev);
-	device_unlock(&pdev->dev);
-	pci_dev_put(pdev);
-	return rc;
-}
-
 int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_policy_dry_run *cmd = ucmd->cmd;
+	struct ioasid_req_caller caller = {
+		.ctx = ucmd->ctx,
+		.op = cmd->req.op,
+		.pasid = cmd->req.pasid,
+		.flags = IOASID_REQ_DRY_RUN,
+		.described = &cmd->req,
+	};
 	struct ioasid_policy_eval *eval;
-	int rc;
+	struct ioasid_dev_desc *desc = NULL;
+	int rc = 0;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -386,21 +353,13 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval)
 		return -ENOMEM;
-	eval->req = cmd->req;
 	if (cmd->flags & IOASID_DRY_RUN_DEVICE_BDF) {
-		rc = fill_from_bdf(&eval->req);
-		if (rc) {
-			kfree(eval);
-			return rc;
-		}
+		desc = kzalloc(sizeof(*desc), GFP_KERNEL);
+		rc = desc ? ioasid_dev_probe_bdf(cmd->req.bdf, desc) : -ENOMEM;
+		if (rc)
+			goto out;
 	}
-	eval->req.driver[sizeof(eval->req.driver) - 1] = 0;
-	eval->req.iommu_driver[sizeof(eval->req.iommu_driver) - 1] = 0;
-	eval->req.flags |= IOASID_REQ_DRY_RUN;
-	if (!eval->req.uid && !eval->req.pid && !eval->req.cgroup_id)
-		ioasid_policy_fill_caller(ucmd->ctx, &eval->req);
-	if (!eval->req.fd_id)
-		eval->req.fd_id = ucmd->ctx->id;
+	ioasid_request_build(&eval->req, desc, &caller);
 	eval->verdicts = cmd->out_verdicts;
 	eval->max_verdicts = ARRAY_SIZE(cmd->out_verdicts);
 	memset(cmd->out_verdicts, 0, sizeof(cmd->out_verdicts));
@@ -409,9 +368,10 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 	cmd->req = eval->req;
 	cmd->out_decision = eval->decision;
 	cmd->out_nr_verdicts = eval->nr_verdicts;
-	kfree(eval);
-
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+out:
+	kfree(desc);
+	kfree(eval);
 	return rc;
 }
 
@@ -463,8 +423,8 @@ __bpf_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
 	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
 		return -EINVAL;
 	eval->cur.flags |= IOASID_DECISION_FLUSH_GRANT;
-	eval->cur_flush_rate = rate;
-	eval->cur_flush_burst = burst;
+	eval->cur.flush_rate = rate;
+	eval->cur.flush_burst = burst;
 	return 0;
 }
 
@@ -472,7 +432,7 @@ __bpf_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
  * bpf_ioasid_set_pasid_range - PASIDs the device may use
  * @req: the request passed to the callback
  * @min: first allowed PASID (at least 1)
- * @max: last allowed PASID (below 2^20)
+ * @max: last allowed PASID (at most IOASID_PASID_MAX)
  *
  * Return: 0, or -EINVAL for an empty or out-of-range interval.
  */
@@ -481,11 +441,11 @@ __bpf_kfunc int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
 {
 	struct ioasid_policy_eval *eval = req_to_eval(req);
 
-	if (!min || min > max || max >= (1U << 20))
+	if (!min || min > max || max > IOASID_PASID_MAX)
 		return -EINVAL;
 	eval->cur.flags |= IOASID_DECISION_PASID_RANGE;
-	eval->cur_pasid_min = min;
-	eval->cur_pasid_max = max;
+	eval->cur.pasid_min = min;
+	eval->cur.pasid_max = max;
 	return 0;
 }
 

@@ -47,7 +47,8 @@ struct ioasid_access_ops {
 
 /**
  * enum ioasid_access_desc_flags - facts about a software device
- * @IOASID_ACCESS_DESC_MOCK: a test-module mock (IOASID_REQ_MOCK_DEVICE)
+ * @IOASID_ACCESS_DESC_MOCK: a test-module mock; accepted, not reported to
+ *	policies (nothing read the request flag it once set)
  */
 enum ioasid_access_desc_flags {
 	IOASID_ACCESS_DESC_MOCK = 1 << 0,

@@ -24,7 +24,8 @@ bool ioasid_file_is_ioasid(struct file *filp);
  * @IOASID_BIND_KERNEL_OWNED: a kernel driver keeps using the device: DMA
  *	ownership is not claimed, the RID stays on the kernel's domain and
  *	only PASID attachments are allowed (see linux/ioasid_pasid.h)
- * @IOASID_BIND_MOCK: a test-module mock device (IOASID_REQ_MOCK_DEVICE)
+ * @IOASID_BIND_MOCK: a test-module mock device; accepted, not reported to
+ *	policies (nothing read the request flag it once set)
  */
 enum ioasid_bind_flags {
 	IOASID_BIND_KERNEL_OWNED = 1 << 0,

@@ -24,7 +24,8 @@ struct ioasid_policy_decision;
 /**
  * struct ioasid_kdev_desc - how a kernel-owned device presents to policies
  * @dev_needs: enum ioasid_dev_needs (IOASID_NEED_PASID is implied)
- * @mock: the device is a test-module mock (IOASID_REQ_MOCK_DEVICE)
+ * @mock: the device is a test-module mock (accepted, not reported to
+ *	policies)
  * @vendor: PCI-style vendor id, for a device that is not PCI
  * @device: device id, for a device that is not PCI
  */

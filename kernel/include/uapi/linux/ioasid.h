@@ -29,6 +29,13 @@
 
 #define IOASID_TYPE 0xB9
 
+/*
+ * PASIDs are IOASID_PASID_BITS wide (PCIe): 1 .. IOASID_PASID_MAX are valid
+ * (PASID 0 is the RID's). Device, policy and library code use these names.
+ */
+#define IOASID_PASID_BITS 20
+#define IOASID_PASID_MAX ((1U << IOASID_PASID_BITS) - 1)
+
 /* ioctl numbers: 0x00-0x3f /dev/ioasid, 0x40-0x5f device fd, 0x60-0x6f test */
 enum {
 	IOASID_CMD_BASE = 0x00,

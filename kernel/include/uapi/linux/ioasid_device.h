@@ -94,10 +94,10 @@ enum ioasid_device_attach_flags {
  * devices of the group are attached too), EINVAL (@ioas_id is not an IOAS;
  * REPLACE while not attached; another device of the group is attached to a
  * different IOAS; the device cannot be made coherent as decided; @pasid 0
- * or not below 2^20), EADDRINUSE (a reserved region of the device, or the
- * domain's aperture, collides with an existing mapping or an allowed
- * range), EPERM or another errno a policy returned (EPERM also for a
- * PASID outside the range the policy granted).
+ * or above IOASID_PASID_MAX), EADDRINUSE (a reserved region of the device,
+ * or the domain's aperture, collides with an existing mapping or an
+ * allowed range), EPERM or another errno a policy returned (EPERM also for
+ * a PASID outside the range the policy granted).
  */
 struct ioasid_device_attach {
 	__u32 size;

@@ -40,7 +40,6 @@ enum ioasid_policy_op {
 /**
  * enum ioasid_req_flags - facts about a request
  * @IOASID_REQ_DRY_RUN: evaluation only, nothing will be applied
- * @IOASID_REQ_MOCK_DEVICE: the device is a test-module mock device
  * @IOASID_REQ_SW_DEVICE: a software (access API) device, no IOMMU of its own
  * @IOASID_REQ_IOAS_NESTED: the target IOAS is nested in another
  * @IOASID_REQ_FD_NONCOHERENT: the fd already has a non-coherent device
@@ -50,7 +49,10 @@ enum ioasid_policy_op {
  */
 enum ioasid_req_flags {
 	IOASID_REQ_DRY_RUN = 1 << 0,
-	IOASID_REQ_MOCK_DEVICE = 1 << 1,
+	/*
+	 * 1 << 1 was IOASID_REQ_MOCK_DEVICE, which nothing read: reserved,
+	 * never set, not to be reused.
+	 */
 	IOASID_REQ_SW_DEVICE = 1 << 2,
 	IOASID_REQ_IOAS_NESTED = 1 << 3,
 	IOASID_REQ_FD_NONCOHERENT = 1 << 4,
@@ -163,12 +165,19 @@ enum ioasid_snoop_mode {
  * @IOASID_DECISION_PASID_RANGE: @pasid_min..@pasid_max is set
  * @IOASID_DECISION_POLICY_ERROR: a policy misbehaved while deciding
  * @IOASID_DECISION_BUILTIN: the built-in policy decided
+ * @IOASID_DECISION_CORE_REFUSED: set only in a device's recorded decision
+ *	(IOASID_DEVICE_GET_INFO and the in-kernel attach APIs): the policies
+ *	did not refuse, the core could not apply the decision (the IOMMU cannot
+ *	enforce snooping for the domain, a reserved region or the aperture
+ *	collides with a mapping, a kernel-owned RID, no hardware nesting).
+ *	@verdict and @reason are then the core's; the rest is the policies'
  */
 enum ioasid_decision_flags {
 	IOASID_DECISION_FLUSH_GRANT = 1 << 0,
 	IOASID_DECISION_PASID_RANGE = 1 << 1,
 	IOASID_DECISION_POLICY_ERROR = 1 << 2,
 	IOASID_DECISION_BUILTIN = 1 << 3,
+	IOASID_DECISION_CORE_REFUSED = 1 << 4,
 };
 
 /**
