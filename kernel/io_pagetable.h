@@ -49,6 +49,12 @@ struct ioasid_pages {
 	struct page *inline_page;
 };
 
+/*
+ * Most pages one IOAS_MAP may pin: the page array must stay within what
+ * kvmalloc() allocates (INT_MAX bytes), 1 TiB of 4 KiB pages.
+ */
+#define IOASID_PAGES_MAX (INT_MAX / sizeof(struct page *))
+
 /**
  * struct ioasid_pages_user - the page-index range an area uses
  * @rb: node in ioasid_pages::users

@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 #include <linux/file.h>
 #include <linux/module.h>
+#include <linux/capability.h>
 
 #include <linux/ioasid_kernel.h>
 
@@ -355,6 +356,16 @@ int ioasid_option_ioctl(struct ioasid_ucmd *ucmd)
 		if (cmd->val64 != IOASID_RLIMIT_USER &&
 		    cmd->val64 != IOASID_RLIMIT_MM)
 			return -EINVAL;
+		/*
+		 * The MM mode charges the mapping process's mm while the pin
+		 * lives as long as the fd: a parent that keeps the fd and
+		 * forks mappers would pin past any one limit. As in iommufd,
+		 * only a caller trusted with resource limits may choose it;
+		 * the per-user default can always be chosen back.
+		 */
+		if (cmd->val64 == IOASID_RLIMIT_MM &&
+		    !capable(CAP_SYS_RESOURCE))
+			return -EPERM;
 		mutex_lock(&ctx->option_lock);
 		/* Charges already taken must be returned where they went. */
 		if (atomic64_read(&ctx->pinned_pages))

@@ -392,12 +392,18 @@ struct file *ioasid_kernel_file(void)
 	return file;
 }
 
+/*
+ * 0660 root:root, as iommufd's /dev/iommu: an fd pins memory and, with a
+ * device, may drive DMA and cache flushes, so who may open it is the
+ * operator's choice (a udev rule giving a VMM group access), not everyone's
+ * by default. docs/security.md explains the choice.
+ */
 static struct miscdevice ioasid_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "ioasid",
 	.nodename = "ioasid",
 	.fops = &ioasid_fops,
-	.mode = 0666,
+	.mode = 0660,
 };
 
 static int __init ioasid_init(void)

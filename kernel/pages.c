@@ -165,6 +165,15 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	unsigned long done = 0;
 	int rc;
 
+	/*
+	 * The page array is sized by the caller: charge the locked-memory
+	 * limit before allocating it, so an unprivileged caller cannot make
+	 * the kernel allocate (or kvmalloc WARN about) an array for memory it
+	 * may not pin. Even a caller exempt from the limit cannot ask for an
+	 * array past what kvmalloc takes without warning.
+	 */
+	if (npages > IOASID_PAGES_MAX)
+		return ERR_PTR(-ENOMEM);
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
@@ -174,16 +183,6 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	pages->npages = npages;
 	pages->writable = writable;
 	pages->ctx_pinned = &ctx->pinned_pages;
-	if (npages == 1) {
-		pages->pages = &pages->inline_page;
-	} else {
-		pages->pages = kvcalloc(npages, sizeof(*pages->pages),
-					GFP_KERNEL_ACCOUNT);
-		if (!pages->pages) {
-			rc = -ENOMEM;
-			goto err_free;
-		}
-	}
 
 	mutex_lock(&ctx->option_lock);
 	pages->acct_mode = ctx->rlimit_mode;
@@ -196,6 +195,17 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	atomic64_add(npages, &ctx->pinned_pages);
 	atomic_long_add(npages, &ioasid_stats.charged_pages);
 	mutex_unlock(&ctx->option_lock);
+
+	if (npages == 1) {
+		pages->pages = &pages->inline_page;
+	} else {
+		pages->pages = kvcalloc(npages, sizeof(*pages->pages),
+					GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!pages->pages) {
+			rc = -ENOMEM;
+			goto err_uncharge;
+		}
+	}
 
 	while (done < npages) {
 		unsigned long n = min_t(unsigned long, npages - done,
@@ -223,6 +233,9 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 
 err_unpin:
 	unpin_user_pages(pages->pages, done);
+	if (pages->pages != &pages->inline_page)
+		kvfree(pages->pages);
+err_uncharge:
 	pages_uncharge(pages, npages);
 	goto err_put;
 err_unlock:
@@ -230,9 +243,6 @@ err_unlock:
 err_put:
 	free_uid(pages->user);
 	mmdrop(pages->mm);
-	if (pages->pages != &pages->inline_page)
-		kvfree(pages->pages);
-err_free:
 	mutex_destroy(&pages->lock);
 	kfree(pages);
 	return ERR_PTR(rc);

@@ -43,6 +43,9 @@ if ! insmod "$KMOD/ioasid.ko"; then
 	exit 1
 fi
 echo "ok 1 setup.insmod_ioasid"
+# /dev/ioasid is 0660 root:root; the suites model an operator who opened it
+# to every user, so that unprivileged callers are tested as hostile.
+chmod 0666 /dev/ioasid
 if ! insmod "$KMOD/ioasid_test.ko"; then
 	echo "not ok 2 setup.insmod_ioasid_test"
 	exit 1

@@ -4,6 +4,8 @@
  * modes (fixture acct, see ioas_util.h).
  * Shared helpers, fixtures and design notes: ioas_util.h.
  */
+#include <grp.h>
+
 #include "ioas_util.h"
 
 /* ================================================================== */
@@ -95,6 +97,11 @@ static pid_t acct_fork(struct __test_metadata *_metadata,
 	c->tfd = open_dev(_metadata, "/dev/ioasid_test");
 	pre1 = open_dev(_metadata, "/dev/ioasid");
 	pre2 = open_dev(_metadata, "/dev/ioasid");
+	/* The MM mode needs CAP_SYS_RESOURCE: root chooses it, the user maps. */
+	if (variant->mode == IOASID_RLIMIT_MM) {
+		ASSERT_EQ(0, set_mode(pre1, variant->mode));
+		ASSERT_EQ(0, set_mode(pre2, variant->mode));
+	}
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 	ASSERT_EQ(0, syscall(SYS_capget, &h, d));
 	d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
@@ -104,10 +111,15 @@ static pid_t acct_fork(struct __test_metadata *_metadata,
 	/* a fresh user: its locked_vm is ours alone */
 	ASSERT_EQ(0, setresuid(uid, uid, uid));
 	ASSERT_FALSE(has_ipc_lock());
-	c->fd = reopen_as_user(_metadata, pre1);
-	c->fd2 = reopen_as_user(_metadata, pre2);
-	ASSERT_EQ(0, set_mode(c->fd, variant->mode));
-	ASSERT_EQ(0, set_mode(c->fd2, variant->mode));
+	if (variant->mode == IOASID_RLIMIT_MM) {
+		c->fd = pre1;
+		c->fd2 = pre2;
+	} else {
+		c->fd = reopen_as_user(_metadata, pre1);
+		c->fd2 = reopen_as_user(_metadata, pre2);
+		ASSERT_EQ(0, set_mode(c->fd, variant->mode));
+		ASSERT_EQ(0, set_mode(c->fd2, variant->mode));
+	}
 	c->buf = new_buf(_metadata, ABUF_PAGES * PSZ, 0xacc7u + uid_off);
 	ASSERT_EQ(0, ioas_alloc(c->fd, 0, 0, &c->ioas));
 	ASSERT_EQ(0, vmlck_kb());
@@ -388,6 +400,128 @@ TEST_F(acct, limit_shared_by_user_processes)
 	close(p2[1]);
 	acct_wait(_metadata, a);
 	acct_wait(_metadata, b);
+}
+
+/*
+ * Drop to a fresh uid limited to LIMIT_PAGES of locked memory, without
+ * CAP_IPC_LOCK or CAP_SYS_RESOURCE (setresuid clears every capability).
+ */
+static void become_limited_user(struct __test_metadata *_metadata, uid_t uid)
+{
+	struct rlimit rl = { LIMIT_PAGES * PSZ, LIMIT_PAGES * PSZ };
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(uid, uid, uid));
+	ASSERT_EQ(0, setresuid(uid, uid, uid));
+	ASSERT_FALSE(has_ipc_lock());
+}
+
+/*
+ * Issue 15, bug 1: the MM mode charged the mapping process's mm while the
+ * pin lived with the fd, and needed no privilege: a parent that kept the
+ * fd and forked mappers pinned a limit per child. Now choosing it needs
+ * CAP_SYS_RESOURCE, and N forked mappers share the user's one limit.
+ */
+TEST(mm_mode_needs_cap_and_forks_share_one_limit)
+{
+	const int nchild = 4;
+	int fd, ok = 0, i, status;
+	__u64 val = 0;
+	uint8_t *buf;
+	__u32 ioas;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to a limited uid");
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		become_limited_user(_metadata, ACCT_UID + 40);
+		fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(-EPERM, set_mode(fd, IOASID_RLIMIT_MM));
+		ASSERT_EQ(0, option(fd, IOASID_OPTION_OP_GET,
+				    IOASID_OPTION_RLIMIT_MODE, 0, &val));
+		ASSERT_EQ((__u64)IOASID_RLIMIT_USER, val);
+		/* choosing the default back needs nothing */
+		ASSERT_EQ(0, set_mode(fd, IOASID_RLIMIT_USER));
+		ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas));
+		buf = new_buf(_metadata, LIMIT_PAGES * PSZ, 0xf02c);
+		for (i = 0; i < nchild; i++) {
+			pid_t c = fork();
+
+			ASSERT_LE(0, c);
+			if (!c)
+				_exit(map_fixed(fd, ioas, U(buf),
+						LIMIT_PAGES * PSZ,
+						IOVA_A + i * LIMIT_PAGES * PSZ,
+						RW) ? 1 : 0);
+			ASSERT_EQ(c, waitpid(c, &status, 0));
+			ASSERT_TRUE(WIFEXITED(status));
+			ok += WEXITSTATUS(status) == 0;
+		}
+		/* the pins outlive the children; one limit's worth got in */
+		EXPECT_EQ(1, ok);
+		check_info(_metadata, fd, ioas, 1, LIMIT_PAGES * PSZ,
+			   LIMIT_PAGES, __LINE__);
+		_exit(_metadata->exit_code);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Issue 15, bug 2: IOAS_MAP allocated its page array (8 bytes a page)
+ * before charging: 2 TiB as an unprivileged user hit kvmalloc's WARN (a
+ * crash with panic_on_warn) and 1 TiB allocated 2 GiB per call. Now the
+ * limit is charged first and the array is bounded: ENOMEM, and the VM's
+ * kernel log scan (kernel_log_clean) fails on any WARN.
+ */
+TEST(huge_map_refused_before_allocating)
+{
+	static const __u64 lengths[] = {
+		1ULL << 41,			/* 2 TiB: past kvmalloc's limit */
+		(1ULL << 40) - PSZ,		/* just under 1 TiB */
+		1ULL << 40,			/* 1 TiB */
+	};
+	int fd, status;
+	unsigned int i;
+	uint8_t *buf;
+	__u32 ioas;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to a limited uid");
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		become_limited_user(_metadata, ACCT_UID + 41);
+		fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas));
+		/* reserve the address space without backing it */
+		buf = mmap(NULL, 1ULL << 41, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		ASSERT_NE(MAP_FAILED, buf);
+		for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+			__u64 iova = 0;
+			int rc = map_ex(fd, ioas, U(buf), lengths[i], &iova,
+					RW, 0);
+
+			TH_LOG("map of %llu GiB: %d",
+			       (unsigned long long)(lengths[i] >> 30), rc);
+			EXPECT_EQ(-ENOMEM, rc);
+		}
+		check_info(_metadata, fd, ioas, 0, 0, 0, __LINE__);
+		_exit(_metadata->exit_code);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

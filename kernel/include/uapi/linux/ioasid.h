@@ -287,7 +287,9 @@ struct ioasid_ioas_allow_iovas {
  * enum ioasid_option_id - options for IOASID_OPTION
  * @IOASID_OPTION_RLIMIT_MODE: how this fd charges locked memory; object_id
  *	must be 0. Values: enum ioasid_rlimit_mode. May only change while the
- *	fd has no pinned pages (EBUSY).
+ *	fd has no pinned pages (EBUSY). Setting IOASID_RLIMIT_MM needs
+ *	CAP_SYS_RESOURCE (EPERM): the charge goes to the mapping process while
+ *	the pin lives with the fd, so forked mappers could each use a limit.
  */
 enum ioasid_option_id {
 	IOASID_OPTION_RLIMIT_MODE = 0,
