@@ -120,25 +120,30 @@ unwind:
 	return rc;
 }
 
-/* Mappings outside what the domain translates cannot be kept. */
-static int hwpt_check_aperture(struct ioasid_ioas *ioas,
-			       struct ioasid_hwpt *hwpt)
+/*
+ * What the domain cannot translate stays unmapped in the IOAS while the
+ * domain is there, as iommufd reserves outside the aperture: later fixed
+ * maps there fail (ENOSPC), automatic IOVAs avoid it and IOVA_RANGES leaves
+ * it out. The reservations are the hwpt's (hwpt_unreserve_aperture()).
+ * Return: 0, or -EADDRINUSE (a mapping, or a range IOAS_ALLOW_IOVAS asked
+ * to keep, lies outside), -ENOMEM, with nothing reserved.
+ */
+static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt)
 {
 	struct iommu_domain_geometry *geo = &hwpt->domain->geometry;
-	struct rb_node *node;
+	int rc = 0;
 
+	lockdep_assert_held(&ioas->mutex);
 	if (!geo->force_aperture)
 		return 0;
-	for (node = rb_first_cached(&ioas->area_itree); node;
-	     node = rb_next(node)) {
-		struct ioasid_area *area = rb_entry(node, struct ioasid_area,
-						    rb);
-
-		if (area->start < geo->aperture_start ||
-		    area->last > geo->aperture_end)
-			return -EADDRINUSE;
-	}
-	return 0;
+	if (geo->aperture_start)
+		rc = iopt_reserve(ioas, 0, geo->aperture_start - 1, hwpt);
+	if (!rc && geo->aperture_end != U64_MAX)
+		rc = iopt_reserve(ioas, geo->aperture_end + 1, U64_MAX, hwpt);
+	if (rc)
+		iopt_unreserve(ioas, hwpt);
+	return rc;
 }
 
 /*
@@ -152,19 +157,24 @@ static int hwpt_fill_deferred(struct ioasid_hwpt *hwpt)
 	lockdep_assert_held(&hwpt->ioas->mutex);
 	if (!hwpt->fill_after_attach)
 		return 0;
-	rc = hwpt_check_aperture(hwpt->ioas, hwpt);
-	if (!rc)
-		rc = hwpt_fill(hwpt->ioas, hwpt);
-	if (!rc)
-		hwpt->fill_after_attach = false;
-	return rc;
+	rc = hwpt_reserve_aperture(hwpt->ioas, hwpt);
+	if (rc)
+		return rc;
+	rc = hwpt_fill(hwpt->ioas, hwpt);
+	if (rc) {
+		iopt_unreserve(hwpt->ioas, hwpt);
+		return rc;
+	}
+	hwpt->fill_after_attach = false;
+	return 0;
 }
 
 /*
  * A new domain for @dev on @ioas, filled unless the driver sets it up at
- * its first attach. Returns the hwpt (not yet on @ioas->hwpts, no users)
- * or an ERR_PTR: -EINVAL when coherency cannot be enforced, -EADDRINUSE
- * when a mapping lies outside the domain's aperture.
+ * its first attach. Returns the hwpt (not yet on @ioas->hwpts, no users;
+ * what lies outside its aperture reserved in @ioas) or an ERR_PTR: -EINVAL
+ * when coherency cannot be enforced, -EADDRINUSE when a mapping or an
+ * allowed range lies outside the domain's aperture.
  */
 static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 				      struct device *dev, bool enforce_cc)
@@ -193,7 +203,7 @@ static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 	if (!geo->aperture_end) {
 		hwpt->fill_after_attach = true;
 	} else {
-		rc = hwpt_check_aperture(ioas, hwpt);
+		rc = hwpt_reserve_aperture(ioas, hwpt);
 		if (rc)
 			goto err_domain;
 	}
@@ -217,16 +227,21 @@ static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 	return hwpt;
 
 err_domain:
+	iopt_unreserve(ioas, hwpt);
 	iommu_domain_free(hwpt->domain);
 err_free:
 	kfree(hwpt);
 	return ERR_PTR(rc);
 }
 
-/* Free a domain nothing is attached to and no list holds. */
+/*
+ * Free a domain nothing is attached to and no list holds, with what it
+ * reserved outside its aperture. Its IOAS is locked.
+ */
 static void hwpt_free(struct ioasid_hwpt *hwpt)
 {
 	WARN_ON(hwpt->users);
+	iopt_unreserve(hwpt->ioas, hwpt);
 	iommu_domain_free(hwpt->domain);
 	kfree(hwpt);
 	atomic_long_dec(&ioasid_stats.domains);

@@ -60,7 +60,8 @@ enum {
  *
  * Destroy any object. Fails with EBUSY while the object is in use (an IOAS
  * with attached devices, accesses or child IOASes) and ENOENT for an unknown
- * id. Device objects are destroyed by unbinding the device instead.
+ * id. Device and access objects always give EBUSY: they belong to their
+ * driver and go when the device is unbound or the access destroyed.
  */
 struct ioasid_destroy {
 	__u32 size;
