@@ -711,6 +711,18 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 	}
 
 	ioas_lock(ioas);
+	/*
+	 * What attached devices reserve (their reserved regions, what lies
+	 * outside their domains' apertures) cannot be allowed, as iommufd
+	 * refuses: iopt_reserve() refuses the other way round.
+	 */
+	for (i = 0; i < nr; i++) {
+		if (resv_it_iter_first(&ioas->reserved_itree, ranges[i].start,
+				       ranges[i].last)) {
+			ioas_unlock(ioas);
+			return -EBUSY;
+		}
+	}
 	old = ioas->allowed;
 	old_nr = ioas->nr_allowed;
 	ioas->allowed = nr ? ranges : NULL;
@@ -724,6 +736,8 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 			ioas_unlock(ioas);
 			return -EBUSY;
 		}
+		/* A million mappings: let others run (the lock may sleep). */
+		cond_resched();
 	}
 	ioas_unlock(ioas);
 	kfree(old);
