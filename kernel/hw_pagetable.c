@@ -19,8 +19,8 @@
 #include "iommu_internal.h"
 
 /* Map @area into @domain with the largest runs the pages allow. */
-static int domain_map_area(struct iommu_domain *domain,
-			   struct ioasid_area *area)
+static int domain_map_area_gfp(struct iommu_domain *domain,
+			       struct ioasid_area *area, gfp_t gfp)
 {
 	struct ioasid_pages *pages = area->pages;
 	unsigned long idx = area->pgoff, end = area->pgoff + area_npages(area);
@@ -31,8 +31,7 @@ static int domain_map_area(struct iommu_domain *domain,
 		unsigned long n = ioasid_pages_contig(pages, idx, end - idx);
 
 		rc = iommu_map(domain, iova, page_to_phys(pages->pages[idx]),
-			       n << PAGE_SHIFT, area->prot | IOMMU_CACHE,
-			       GFP_KERNEL_ACCOUNT);
+			       n << PAGE_SHIFT, area->prot | IOMMU_CACHE, gfp);
 		if (rc) {
 			if (iova > area->start)
 				iommu_unmap(domain, area->start,
@@ -43,6 +42,12 @@ static int domain_map_area(struct iommu_domain *domain,
 		iova += n << PAGE_SHIFT;
 	}
 	return 0;
+}
+
+static int domain_map_area(struct iommu_domain *domain,
+			   struct ioasid_area *area)
+{
+	return domain_map_area_gfp(domain, area, GFP_KERNEL_ACCOUNT);
 }
 
 /**
@@ -91,6 +96,116 @@ void ioasid_hwpt_unmap_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 		done = iommu_unmap(hwpt->domain, area->start, area_length(area));
 		WARN_ON_ONCE(done != area_length(area));
 	}
+}
+
+/*
+ * Put @area back into @domain whole, where it was mapped a moment ago: the
+ * page tables it needs are at most those the unmap just freed, so the
+ * allocation may wait (__GFP_NOFAIL) rather than fail and lose the area.
+ */
+static void domain_restore_area(struct iommu_domain *domain,
+				struct ioasid_area *area)
+{
+	int rc = domain_map_area_gfp(domain, area,
+				     GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+
+	if (rc)
+		pr_err_ratelimited("IOVA %#llx-%#llx not restored in a domain: %d\n",
+				   area->start, area->last, rc);
+}
+
+/* Undo domain_split_area() in @domain. */
+static void domain_unsplit_area(struct iommu_domain *domain,
+				struct ioasid_area *area,
+				struct ioasid_area *left,
+				struct ioasid_area *right)
+{
+	if (left)
+		iommu_unmap(domain, left->start, area_length(left));
+	if (right)
+		iommu_unmap(domain, right->start, area_length(right));
+	domain_restore_area(domain, area);
+}
+
+/*
+ * In @domain, replace @area by @left and @right (its remainders, either
+ * may be NULL). A huge IOPTE may span a cut, so the area is unmapped whole
+ * and the remainders mapped again. Returns 0, or an errno with @area
+ * mapped as before.
+ */
+static int domain_split_area(struct iommu_domain *domain,
+			     struct ioasid_area *area, struct ioasid_area *left,
+			     struct ioasid_area *right)
+{
+	size_t done;
+	int rc = 0;
+
+	done = iommu_unmap(domain, area->start, area_length(area));
+	WARN_ON_ONCE(done != area_length(area));
+	if (left)
+		rc = domain_map_area(domain, left);
+	if (!rc && right) {
+		rc = domain_map_area(domain, right);
+		if (rc)
+			right = NULL;
+	} else if (rc) {
+		left = NULL;
+	}
+	if (rc)
+		domain_unsplit_area(domain, area, left, right);
+	return rc;
+}
+
+/**
+ * ioasid_hwpt_split_area - cut an area down to its remainders in every domain
+ * @ioas: the IOAS, locked
+ * @area: an area of @ioas (its tree is not changed here)
+ * @left: the remainder below the cut, not inserted, or NULL
+ * @right: the remainder above the cut, not inserted, or NULL
+ *
+ * After this, the domains map @left and @right and nothing else of @area.
+ * Return: 0, or an errno (no memory for page tables) with every domain
+ * mapping @area as before: a failed split unmap changes nothing.
+ */
+int ioasid_hwpt_split_area(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			   struct ioasid_area *left, struct ioasid_area *right)
+{
+	struct ioasid_hwpt *hwpt, *undo;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		rc = domain_split_area(hwpt->domain, area, left, right);
+		if (rc)
+			goto unwind;
+	}
+	return 0;
+unwind:
+	list_for_each_entry(undo, &ioas->hwpts, node) {
+		if (undo == hwpt)
+			break;
+		domain_unsplit_area(undo->domain, area, left, right);
+	}
+	return rc;
+}
+
+/**
+ * ioasid_hwpt_unsplit_area - undo ioasid_hwpt_split_area()
+ * @ioas: the IOAS, locked
+ * @area: as given to the split
+ * @left: as given to the split
+ * @right: as given to the split
+ */
+void ioasid_hwpt_unsplit_area(struct ioasid_ioas *ioas,
+			      struct ioasid_area *area,
+			      struct ioasid_area *left,
+			      struct ioasid_area *right)
+{
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node)
+		domain_unsplit_area(hwpt->domain, area, left, right);
 }
 
 /* Fill a new domain with every area of the IOAS. */
@@ -144,6 +259,18 @@ static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
 	if (rc)
 		iopt_unreserve(ioas, hwpt);
 	return rc;
+}
+
+/*
+ * A driver may narrow the aperture at the first attach: intel-iommu
+ * allocates with a 57-bit address width and cuts it to the IOMMU's (48
+ * bits in QEMU) when it attaches, where an IOVA above fails with EFAULT.
+ * Reserve again from the geometry now in force (what was reserved before
+ * stays: the aperture only shrinks). Its IOAS is locked.
+ */
+static int hwpt_reserve_attached(struct ioasid_hwpt *hwpt)
+{
+	return hwpt_reserve_aperture(hwpt->ioas, hwpt);
 }
 
 /*
@@ -342,6 +469,8 @@ struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 		return ERR_PTR(rc);
 	}
 	rc = hwpt_fill_deferred(hwpt);
+	if (!rc)
+		rc = hwpt_reserve_attached(hwpt);
 	if (rc) {
 		/* Back to blocking; a replace cannot go back (rare: no memory). */
 		iommu_detach_group(hwpt->domain, group);
@@ -391,6 +520,8 @@ struct ioasid_hwpt *ioasid_hwpt_attach_pasid(struct ioasid_ioas *ioas,
 	rc = iommu_attach_device_pasid(hwpt->domain, dev, pasid, NULL);
 	if (!rc) {
 		rc = hwpt_fill_deferred(hwpt);
+		if (!rc)
+			rc = hwpt_reserve_attached(hwpt);
 		if (rc)
 			iommu_detach_device_pasid(hwpt->domain, dev, pasid);
 	}

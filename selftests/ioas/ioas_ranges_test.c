@@ -432,6 +432,13 @@ TEST_F(ioas, aperture_reserved_while_intel_domain_attached)
 	EXPECT_EQ(-EADDRINUSE, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
 	ASSERT_EQ(0, unmap(self->fd, self->ioas, info.out_aperture_last + 1, PSZ, 0, NULL));
 	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+	/*
+	 * Attached, GET_INFO gives the domain's aperture: intel-iommu cuts
+	 * its 57-bit default to the IOMMU's width at the first attach.
+	 */
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	ASSERT_TRUE(info.out_aperture_last == (1ULL << 48) - 1 ||
+		    info.out_aperture_last == (1ULL << 57) - 1);
 	check_aperture_held(_metadata, self->fd, self->ioas, self->buf,
 			    info.out_aperture_last);
 	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_DETACH, &d));
