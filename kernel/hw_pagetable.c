@@ -50,6 +50,55 @@ static int domain_map_area(struct iommu_domain *domain,
 	return domain_map_area_gfp(domain, area, GFP_KERNEL_ACCOUNT);
 }
 
+/*
+ * An area change applied domain by domain: @areas[0] is the area, [1] and
+ * [2] its remainders for a split. @step returns 0 or an errno with its
+ * domain unchanged; @undo reverts a successful @step.
+ */
+struct hwpt_change {
+	int (*step)(struct iommu_domain *domain, struct ioasid_area **areas);
+	void (*undo)(struct iommu_domain *domain, struct ioasid_area **areas);
+};
+
+/* Apply @change to every domain of @ioas, or to none. */
+static int hwpt_change_all(struct ioasid_ioas *ioas,
+			   const struct hwpt_change *change,
+			   struct ioasid_area **areas)
+{
+	struct ioasid_hwpt *hwpt, *undo;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		rc = change->step(hwpt->domain, areas);
+		if (rc)
+			goto unwind;
+	}
+	return 0;
+unwind:
+	list_for_each_entry(undo, &ioas->hwpts, node) {
+		if (undo == hwpt)
+			break;
+		change->undo(undo->domain, areas);
+	}
+	return rc;
+}
+
+static int map_step(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	return domain_map_area(domain, areas[0]);
+}
+
+static void map_undo(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	iommu_unmap(domain, areas[0]->start, area_length(areas[0]));
+}
+
+static const struct hwpt_change hwpt_map_change = {
+	.step = map_step,
+	.undo = map_undo,
+};
+
 /**
  * ioasid_hwpt_map_area - map a new area into every domain of its IOAS
  * @ioas: the IOAS, locked
@@ -59,23 +108,7 @@ static int domain_map_area(struct iommu_domain *domain,
  */
 int ioasid_hwpt_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
-	struct ioasid_hwpt *hwpt, *undo;
-	int rc;
-
-	lockdep_assert_held(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		rc = domain_map_area(hwpt->domain, area);
-		if (rc)
-			goto unwind;
-	}
-	return 0;
-unwind:
-	list_for_each_entry(undo, &ioas->hwpts, node) {
-		if (undo == hwpt)
-			break;
-		iommu_unmap(undo->domain, area->start, area_length(area));
-	}
-	return rc;
+	return hwpt_change_all(ioas, &hwpt_map_change, &area);
 }
 
 /**
@@ -156,6 +189,21 @@ static int domain_split_area(struct iommu_domain *domain,
 	return rc;
 }
 
+static int split_step(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	return domain_split_area(domain, areas[0], areas[1], areas[2]);
+}
+
+static void split_undo(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	domain_unsplit_area(domain, areas[0], areas[1], areas[2]);
+}
+
+static const struct hwpt_change hwpt_split_change = {
+	.step = split_step,
+	.undo = split_undo,
+};
+
 /**
  * ioasid_hwpt_split_area - cut an area down to its remainders in every domain
  * @ioas: the IOAS, locked
@@ -170,23 +218,9 @@ static int domain_split_area(struct iommu_domain *domain,
 int ioasid_hwpt_split_area(struct ioasid_ioas *ioas, struct ioasid_area *area,
 			   struct ioasid_area *left, struct ioasid_area *right)
 {
-	struct ioasid_hwpt *hwpt, *undo;
-	int rc;
+	struct ioasid_area *areas[] = { area, left, right };
 
-	lockdep_assert_held(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		rc = domain_split_area(hwpt->domain, area, left, right);
-		if (rc)
-			goto unwind;
-	}
-	return 0;
-unwind:
-	list_for_each_entry(undo, &ioas->hwpts, node) {
-		if (undo == hwpt)
-			break;
-		domain_unsplit_area(undo->domain, area, left, right);
-	}
-	return rc;
+	return hwpt_change_all(ioas, &hwpt_split_change, areas);
 }
 
 /**

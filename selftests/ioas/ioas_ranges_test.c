@@ -422,7 +422,7 @@ TEST_F(ioas, aperture_reserved_while_intel_domain_attached)
 		close(dfd);
 		SKIP(return, "IOMMU is %s, not intel-iommu", info.out_iommu_driver);
 	}
-	/* 48 or 57 bits; nothing above may be mapped once attached. */
+	/* Before the first attach: the driver's 57-bit (or 48-bit) default. */
 	ASSERT_TRUE(info.out_aperture_last == (1ULL << 48) - 1 ||
 		    info.out_aperture_last == (1ULL << 57) - 1);
 	/* A mapping above the aperture keeps the domain out (EADDRINUSE). */
@@ -434,11 +434,13 @@ TEST_F(ioas, aperture_reserved_while_intel_domain_attached)
 	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
 	/*
 	 * Attached, GET_INFO gives the domain's aperture: intel-iommu cuts
-	 * its 57-bit default to the IOMMU's width at the first attach.
+	 * its 57-bit default to the IOMMU's address width at the first
+	 * attach (39 bits in QEMU 7.2's default, 48 or 57 on hardware).
 	 */
 	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
-	ASSERT_TRUE(info.out_aperture_last == (1ULL << 48) - 1 ||
-		    info.out_aperture_last == (1ULL << 57) - 1);
+	TH_LOG("aperture after attach: %#llx", (unsigned long long)info.out_aperture_last);
+	ASSERT_LE((1ULL << 39) - 1, info.out_aperture_last);
+	ASSERT_GE((1ULL << 57) - 1, info.out_aperture_last);
 	check_aperture_held(_metadata, self->fd, self->ioas, self->buf,
 			    info.out_aperture_last);
 	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_DETACH, &d));
