@@ -331,9 +331,7 @@ void ioasid_access_destroy(struct ioasid_access *access)
 		list_del(&pin->node);
 		pin_free(pin);
 	}
-	ioasid_unlock_obj(&access->obj);
-	/* Only the table's reference is left: this cannot be busy. */
-	WARN_ON(ioasid_object_destroy_user(ctx, access->obj.id));
+	ioasid_object_destroy_held(ctx, &access->obj);
 	atomic_long_dec(&ioasid_stats.accesses);
 	fput(file);
 }

@@ -223,9 +223,7 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 
 	if (!(idev->bind_flags & IOASID_BIND_KERNEL_OWNED))
 		iommu_device_release_dma_owner(idev->dev);
-	ioasid_unlock_obj(&idev->obj);
-	/* Only the table's reference is left: this cannot be busy. */
-	WARN_ON(ioasid_object_destroy_user(ctx, idev->obj.id));
+	ioasid_object_destroy_held(ctx, &idev->obj);
 	fput(file);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_unbind, IOASID);

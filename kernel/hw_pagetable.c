@@ -19,8 +19,8 @@
 #include "iommu_internal.h"
 
 /* Map @area into @domain with the largest runs the pages allow. */
-static int domain_map_area(struct iommu_domain *domain,
-			   struct ioasid_area *area)
+static int domain_map_area_gfp(struct iommu_domain *domain,
+			       struct ioasid_area *area, gfp_t gfp)
 {
 	struct ioasid_pages *pages = area->pages;
 	unsigned long idx = area->pgoff, end = area->pgoff + area_npages(area);
@@ -31,8 +31,7 @@ static int domain_map_area(struct iommu_domain *domain,
 		unsigned long n = ioasid_pages_contig(pages, idx, end - idx);
 
 		rc = iommu_map(domain, iova, page_to_phys(pages->pages[idx]),
-			       n << PAGE_SHIFT, area->prot | IOMMU_CACHE,
-			       GFP_KERNEL_ACCOUNT);
+			       n << PAGE_SHIFT, area->prot | IOMMU_CACHE, gfp);
 		if (rc) {
 			if (iova > area->start)
 				iommu_unmap(domain, area->start,
@@ -45,6 +44,61 @@ static int domain_map_area(struct iommu_domain *domain,
 	return 0;
 }
 
+static int domain_map_area(struct iommu_domain *domain,
+			   struct ioasid_area *area)
+{
+	return domain_map_area_gfp(domain, area, GFP_KERNEL_ACCOUNT);
+}
+
+/*
+ * An area change applied domain by domain: @areas[0] is the area, [1] and
+ * [2] its remainders for a split. @step returns 0 or an errno with its
+ * domain unchanged; @undo reverts a successful @step.
+ */
+struct hwpt_change {
+	int (*step)(struct iommu_domain *domain, struct ioasid_area **areas);
+	void (*undo)(struct iommu_domain *domain, struct ioasid_area **areas);
+};
+
+/* Apply @change to every domain of @ioas, or to none. */
+static int hwpt_change_all(struct ioasid_ioas *ioas,
+			   const struct hwpt_change *change,
+			   struct ioasid_area **areas)
+{
+	struct ioasid_hwpt *hwpt, *undo;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		rc = change->step(hwpt->domain, areas);
+		if (rc)
+			goto unwind;
+	}
+	return 0;
+unwind:
+	list_for_each_entry(undo, &ioas->hwpts, node) {
+		if (undo == hwpt)
+			break;
+		change->undo(undo->domain, areas);
+	}
+	return rc;
+}
+
+static int map_step(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	return domain_map_area(domain, areas[0]);
+}
+
+static void map_undo(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	iommu_unmap(domain, areas[0]->start, area_length(areas[0]));
+}
+
+static const struct hwpt_change hwpt_map_change = {
+	.step = map_step,
+	.undo = map_undo,
+};
+
 /**
  * ioasid_hwpt_map_area - map a new area into every domain of its IOAS
  * @ioas: the IOAS, locked
@@ -54,23 +108,7 @@ static int domain_map_area(struct iommu_domain *domain,
  */
 int ioasid_hwpt_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
-	struct ioasid_hwpt *hwpt, *undo;
-	int rc;
-
-	lockdep_assert_held(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		rc = domain_map_area(hwpt->domain, area);
-		if (rc)
-			goto unwind;
-	}
-	return 0;
-unwind:
-	list_for_each_entry(undo, &ioas->hwpts, node) {
-		if (undo == hwpt)
-			break;
-		iommu_unmap(undo->domain, area->start, area_length(area));
-	}
-	return rc;
+	return hwpt_change_all(ioas, &hwpt_map_change, &area);
 }
 
 /**
@@ -91,6 +129,117 @@ void ioasid_hwpt_unmap_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 		done = iommu_unmap(hwpt->domain, area->start, area_length(area));
 		WARN_ON_ONCE(done != area_length(area));
 	}
+}
+
+/*
+ * Put @area back into @domain whole, where it was mapped a moment ago: the
+ * page tables it needs are at most those the unmap just freed, so the
+ * allocation may wait (__GFP_NOFAIL) rather than fail and lose the area.
+ */
+static void domain_restore_area(struct iommu_domain *domain,
+				struct ioasid_area *area)
+{
+	int rc = domain_map_area_gfp(domain, area,
+				     GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+
+	if (rc)
+		pr_err_ratelimited("IOVA %#llx-%#llx not restored in a domain: %d\n",
+				   area->start, area->last, rc);
+}
+
+/* Undo domain_split_area() in @domain. */
+static void domain_unsplit_area(struct iommu_domain *domain,
+				struct ioasid_area *area,
+				struct ioasid_area *left,
+				struct ioasid_area *right)
+{
+	if (left)
+		iommu_unmap(domain, left->start, area_length(left));
+	if (right)
+		iommu_unmap(domain, right->start, area_length(right));
+	domain_restore_area(domain, area);
+}
+
+/*
+ * In @domain, replace @area by @left and @right (its remainders, either
+ * may be NULL). A huge IOPTE may span a cut, so the area is unmapped whole
+ * and the remainders mapped again. Returns 0, or an errno with @area
+ * mapped as before.
+ */
+static int domain_split_area(struct iommu_domain *domain,
+			     struct ioasid_area *area, struct ioasid_area *left,
+			     struct ioasid_area *right)
+{
+	size_t done;
+	int rc = 0;
+
+	done = iommu_unmap(domain, area->start, area_length(area));
+	WARN_ON_ONCE(done != area_length(area));
+	if (left)
+		rc = domain_map_area(domain, left);
+	if (!rc && right) {
+		rc = domain_map_area(domain, right);
+		if (rc)
+			right = NULL;
+	} else if (rc) {
+		left = NULL;
+	}
+	if (rc)
+		domain_unsplit_area(domain, area, left, right);
+	return rc;
+}
+
+static int split_step(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	return domain_split_area(domain, areas[0], areas[1], areas[2]);
+}
+
+static void split_undo(struct iommu_domain *domain, struct ioasid_area **areas)
+{
+	domain_unsplit_area(domain, areas[0], areas[1], areas[2]);
+}
+
+static const struct hwpt_change hwpt_split_change = {
+	.step = split_step,
+	.undo = split_undo,
+};
+
+/**
+ * ioasid_hwpt_split_area - cut an area down to its remainders in every domain
+ * @ioas: the IOAS, locked
+ * @area: an area of @ioas (its tree is not changed here)
+ * @left: the remainder below the cut, not inserted, or NULL
+ * @right: the remainder above the cut, not inserted, or NULL
+ *
+ * After this, the domains map @left and @right and nothing else of @area.
+ * Return: 0, or an errno (no memory for page tables) with every domain
+ * mapping @area as before: a failed split unmap changes nothing.
+ */
+int ioasid_hwpt_split_area(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			   struct ioasid_area *left, struct ioasid_area *right)
+{
+	struct ioasid_area *areas[] = { area, left, right };
+
+	return hwpt_change_all(ioas, &hwpt_split_change, areas);
+}
+
+/**
+ * ioasid_hwpt_unsplit_area - undo ioasid_hwpt_split_area()
+ * @ioas: the IOAS, locked
+ * @area: as given to the split
+ * @left: as given to the split
+ * @right: as given to the split
+ */
+void ioasid_hwpt_unsplit_area(struct ioasid_ioas *ioas,
+			      struct ioasid_area *area,
+			      struct ioasid_area *left,
+			      struct ioasid_area *right)
+{
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, node)
+		domain_unsplit_area(hwpt->domain, area, left, right);
 }
 
 /* Fill a new domain with every area of the IOAS. */
@@ -120,25 +269,42 @@ unwind:
 	return rc;
 }
 
-/* Mappings outside what the domain translates cannot be kept. */
-static int hwpt_check_aperture(struct ioasid_ioas *ioas,
-			       struct ioasid_hwpt *hwpt)
+/*
+ * What the domain cannot translate stays unmapped in the IOAS while the
+ * domain is there, as iommufd reserves outside the aperture: later fixed
+ * maps there fail (ENOSPC), automatic IOVAs avoid it and IOVA_RANGES leaves
+ * it out. The reservations are the hwpt's (hwpt_unreserve_aperture()).
+ * Return: 0, or -EADDRINUSE (a mapping, or a range IOAS_ALLOW_IOVAS asked
+ * to keep, lies outside), -ENOMEM, with nothing reserved.
+ */
+static int hwpt_reserve_aperture(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt)
 {
 	struct iommu_domain_geometry *geo = &hwpt->domain->geometry;
-	struct rb_node *node;
+	int rc = 0;
 
+	lockdep_assert_held(&ioas->mutex);
 	if (!geo->force_aperture)
 		return 0;
-	for (node = rb_first_cached(&ioas->area_itree); node;
-	     node = rb_next(node)) {
-		struct ioasid_area *area = rb_entry(node, struct ioasid_area,
-						    rb);
+	if (geo->aperture_start)
+		rc = iopt_reserve(ioas, 0, geo->aperture_start - 1, hwpt);
+	if (!rc && geo->aperture_end != U64_MAX)
+		rc = iopt_reserve(ioas, geo->aperture_end + 1, U64_MAX, hwpt);
+	if (rc)
+		iopt_unreserve(ioas, hwpt);
+	return rc;
+}
 
-		if (area->start < geo->aperture_start ||
-		    area->last > geo->aperture_end)
-			return -EADDRINUSE;
-	}
-	return 0;
+/*
+ * A driver may narrow the aperture at the first attach: intel-iommu
+ * allocates with a 57-bit address width and cuts it to the IOMMU's (48
+ * bits in QEMU) when it attaches, where an IOVA above fails with EFAULT.
+ * Reserve again from the geometry now in force (what was reserved before
+ * stays: the aperture only shrinks). Its IOAS is locked.
+ */
+static int hwpt_reserve_attached(struct ioasid_hwpt *hwpt)
+{
+	return hwpt_reserve_aperture(hwpt->ioas, hwpt);
 }
 
 /*
@@ -152,19 +318,24 @@ static int hwpt_fill_deferred(struct ioasid_hwpt *hwpt)
 	lockdep_assert_held(&hwpt->ioas->mutex);
 	if (!hwpt->fill_after_attach)
 		return 0;
-	rc = hwpt_check_aperture(hwpt->ioas, hwpt);
-	if (!rc)
-		rc = hwpt_fill(hwpt->ioas, hwpt);
-	if (!rc)
-		hwpt->fill_after_attach = false;
-	return rc;
+	rc = hwpt_reserve_aperture(hwpt->ioas, hwpt);
+	if (rc)
+		return rc;
+	rc = hwpt_fill(hwpt->ioas, hwpt);
+	if (rc) {
+		iopt_unreserve(hwpt->ioas, hwpt);
+		return rc;
+	}
+	hwpt->fill_after_attach = false;
+	return 0;
 }
 
 /*
  * A new domain for @dev on @ioas, filled unless the driver sets it up at
- * its first attach. Returns the hwpt (not yet on @ioas->hwpts, no users)
- * or an ERR_PTR: -EINVAL when coherency cannot be enforced, -EADDRINUSE
- * when a mapping lies outside the domain's aperture.
+ * its first attach. Returns the hwpt (not yet on @ioas->hwpts, no users;
+ * what lies outside its aperture reserved in @ioas) or an ERR_PTR: -EINVAL
+ * when coherency cannot be enforced, -EADDRINUSE when a mapping or an
+ * allowed range lies outside the domain's aperture.
  */
 static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 				      struct device *dev, bool enforce_cc)
@@ -193,7 +364,7 @@ static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 	if (!geo->aperture_end) {
 		hwpt->fill_after_attach = true;
 	} else {
-		rc = hwpt_check_aperture(ioas, hwpt);
+		rc = hwpt_reserve_aperture(ioas, hwpt);
 		if (rc)
 			goto err_domain;
 	}
@@ -217,16 +388,21 @@ static struct ioasid_hwpt *hwpt_alloc(struct ioasid_ioas *ioas,
 	return hwpt;
 
 err_domain:
+	iopt_unreserve(ioas, hwpt);
 	iommu_domain_free(hwpt->domain);
 err_free:
 	kfree(hwpt);
 	return ERR_PTR(rc);
 }
 
-/* Free a domain nothing is attached to and no list holds. */
+/*
+ * Free a domain nothing is attached to and no list holds, with what it
+ * reserved outside its aperture. Its IOAS is locked.
+ */
 static void hwpt_free(struct ioasid_hwpt *hwpt)
 {
 	WARN_ON(hwpt->users);
+	iopt_unreserve(hwpt->ioas, hwpt);
 	iommu_domain_free(hwpt->domain);
 	kfree(hwpt);
 	atomic_long_dec(&ioasid_stats.domains);
@@ -327,6 +503,8 @@ struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 		return ERR_PTR(rc);
 	}
 	rc = hwpt_fill_deferred(hwpt);
+	if (!rc)
+		rc = hwpt_reserve_attached(hwpt);
 	if (rc) {
 		/* Back to blocking; a replace cannot go back (rare: no memory). */
 		iommu_detach_group(hwpt->domain, group);
@@ -376,6 +554,8 @@ struct ioasid_hwpt *ioasid_hwpt_attach_pasid(struct ioasid_ioas *ioas,
 	rc = iommu_attach_device_pasid(hwpt->domain, dev, pasid, NULL);
 	if (!rc) {
 		rc = hwpt_fill_deferred(hwpt);
+		if (!rc)
+			rc = hwpt_reserve_attached(hwpt);
 		if (rc)
 			iommu_detach_device_pasid(hwpt->domain, dev, pasid);
 	}

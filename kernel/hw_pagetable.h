@@ -61,6 +61,12 @@ void ioasid_hwpt_put(struct ioasid_hwpt *hwpt);
 
 /* For the page-table layer: keep every domain in step with the areas. */
 int ioasid_hwpt_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
+int ioasid_hwpt_split_area(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			   struct ioasid_area *left, struct ioasid_area *right);
+void ioasid_hwpt_unsplit_area(struct ioasid_ioas *ioas,
+			      struct ioasid_area *area,
+			      struct ioasid_area *left,
+			      struct ioasid_area *right);
 void ioasid_hwpt_unmap_area(struct ioasid_ioas *ioas,
 			    struct ioasid_area *area);
 

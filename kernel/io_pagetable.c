@@ -86,16 +86,22 @@ static void area_insert(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	ioas->mapped_bytes += area_length(area);
 }
 
-/* Remove @area from the IOAS and from every domain (IOTLB flushed). */
-static void area_remove(struct ioasid_ioas *ioas, struct ioasid_area *area)
+/* Take @area out of the IOAS's trees (the domains are left alone). */
+static void area_unlink(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	lockdep_assert_held(&ioas->mutex);
-	ioasid_hwpt_unmap_area(ioas, area);
 	area_it_remove(area, &ioas->area_itree);
 	if (area->src)
 		src_it_remove(area->src, &ioas->src_itree);
 	ioas->nr_areas--;
 	ioas->mapped_bytes -= area_length(area);
+}
+
+/* Remove @area from the IOAS and from every domain (IOTLB flushed). */
+static void area_remove(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	ioasid_hwpt_unmap_area(ioas, area);
+	area_unlink(ioas, area);
 }
 
 /* --- ranges ----------------------------------------------------------------- */
@@ -507,29 +513,34 @@ static void split_piece(struct ioasid_area *area, struct ioasid_area *piece,
 	}
 }
 
-/* Re-insert a split remainder; on failure drop it (see iopt_unmap()). */
-static int insert_piece(struct ioasid_ioas *ioas, struct ioasid_area *piece,
-			u64 *unmapped)
+/*
+ * Cut the domains' mappings of the (at most two) areas an unmap splits
+ * down to their remainders: the one step of an unmap that can fail (no
+ * memory for IOMMU page tables), so it runs before anything else changes
+ * and a failure leaves every domain as it was.
+ */
+static int split_domains(struct ioasid_ioas *ioas, struct ioasid_area *first,
+			 struct ioasid_area *last_cut, struct ioasid_area *left,
+			 struct ioasid_area *right)
 {
-	int rc = ioasid_hwpt_map_area(ioas, piece);
+	int rc = 0;
 
-	if (rc) {
-		pr_warn_ratelimited("split remainder %#llx-%#llx dropped: %d\n",
-				    piece->start, piece->last, rc);
-		ioasid_access_revoke(ioas, piece->start, piece->last);
-		unmap_dependents(ioas, piece->start, piece->last);
-		*unmapped += area_length(piece);
-		area_free(piece);
+	if (first)
+		rc = ioasid_hwpt_split_area(ioas, first, left,
+					    first == last_cut ? right : NULL);
+	if (rc || !last_cut || last_cut == first)
 		return rc;
-	}
-	area_insert(ioas, piece);
-	return 0;
+	rc = ioasid_hwpt_split_area(ioas, last_cut, NULL, right);
+	if (rc && first)
+		ioasid_hwpt_unsplit_area(ioas, first, left, NULL);
+	return rc;
 }
 
 int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 	       u64 *unmapped)
 {
 	struct ioasid_area *area, *left = NULL, *right = NULL;
+	struct ioasid_area *first_cut = NULL, *last_cut = NULL;
 	bool nested = ioas->parent;
 	u64 start, last;
 	int rc;
@@ -567,6 +578,7 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 		left = area_alloc(nested);
 		if (!left)
 			goto out_unlock;
+		first_cut = area;
 	}
 	area = area_it_iter_first(&ioas->area_itree, last, last);
 	if (area && area->last > last) {
@@ -577,28 +589,33 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 		right = area_alloc(nested);
 		if (!right)
 			goto out_unlock;
+		last_cut = area;
 	}
+	if (first_cut)
+		split_piece(first_cut, left, first_cut->start, start - 1);
+	if (last_cut)
+		split_piece(last_cut, right, last + 1, last_cut->last);
+	rc = split_domains(ioas, first_cut, last_cut, left, right);
+	if (rc)
+		goto out_unlock;
 
-	/*
-	 * Only rebuilding the domain mappings of a split remainder can fail
-	 * from here on (no memory for IOMMU page tables): the remainder is
-	 * then unmapped too and the call reports -ENOMEM.
-	 */
-	rc = 0;
+	/* Nothing fails from here on. */
 	while ((area = area_it_iter_first(&ioas->area_itree, start, last))) {
 		u64 s = max(area->start, start), l = min(area->last, last);
 
-		/* A huge IOPTE may span the cut: unmap all, remap the rest. */
-		area_remove(ioas, area);
-		if (area->start < start) {
-			split_piece(area, left, area->start, start - 1);
-			rc = insert_piece(ioas, left, unmapped) ?: rc;
-			left = NULL;
-		}
-		if (area->last > last) {
-			split_piece(area, right, last + 1, area->last);
-			rc = insert_piece(ioas, right, unmapped) ?: rc;
-			right = NULL;
+		if (area == first_cut || area == last_cut) {
+			/* The domains map its remainders already. */
+			area_unlink(ioas, area);
+			if (area == first_cut) {
+				area_insert(ioas, left);
+				left = NULL;
+			}
+			if (area == last_cut) {
+				area_insert(ioas, right);
+				right = NULL;
+			}
+		} else {
+			area_remove(ioas, area);
 		}
 		ioasid_access_revoke(ioas, s, l);
 		unmap_dependents(ioas, s, l);
@@ -711,6 +728,18 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 	}
 
 	ioas_lock(ioas);
+	/*
+	 * What attached devices reserve (their reserved regions, what lies
+	 * outside their domains' apertures) cannot be allowed, as iommufd
+	 * refuses: iopt_reserve() refuses the other way round.
+	 */
+	for (i = 0; i < nr; i++) {
+		if (resv_it_iter_first(&ioas->reserved_itree, ranges[i].start,
+				       ranges[i].last)) {
+			ioas_unlock(ioas);
+			return -EBUSY;
+		}
+	}
 	old = ioas->allowed;
 	old_nr = ioas->nr_allowed;
 	ioas->allowed = nr ? ranges : NULL;
@@ -724,6 +753,8 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 			ioas_unlock(ioas);
 			return -EBUSY;
 		}
+		/* A million mappings: let others run (the lock may sleep). */
+		cond_resched();
 	}
 	ioas_unlock(ioas);
 	kfree(old);

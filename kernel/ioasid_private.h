@@ -106,6 +106,8 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
 					enum ioasid_object_type type);
 void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id);
+void ioasid_object_destroy_held(struct ioasid_ctx *ctx,
+				struct ioasid_object *obj);
 
 /**
  * ioasid_lock_obj - take a long-term reference on a live object

@@ -136,6 +136,12 @@ static int ioasid_object_remove_locked(struct ioasid_ctx *ctx,
 	return 0;
 }
 
+/* Objects a kernel driver holds: only that driver removes them. */
+static bool ioasid_object_driver_held(const struct ioasid_object *obj)
+{
+	return obj->type == IOASID_OBJ_DEVICE || obj->type == IOASID_OBJ_ACCESS;
+}
+
 int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id)
 {
 	struct ioasid_object *obj;
@@ -146,7 +152,36 @@ int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id)
 		xa_unlock(&ctx->objects);
 		return -ENOENT;
 	}
+	/*
+	 * A device or access goes when its driver unbinds or destroys it
+	 * (ioasid_object_destroy_held()). Letting DESTROY take it in the
+	 * instant between the driver dropping its reference and removing
+	 * the object freed it under the driver (issue 15, bug 4).
+	 */
+	if (ioasid_object_driver_held(obj)) {
+		xa_unlock(&ctx->objects);
+		return -EBUSY;
+	}
 	return ioasid_object_remove_locked(ctx, obj);
+}
+
+/**
+ * ioasid_object_destroy_held - the holding driver removes its object
+ * @ctx: the fd
+ * @obj: a device or access object whose long-term reference the caller
+ *	holds since the object was finalized
+ *
+ * Drops the driver's reference and removes the object in one step under
+ * the table's lock, so no DESTROY can come between the two.
+ * Context: process context; waits for ioctls still using @obj.
+ */
+void ioasid_object_destroy_held(struct ioasid_ctx *ctx,
+				struct ioasid_object *obj)
+{
+	xa_lock(&ctx->objects);
+	refcount_dec(&obj->users);
+	/* Drops xa_lock. Only the table's reference is left: not busy. */
+	WARN_ON(ioasid_object_remove_locked(ctx, obj));
 }
 
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)

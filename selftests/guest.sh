@@ -28,7 +28,7 @@ suite_cmd() {
 	ctl) echo "$TOP/selftests/ctl/ctl_test.py" ;;
 	kunit) echo "$TOP/selftests/kunit/kunit.sh" ;;
 	priv) echo "$S/priv_test" ;;
-	stress) echo "$S/stress_test ${IOASID_STRESS_SECONDS:-15}" ;;
+	stress) printf '%s\n' "$S/stress_test ${IOASID_STRESS_SECONDS:-15}" "$S/destroy_race_test" ;;
 	fuzz) echo "$S/fuzz_test ${IOASID_FUZZ_COUNT:-20000}" ;;
 	failnth) echo "$S/failnth_test" ;;
 	docs) echo "$TOP/selftests/docs/docs_test.sh" ;;

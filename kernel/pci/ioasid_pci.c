@@ -171,7 +171,8 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 			   void __user *uarg)
 {
 	struct ioasid_device_bind cmd;
-	struct ioasid_device *idev = NULL;
+	struct ioasid_device *idev;
+	unsigned long gen = 0;
 	int rc;
 
 	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
@@ -195,7 +196,7 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 		} else {
 			ipd->idev = idev;
 			ipd->owner = filp;
-			ipd->bind_gen++;
+			gen = ++ipd->bind_gen;
 			cmd.out_dev_id = ioasid_device_id(idev);
 		}
 	}
@@ -205,9 +206,13 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 
 	rc = respond(uarg, &cmd, sizeof(cmd));
 	if (rc) {
-		/* Nobody learnt the bind happened: undo it, if still ours. */
+		/*
+		 * Nobody learnt the bind happened: undo it, if still ours. The
+		 * bind counter says so; the pointer does not (another file
+		 * may have unbound and bound again at the same address).
+		 */
 		down_write(&ipd->lock);
-		if (ipd->idev == idev)
+		if (ipd->idev && ipd->bind_gen == gen)
 			ioasid_pci_unbind(ipd);
 		up_write(&ipd->lock);
 	}

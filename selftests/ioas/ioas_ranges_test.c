@@ -303,4 +303,150 @@ TEST_F(mapped, allow_iovas_bad_input)
 	CHECK_WHOLE_SPACE(self->ioas);
 }
 
+/* ---- apertures of attached domains (issue 15, bug 6) ---- */
+
+#include <dirent.h>
+#include <linux/ioasid_device.h>
+
+/* The highest IOVA IOVA_RANGES reports as usable. */
+static __u64 ranges_top(struct __test_metadata *_metadata, int fd, __u32 ioas)
+{
+	struct ioasid_iova_range r[16];
+	__u32 num = 16;
+
+	ASSERT_EQ(0, iova_ranges(fd, ioas, r, &num, NULL));
+	ASSERT_GE(16U, num);
+	ASSERT_LT(0U, num);
+	return r[num - 1].last;
+}
+
+/*
+ * @ioas has a domain whose aperture ends at @top: what lies above is
+ * reserved: IOVA_RANGES stops there, a fixed map just above fails with
+ * ENOSPC, the last page below maps, an allowed range above is refused.
+ */
+static void check_aperture_held(struct __test_metadata *_metadata, int fd,
+				__u32 ioas, uint8_t *buf, __u64 top)
+{
+	static const struct ioasid_iova_range all = { 0, U64MAX };
+
+	EXPECT_EQ(top, ranges_top(_metadata, fd, ioas));
+	EXPECT_EQ(-ENOSPC, map_fixed(fd, ioas, U(buf), PSZ, top + 1, RW));
+	EXPECT_EQ(-ENOSPC, map_fixed(fd, ioas, U(buf), 2 * PSZ, top + 1 - PSZ, RW));
+	EXPECT_EQ(-ENOSPC, map_fixed(fd, ioas, U(buf), PSZ, TOP(PSZ), RW));
+	EXPECT_EQ(0, map_fixed(fd, ioas, U(buf), PSZ, top + 1 - PSZ, RW));
+	EXPECT_EQ(0, unmap(fd, ioas, top + 1 - PSZ, PSZ, 0, NULL));
+	/* ALLOW_IOVAS may not hand the reserved part back (uAPI: EBUSY). */
+	EXPECT_EQ(-EBUSY, allow_iovas(fd, ioas, &all, 1));
+}
+
+/* After the domain went: the whole space again, and above @top maps. */
+static void check_aperture_released(struct __test_metadata *_metadata, int fd,
+				    __u32 ioas, uint8_t *buf, __u64 top)
+{
+	EXPECT_EQ(U64MAX, ranges_top(_metadata, fd, ioas));
+	EXPECT_EQ(0, map_fixed(fd, ioas, U(buf), PSZ, top + 1, RW));
+	EXPECT_EQ(0, unmap(fd, ioas, top + 1, PSZ, 0, NULL));
+}
+
+static int mock_call(int tfd, __u32 op, struct ioasid_test_mock *m)
+{
+	m->size = sizeof(*m);
+	m->op = op;
+	return xioctl(tfd, IOASID_TEST_MOCK, m);
+}
+
+TEST_F(ioas, aperture_reserved_while_mock_attached)
+{
+	struct ioasid_test_mock m = { .flags = IOASID_TEST_MOCK_COHERENT };
+	__u64 top;
+
+	ASSERT_EQ(0, mock_call(self->tfd, IOASID_TEST_MOCK_CREATE, &m));
+	m.flags = 0;
+	m.ioasid_fd = self->fd;
+	m.vendor = 0x1af4;
+	ASSERT_EQ(0, mock_call(self->tfd, IOASID_TEST_MOCK_BIND, &m));
+	m.ioas_id = self->ioas;
+	ASSERT_EQ(0, mock_call(self->tfd, IOASID_TEST_MOCK_ATTACH, &m));
+	top = ranges_top(_metadata, self->fd, self->ioas);
+	/* The mock IOMMU translates 48 bits (kernel/test/mock_iommu.c). */
+	ASSERT_EQ((1ULL << 48) - 1, top);
+	check_aperture_held(_metadata, self->fd, self->ioas, self->buf, top);
+	ASSERT_EQ(0, mock_call(self->tfd, IOASID_TEST_MOCK_DETACH, &m));
+	check_aperture_released(_metadata, self->fd, self->ioas, self->buf, top);
+}
+
+/* /dev/ioasid-dev/<BDF> of an edu bound to ioasid-pci, or "". */
+static void edu_path(char *path, size_t size)
+{
+	DIR *d = opendir("/dev/ioasid-dev");
+	struct dirent *e;
+
+	path[0] = 0;
+	while (d && (e = readdir(d))) {
+		char vp[512], v[16] = "";
+		int f;
+
+		snprintf(vp, sizeof(vp), "/sys/bus/pci/devices/%s/device", e->d_name);
+		f = open(vp, O_RDONLY);
+		if (f < 0)
+			continue;
+		if (read(f, v, sizeof(v) - 1) > 0 && !strncmp(v, "0x11e8", 6))
+			snprintf(path, size, "/dev/ioasid-dev/%s", e->d_name);
+		close(f);
+		if (path[0])
+			break;
+	}
+	if (d)
+		closedir(d);
+}
+
+TEST_F(ioas, aperture_reserved_while_intel_domain_attached)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct ioasid_device_bind b = { .size = sizeof(b) };
+	struct ioasid_device_attach a = { .size = sizeof(a) };
+	struct ioasid_device_detach d = { .size = sizeof(d) };
+	char path[300];
+	int dfd;
+
+	edu_path(path, sizeof(path));
+	if (!path[0])
+		SKIP(return, "no edu bound to ioasid-pci");
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	b.ioasid_fd = self->fd;
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_BIND, &b));
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	if (strcmp(info.out_iommu_driver, "intel-iommu")) {
+		close(dfd);
+		SKIP(return, "IOMMU is %s, not intel-iommu", info.out_iommu_driver);
+	}
+	/* Before the first attach: the driver's 57-bit (or 48-bit) default. */
+	ASSERT_TRUE(info.out_aperture_last == (1ULL << 48) - 1 ||
+		    info.out_aperture_last == (1ULL << 57) - 1);
+	/* A mapping above the aperture keeps the domain out (EADDRINUSE). */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ,
+			       info.out_aperture_last + 1, RW));
+	a.ioas_id = self->ioas;
+	EXPECT_EQ(-EADDRINUSE, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+	ASSERT_EQ(0, unmap(self->fd, self->ioas, info.out_aperture_last + 1, PSZ, 0, NULL));
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+	/*
+	 * Attached, GET_INFO gives the domain's aperture: intel-iommu cuts
+	 * its 57-bit default to the IOMMU's address width at the first
+	 * attach (39 bits in QEMU 7.2's default, 48 or 57 on hardware).
+	 */
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	TH_LOG("aperture after attach: %#llx", (unsigned long long)info.out_aperture_last);
+	ASSERT_LE((1ULL << 39) - 1, info.out_aperture_last);
+	ASSERT_GE((1ULL << 57) - 1, info.out_aperture_last);
+	check_aperture_held(_metadata, self->fd, self->ioas, self->buf,
+			    info.out_aperture_last);
+	ASSERT_EQ(0, xioctl(dfd, IOASID_DEVICE_DETACH, &d));
+	check_aperture_released(_metadata, self->fd, self->ioas, self->buf,
+				info.out_aperture_last);
+	close(dfd);
+}
+
 TEST_HARNESS_MAIN

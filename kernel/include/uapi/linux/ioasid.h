@@ -60,7 +60,8 @@ enum {
  *
  * Destroy any object. Fails with EBUSY while the object is in use (an IOAS
  * with attached devices, accesses or child IOASes) and ENOENT for an unknown
- * id. Device objects are destroyed by unbinding the device instead.
+ * id. Device and access objects always give EBUSY: they belong to their
+ * driver and go when the device is unbound or the access destroyed.
  */
 struct ioasid_destroy {
 	__u32 size;
@@ -134,7 +135,9 @@ enum ioasid_map_flags {
  * domain attached to the IOAS.
  * Errnos: EINVAL (misaligned or zero length, no permission flag, bad @align),
  * EOVERFLOW (@addr/@iova + @length wraps), EEXIST (overlaps a mapping),
- * ENOSPC (no free IOVA range, or the fixed range is not usable), ENOMEM
+ * ENOSPC (no free IOVA range, or the fixed range is not usable: outside the
+ * allowed ranges, in a reserved region of an attached device or outside the
+ * aperture of an attached domain; see IOASID_IOAS_IOVA_RANGES), ENOMEM
  * (locked memory over RLIMIT_MEMLOCK, or no memory), EFAULT (the user range
  * is not mapped), ENOENT (for a nested IOAS: part of the parent range is not
  * mapped), EACCES (for a nested IOAS: the parent mapping lacks a permission

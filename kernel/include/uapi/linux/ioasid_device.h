@@ -115,7 +115,13 @@ struct ioasid_device_attach {
  * @pasid: with IOASID_ATTACH_PASID, the PASID
  * @__reserved: must be 0
  *
- * After it returns the device's DMA reaches nothing (blocked).
+ * After it returns the device's DMA reaches nothing (blocked), with one
+ * exception the IOMMU imposes: it translates an IOMMU group as one, so a
+ * device whose group has other devices still attached keeps reaching their
+ * IOAS until the last of them detaches; then the whole group is blocked.
+ * (Blocking one member alone is impossible; refusing the detach would
+ * leave no member able to detach.) Every device of the group is owned by
+ * the same fd, so no other user's memory is reachable either way.
  * Errnos: EINVAL (@__reserved not 0), EOPNOTSUPP (a flag other than
  * IOASID_ATTACH_PASID), ENXIO (not bound), ENOENT (not attached).
  */
