@@ -486,4 +486,129 @@ TEST_F(policy, cache_flush_builtin_rate_holds_for_many_threads)
 }
 
 
+/* --- a tracker goes with its fd (issue 15, item 7) ----------------------- */
+
+struct tracked_lives_on {
+	int fd;
+	int done[2];	/* thread -> main: flushed, so tracked */
+	volatile int stop;
+	int flushed;
+};
+
+static void *flush_then_live_on(void *arg)
+{
+	struct tracked_lives_on *t = arg;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	t->flushed = !flush(t->fd) && !flush(t->fd);
+	if (write(t->done[1], "x", 1) != 1)
+		return NULL;
+	/* In and out of user space, long after the fd went. */
+	while (!t->stop)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+TEST_F(policy, cache_flush_tracker_goes_with_fd_closed_elsewhere)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct tracked_lives_on t = { 0 };
+	struct flush_mock m;
+	long base, now = -1;
+	pthread_t thr;
+	char c;
+	int i;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	if (ioasid_stat("flush_cpu_tracking") != 1)
+		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: nothing is tracked");
+	base = ioasid_stat("flush_trackers");
+	ASSERT_LE(0, base) TH_LOG("no flush_trackers count in sysfs");
+	flush_mock_up(_metadata, self->fd, &m);
+	t.fd = self->fd;
+	ASSERT_EQ(0, pipe(t.done));
+	ASSERT_EQ(0, pthread_create(&thr, NULL, flush_then_live_on, &t));
+	ASSERT_EQ(1, read(t.done[0], &c, 1));
+	EXPECT_TRUE(t.flushed);
+	EXPECT_EQ(base + 1, ioasid_stat("flush_trackers"));
+	/* Released here (the mock held the fd too), the tracked thread lives. */
+	close(m.tfd);
+	close(self->fd);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	for (i = 0; i < 100; i++) {
+		now = ioasid_stat("flush_trackers");
+		if (now == base)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	EXPECT_EQ(base, now) TH_LOG("the tracker lingers on a live thread");
+	t.stop = 1;
+	ASSERT_EQ(0, pthread_join(thr, NULL));
+	close(t.done[0]);
+	close(t.done[1]);
+}
+
+
+/* --- grants per attachment (issue 15, bug 3 and item 7) ------------------ */
+
+TEST_F(policy, cache_flush_strictest_grant_holds_until_it_leaves)
+{
+	struct timespec ts = { 1, 100 * 1000 * 1000 };
+	struct ioasid_policy_decision d;
+	struct policy_count *skel;
+	struct bpf_link *link;
+	struct flush_mock m;
+	__u32 loose;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	skel = count_up("t_flush1", &link);
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	flush_mock_up(_metadata, self->fd, &m);	/* 1/s, burst 1 */
+	count_down(skel, link);
+	/* A second device, granted more by the built-in. */
+	ASSERT_EQ(0, mock_create(m.tfd, 0, 0, &loose));
+	ASSERT_EQ(0, mock_bind(m.tfd, loose, self->fd, 0x1af4, 0x1001, NULL));
+	ASSERT_EQ(0, mock_attach(m.tfd, loose, m.ioas[1], 0, 0, &d));
+	EXPECT_STREQ("builtin", d.policy);
+	ASSERT_LT(1, d.flush_burst);
+
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("a later, looser grant won");
+	/* The loose device leaves: the strict grant still holds. */
+	EXPECT_EQ(0, mock_detach(m.tfd, loose, 0, 0));
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	/* The strict one leaves too: no grant. */
+	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	close(m.tfd);
+}
+
+TEST_F(policy, cache_flush_granted_by_noncoherent_pasid_attachment)
+{
+	struct ioasid_policy_decision d;
+	__u32 id, a;
+	int tfd;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	tfd = open("/dev/ioasid_test", O_RDWR);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));
+	ASSERT_EQ(0, mock_create(tfd, 10, 0, &id));
+	ASSERT_EQ(0, mock_bind(tfd, id, self->fd, 0x1af4, 0x1000, NULL));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	ASSERT_EQ(0, mock_attach(tfd, id, a, IOASID_ATTACH_PASID, 3, &d));
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, d.snoop);
+	EXPECT_NE(0, d.flags & IOASID_DECISION_FLUSH_GRANT);
+	EXPECT_EQ(0, flush(self->fd)) TH_LOG("non-coherent PASID domain not counted");
+	EXPECT_EQ(0, mock_detach(tfd, id, IOASID_ATTACH_PASID, 3));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	close(tfd);
+}
+
+
 TEST_HARNESS_MAIN

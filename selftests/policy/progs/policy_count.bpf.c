@@ -89,10 +89,18 @@ int BPF_PROG(flush1_attach, const struct ioasid_policy_req *req)
 	return IOASID_VERDICT_ALLOW;
 }
 
+SEC("struct_ops/attach_pasid")
+int BPF_PROG(flush1_attach_pasid, const struct ioasid_policy_req *req)
+{
+	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
+	bpf_ioasid_grant_flush(req, 1, 1);
+	return IOASID_VERDICT_ALLOW;
+}
+
 SEC("?.struct_ops.link")
 struct ioasid_policy_ops t_flush1 = {
 	.attach = (void *)flush1_attach,
-	.attach_pasid = (void *)flush1_attach,
+	.attach_pasid = (void *)flush1_attach_pasid,
 	.name = "t_flush1",
 	.priority = 14,
 	.abi_version = IOASID_POLICY_ABI_VERSION,
@@ -109,10 +117,16 @@ int BPF_PROG(badterr_attach, const struct ioasid_policy_req *req)
 	return bad_errno;
 }
 
+SEC("struct_ops/attach_pasid")
+int BPF_PROG(badterr_attach_pasid, const struct ioasid_policy_req *req)
+{
+	return bad_errno;
+}
+
 SEC("?.struct_ops.link")
 struct ioasid_policy_ops t_kerr = {
 	.attach = (void *)badterr_attach,
-	.attach_pasid = (void *)badterr_attach,
+	.attach_pasid = (void *)badterr_attach_pasid,
 	.name = "t_kerr",
 	.priority = 13,
 	.abi_version = IOASID_POLICY_ABI_VERSION,
