@@ -328,8 +328,8 @@ TEST_F(policy, cache_flush_bucket_survives_replace_and_reattach)
 	flush_mock_up(_metadata, self->fd, &m);
 	throttled = ioasid_stat("flush_throttled");
 	refused = ioasid_stat("flush_refused");
-	ASSERT_LE(0, throttled) TH_LOG("no flush_throttled count in sysfs");
-	ASSERT_LE(0, refused) TH_LOG("no flush_refused count in sysfs");
+	EXPECT_LE(0, throttled) TH_LOG("no flush_throttled count in sysfs");
+	EXPECT_LE(0, refused) TH_LOG("no flush_refused count in sysfs");
 
 	/* Rate 1/s, burst 1: one flush, and moving around refills nothing. */
 	EXPECT_EQ(0, flush(self->fd));
@@ -572,7 +572,7 @@ TEST_F(policy, cache_flush_strictest_grant_holds_until_it_leaves)
 	ASSERT_EQ(0, mock_bind(m.tfd, loose, self->fd, 0x1af4, 0x1001, NULL));
 	ASSERT_EQ(0, mock_attach(m.tfd, loose, m.ioas[1], 0, 0, &d));
 	EXPECT_STREQ("builtin", d.policy);
-	ASSERT_LT(1, d.flush_burst);
+	EXPECT_LT(1, d.flush_burst);
 
 	EXPECT_EQ(0, flush(self->fd));
 	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("a later, looser grant won");
