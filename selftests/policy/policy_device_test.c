@@ -320,12 +320,13 @@ TEST_F(policy, detach_notices_match_attachments)
 TEST_F(policy, get_info_shows_the_applied_decision)
 {
 	struct ioasid_device_attach att = { .size = sizeof(att) };
+	struct ioasid_device_detach det = { .size = sizeof(det) };
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	struct policy_count *skel;
 	struct bpf_link *link;
 	__u32 a, b, c;
 	void *page;
-	int dfd;
+	int dfd, i;
 
 	skel = count_up("t_count", &link);
 	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
@@ -343,29 +344,35 @@ TEST_F(policy, get_info_shows_the_applied_decision)
 	att.ioas_id = a;
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
 
-	/* A REPLACE the policy refuses changes nothing, GET_INFO included. */
+	/*
+	 * A REPLACE the policy refuses, or one it allows and the core cannot
+	 * apply, changes nothing, GET_INFO included.
+	 */
 	skel->bss->deny_ioas = b;
-	att.ioas_id = b;
 	att.flags = IOASID_ATTACH_REPLACE;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
-	EXPECT_EQ(EACCES, errno);
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_EQ(a, info.out_ioas_id);
-	EXPECT_EQ(0, info.out_decision.verdict);
-	EXPECT_STREQ("count: allowed", info.out_decision.reason);
-	/* So does one the core cannot apply. */
-	att.ioas_id = c;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
-	EXPECT_EQ(EADDRINUSE, errno);
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_EQ(a, info.out_ioas_id);
-	EXPECT_EQ(0, info.out_decision.verdict);
-	EXPECT_EQ(0, info.out_decision.flags & IOASID_DECISION_CORE_REFUSED);
+	for (i = 0; i < 2; i++) {
+		att.ioas_id = i ? c : b;
+		EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+		EXPECT_EQ(i ? EADDRINUSE : EACCES, errno);
+		ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+		EXPECT_EQ(a, info.out_ioas_id);
+		EXPECT_EQ(0, info.out_decision.verdict);
+		EXPECT_EQ(0, info.out_decision.flags & IOASID_DECISION_CORE_REFUSED);
+		EXPECT_STREQ("count: allowed", info.out_decision.reason);
+	}
 	EXPECT_EQ(0, held(skel, c));
 	EXPECT_EQ(1, held(skel, a));
-	/* Not attached: the last attempt is shown, with its reason. */
-	close(dfd);
+	/* Not attached: the last attempt is shown, a refusal with its reason. */
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_DETACH, &det));
+	att.flags = 0;
+	att.ioas_id = b;
+	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(0, info.out_ioas_id);
+	EXPECT_EQ(-EACCES, info.out_decision.verdict);
+	EXPECT_STREQ("count: IOAS refused", info.out_decision.reason);
 	EXPECT_EQ(0, held(skel, a));
+	close(dfd);
 	munmap(page, PSZ);
 	count_down(skel, link);
 }
