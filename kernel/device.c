@@ -432,9 +432,14 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 
 	if (replace)
 		old_hwpt = igroup->hwpt;
-	/* The fd's non-coherent count and its flush grant (flush.c). */
-	ioasid_flush_note_attach(idev->ctx, hwpt, old_hwpt,
-				 replace || !igroup->nr_attached, &res->decision);
+	/*
+	 * The fd's non-coherent count and its flush grant (flush.c): a
+	 * replace moves the group's part, a further device of an attached
+	 * group can only make it stricter.
+	 */
+	ioasid_flush_note_attach(idev->ctx, &igroup->flush_src, hwpt,
+				 !replace && igroup->nr_attached,
+				 &res->decision);
 	if (replace) {
 		ioas_lock(old);
 		group_leave_ioas(idev, old);
@@ -443,6 +448,8 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 		ioas_unlock(old);
 		ioasid_unlock_obj(&old->obj);
 		igroup->nr_attached--;
+		/* The attachment to @old is gone: its notice. */
+		ioasid_policy_notify_detach(&idev->req);
 	}
 	igroup->ioas = ioas;
 	igroup->hwpt = hwpt;
@@ -458,8 +465,13 @@ err_unlock:
 	ioas_unlock(ioas);
 	ioasid_unlock_obj(&ioas->obj);
 err_core:
-	/* The policies allowed; the core could not apply it. */
+	/*
+	 * The policies allowed; the core could not apply it. They hear of
+	 * it as of a detach, so that what they allowed is undone in their
+	 * books (the notice describes the request that failed).
+	 */
 	res->core_err = rc;
+	ioasid_policy_notify_detach(req);
 out_free:
 	kfree(req);
 	return rc;
@@ -475,7 +487,7 @@ static void detach_locked(struct ioasid_device *idev)
 	ioas_lock(ioas);
 	group_leave_ioas(idev, ioas);
 	if (!--igroup->nr_attached) {
-		ioasid_flush_note_detach(idev->ctx, hwpt);
+		ioasid_flush_note_detach(idev->ctx, &igroup->flush_src);
 		/* An owned group goes back to blocking all DMA. */
 		ioasid_hwpt_detach_group(hwpt, igroup->group);
 		igroup->hwpt = NULL;
@@ -560,7 +572,13 @@ int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
 	else
 		rc = attach_locked(idev, ioas, flags & IOASID_ATTACH_REPLACE,
 				   res);
-	if (res->asked || res->core_reason[0])
+	/*
+	 * GET_INFO shows the decision of the RID attachment in force; with
+	 * none, the last attempt (so a refusal can be read). A failed
+	 * REPLACE or a PASID attach leaves the one in force shown.
+	 */
+	if ((res->asked || res->core_reason[0]) &&
+	    (!idev->ioas || (!rc && !(flags & IOASID_ATTACH_PASID))))
 		idev->last = *res;
 	mutex_unlock(&idev->igroup->lock);
 	ioasid_put_object(idev->ctx, &ioas->obj);
@@ -568,6 +586,38 @@ int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
 		res->core_err = rc;
 	return rc;
 }
+
+/**
+ * ioasid_device_attach_decision - attach, and say how this attach ended
+ * @idev: the bound device
+ * @ioas_id: IOAS in the bound fd
+ * @flags: enum ioasid_device_attach_flags
+ * @pasid: with IOASID_ATTACH_PASID, the PASID
+ * @decision: if not NULL, this attach's decision as the uAPI shows one
+ *	(zero if nobody decided), also on failure
+ *
+ * ioasid_device_get_info() shows the decision of the RID attachment in
+ * force instead, which a failed REPLACE or a PASID attach leaves as it is.
+ *
+ * Return: 0 or a negative errno (see struct ioasid_device_attach).
+ */
+int ioasid_device_attach_decision(struct ioasid_device *idev, u32 ioas_id,
+				  u32 flags, u32 pasid,
+				  struct ioasid_policy_decision *decision)
+{
+	struct ioasid_attach_result *res;
+	int rc;
+
+	res = kmalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	rc = ioasid_device_attach_result(idev, ioas_id, flags, pasid, res);
+	if (decision)
+		ioasid_attach_result_export(res, decision);
+	kfree(res);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_attach_decision, IOASID);
 
 /**
  * ioasid_device_attach - attach a bound device to an IOAS
@@ -583,15 +633,7 @@ int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
 int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 			 u32 pasid)
 {
-	struct ioasid_attach_result *res;
-	int rc;
-
-	res = kmalloc(sizeof(*res), GFP_KERNEL);
-	if (!res)
-		return -ENOMEM;
-	rc = ioasid_device_attach_result(idev, ioas_id, flags, pasid, res);
-	kfree(res);
-	return rc;
+	return ioasid_device_attach_decision(idev, ioas_id, flags, pasid, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_attach, IOASID);
 

@@ -32,6 +32,7 @@ struct ioasid_hwpt;
  * @ioas: IOAS the group is attached to (RID), or NULL
  * @hwpt: domain the group is attached through, or NULL
  * @nr_attached: devices of the group attached to @ioas
+ * @flush_src: the group's part in the fd's cache-flush grant (flush.c)
  */
 struct ioasid_group {
 	struct kref kref;
@@ -42,16 +43,21 @@ struct ioasid_group {
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
 	unsigned int nr_attached;
+	struct ioasid_flush_src flush_src;
 };
 
 /**
  * struct ioasid_pasid_attach - one PASID attachment of a device
  * @ioas: the IOAS
  * @hwpt: the domain attached at the PASID
+ * @req: the request that attached it (for its detach notice)
+ * @flush_src: its part in the fd's cache-flush grant (flush.c)
  */
 struct ioasid_pasid_attach {
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
+	struct ioasid_policy_req req;
+	struct ioasid_flush_src flush_src;
 };
 
 /**

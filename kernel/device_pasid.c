@@ -13,6 +13,7 @@
 #include "io_pagetable.h"
 #include "hw_pagetable.h"
 #include "device.h"
+#include "policy.h"
 
 /**
  * ioasid_device_attach_pasid_locked - attach @ioas at @pasid of @idev
@@ -41,9 +42,14 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 		return -EINVAL;
 	if (xa_load(&idev->pasids, pasid))
 		return -EBUSY;
-	rc = ioasid_device_decide(idev, ioas, &caller, res, NULL);
-	if (rc)
+	pa = kzalloc(sizeof(*pa), GFP_KERNEL_ACCOUNT);
+	if (!pa)
+		return -ENOMEM;
+	rc = ioasid_device_decide(idev, ioas, &caller, res, &pa->req);
+	if (rc) {
+		kfree(pa);
 		return rc;
+	}
 	/*
 	 * The policies never grant PASIDs to a device without them, and this
 	 * must hold whatever they say: 6.12's iommu_attach_device_pasid()
@@ -51,12 +57,7 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 	 */
 	if (WARN_ON_ONCE(!idev->dev->iommu || !idev->dev->iommu->max_pasids)) {
 		rc = -EOPNOTSUPP;
-		goto err_core;
-	}
-	pa = kzalloc(sizeof(*pa), GFP_KERNEL_ACCOUNT);
-	if (!pa) {
-		rc = -ENOMEM;
-		goto err_core;
+		goto err_free;
 	}
 	if (!ioasid_lock_obj(&ioas->obj)) {
 		rc = -ENOENT;
@@ -80,6 +81,9 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 		ioas_lock(ioas);
 		goto err_detach;
 	}
+	/* Non-coherent PASID domains count, and carry their grant. */
+	ioasid_flush_note_attach(idev->ctx, &pa->flush_src, hwpt, false,
+				 &res->decision);
 	return 0;
 
 err_detach:
@@ -90,10 +94,10 @@ err_unlock:
 	ioas_unlock(ioas);
 	ioasid_unlock_obj(&ioas->obj);
 err_free:
-	kfree(pa);
-err_core:
-	/* The policies allowed; the core could not apply it. */
+	/* The policies allowed; the core could not apply it: undo (device.c). */
 	res->core_err = rc;
+	ioasid_policy_notify_detach(&pa->req);
+	kfree(pa);
 	return rc;
 }
 
@@ -101,11 +105,13 @@ static void detach_pasid_one(struct ioasid_device *idev, u32 pasid,
 			     struct ioasid_pasid_attach *pa)
 {
 	lockdep_assert_held(&idev->igroup->lock);
+	ioasid_flush_note_detach(idev->ctx, &pa->flush_src);
 	ioas_lock(pa->ioas);
 	pa->ioas->nr_devices--;
 	ioasid_hwpt_detach_pasid(pa->hwpt, idev->dev, pasid);
 	ioas_unlock(pa->ioas);
 	ioasid_unlock_obj(&pa->ioas->obj);
+	ioasid_policy_notify_detach(&pa->req);
 	kfree(pa);
 	atomic_long_dec(&ioasid_stats.pasid_attachments);
 }

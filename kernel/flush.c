@@ -3,7 +3,18 @@
  * IOASID_CACHE_FLUSH: the cache flush a user with non-coherent DMA needs
  * (a VMM emulating a guest's WBINVD), granted by the policies at attach
  * and rate limited with a token bucket of @burst flushes refilled at
- * @rate per second (rate 0: unlimited).
+ * @rate per second (rate 0: unlimited; the built-in policy grants the
+ * bounded builtin_flush_rate/builtin_flush_burst module parameters).
+ *
+ * The bucket belongs to the fd and outlives grants: a new grant (attach,
+ * REPLACE, detach + attach) keeps its tokens and clock, clamped to the new
+ * burst, so moving a device never refills it. Each attachment in force
+ * (a group at its RID, a PASID attachment) keeps its own grant; the fd
+ * flushes at the strictest of them, so when one leaves the stricter of
+ * the others holds again. A flush that covers every online CPU because
+ * it does not come from the tracked thread costs one token per CPU (at
+ * most the burst). Refused and throttled flushes are counted in
+ * /sys/kernel/ioasid/stats.
  *
  * Which CPUs to flush: the thread that first flushes through an fd is
  * tracked with a preempt notifier, as KVM tracks a vCPU for WBINVD
@@ -21,6 +32,11 @@
  * since do_exit()), where the registration's reference is dropped and the
  * memory freed after an RCU grace period: the scheduler walks the notifier
  * list with preemption disabled. Registered trackers pin the module.
+ * So that a long-lived thread does not collect the trackers of fds other
+ * threads closed, the release queues a task_work on the tracked thread,
+ * which unlinks the notifier itself on its way back to user space (or in
+ * do_exit()); only when the thread is past running task works does the
+ * final context switch end the registration.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
@@ -29,6 +45,8 @@
 #include <linux/slab.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/task_work.h>
+#include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/percpu.h>
 #include <linux/module.h>
@@ -49,6 +67,7 @@ static DEFINE_PER_CPU(u64, ioasid_flush_count);
  * @task: the tracked thread (referenced)
  * @ran_on: CPUs @task was scheduled in on; only @task changes it
  * @users: one for the fd, one while @pn is linked
+ * @unlink: queued on @task when the fd went away in another thread
  * @rcu: the final free, after the scheduler stopped walking @pn
  */
 struct ioasid_cpu_tracker {
@@ -56,6 +75,7 @@ struct ioasid_cpu_tracker {
 	struct task_struct *task;
 	cpumask_var_t ran_on;
 	refcount_t users;
+	struct callback_head unlink;
 	struct rcu_head rcu;
 };
 
@@ -67,6 +87,7 @@ static void tracker_free_rcu(struct rcu_head *head)
 	free_cpumask_var(t->ran_on);
 	put_task_struct(t->task);
 	kfree(t);
+	atomic_long_dec(&ioasid_stats.flush_trackers);
 	/* ioasid_flush_exit() runs rcu_barrier() before the module goes. */
 	module_put(THIS_MODULE);
 }
@@ -122,6 +143,7 @@ static void tracker_start(struct ioasid_ctx *ctx)
 	t->task = get_task_struct(current);
 	preempt_notifier_init(&t->pn, &tracker_preempt_ops);
 	__module_get(THIS_MODULE);
+	atomic_long_inc(&ioasid_stats.flush_trackers);
 
 	spin_lock(&ctx->flush.lock);
 	if (ctx->flush.tracker) {
@@ -137,6 +159,14 @@ static void tracker_start(struct ioasid_ctx *ctx)
 	cpumask_set_cpu(smp_processor_id(), t->ran_on);
 	preempt_notifier_register(&t->pn);
 	preempt_enable();
+}
+
+/* Is current the thread whose CPUs are tracked (or none is, yet)? */
+static bool tracker_is_current(struct ioasid_ctx *ctx)
+{
+	struct ioasid_cpu_tracker *t = READ_ONCE(ctx->flush.tracker);
+
+	return !t || t->task == current;
 }
 
 /*
@@ -174,9 +204,26 @@ static void tracker_restart(struct ioasid_ctx *ctx, const struct cpumask *cpus)
 	preempt_enable();
 }
 
+/* In the tracked thread: unlink the notifier, end the registration. */
+static void tracker_unlink(struct ioasid_cpu_tracker *t)
+{
+	preempt_disable();
+	preempt_notifier_unregister(&t->pn);
+	preempt_enable();
+	tracker_put(t);
+}
+
+static void tracker_unlink_work(struct callback_head *head)
+{
+	tracker_unlink(container_of(head, struct ioasid_cpu_tracker, unlink));
+}
+
 /**
  * ioasid_flush_release - the fd is going away: stop tracking
  * @ctx: the fd
+ *
+ * In the tracked thread the notifier is unlinked at once; elsewhere the
+ * tracked thread is asked to (task_work), unless it is exiting already.
  */
 void ioasid_flush_release(struct ioasid_ctx *ctx)
 {
@@ -186,10 +233,11 @@ void ioasid_flush_release(struct ioasid_ctx *ctx)
 		return;
 	ctx->flush.tracker = NULL;
 	if (t->task == current) {
-		preempt_disable();
-		preempt_notifier_unregister(&t->pn);
-		preempt_enable();
-		tracker_put(t);
+		tracker_unlink(t);
+	} else {
+		init_task_work(&t->unlink, tracker_unlink_work);
+		/* -ESRCH: past exit_task_work(), sched_out ends it. */
+		task_work_add(t->task, &t->unlink, TWA_RESUME);
 	}
 	tracker_put(t);
 }
@@ -213,6 +261,11 @@ void ioasid_flush_exit(void)
 #else
 static void tracker_start(struct ioasid_ctx *ctx)
 {
+}
+
+static bool tracker_is_current(struct ioasid_ctx *ctx)
+{
+	return true;
 }
 
 static void tracker_cpus(struct ioasid_ctx *ctx, struct cpumask *cpus)
@@ -252,76 +305,183 @@ u64 ioasid_test_flush_count(unsigned int cpu)
 EXPORT_SYMBOL_NS_GPL(ioasid_test_flush_count, IOASID_TEST);
 
 /*
- * Let @ctx flush caches at @rate per second (0: unlimited) with @burst at
- * once (at least one). A later grant replaces an earlier one; the bucket
- * starts full.
+ * What the built-in policy grants a non-coherent attachment. Bounded: an
+ * all-CPU WBINVD stalls the whole host, so no fd gets it without limit
+ * unless a policy says so. Writable by root; attachments made later get
+ * the new values.
  */
-static void flush_grant(struct ioasid_ctx *ctx, u32 rate, u32 burst)
+unsigned int ioasid_builtin_flush_rate = 100;
+unsigned int ioasid_builtin_flush_burst = 10;
+
+static int flush_param_set(const char *val, const struct kernel_param *kp)
 {
-	guard(spinlock)(&ctx->flush.lock);
-	ctx->flush.granted = true;
-	ctx->flush.rate = rate;
-	ctx->flush.burst = max(burst, 1U);
-	ctx->flush.tokens = (u64)ctx->flush.burst * NSEC_PER_SEC;
-	ctx->flush.last_ns = ktime_get_ns();
+	return param_set_uint_minmax(val, kp, 1, 1000000);
 }
 
-/* The fd's last non-coherent attachment went. */
-static void flush_revoke(struct ioasid_ctx *ctx)
+static const struct kernel_param_ops flush_param_ops = {
+	.set = flush_param_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(builtin_flush_rate, &flush_param_ops,
+		&ioasid_builtin_flush_rate, 0644);
+MODULE_PARM_DESC(builtin_flush_rate,
+		 "cache flushes per second the built-in policy grants a non-coherent attachment (1-1000000, default 100)");
+module_param_cb(builtin_flush_burst, &flush_param_ops,
+		&ioasid_builtin_flush_burst, 0644);
+MODULE_PARM_DESC(builtin_flush_burst,
+		 "cache flushes at once the built-in policy grants (1-1000000, default 10)");
+
+/* Bring the bucket up to @now at the rate in force until now. */
+static void bucket_refill(struct ioasid_flush_grant *g, u64 now)
 {
-	guard(spinlock)(&ctx->flush.lock);
-	ctx->flush.granted = false;
+	u64 cap = (u64)g->burst * NSEC_PER_SEC;
+
+	/* Saturate: a long idle time must not overflow the product. */
+	if (!g->rate || now - g->last_ns >= cap / g->rate + 1)
+		g->tokens = cap;
+	else
+		g->tokens = min(cap, g->tokens + (now - g->last_ns) * g->rate);
+	g->last_ns = now;
+}
+
+/* Is grant (@r1, @b1) stricter than (@r2, @b2)? Rate 0 is unlimited. */
+static bool grant_stricter(u32 r1, u32 b1, u32 r2, u32 b2)
+{
+	u64 k1 = r1 ? r1 : U64_MAX, k2 = r2 ? r2 : U64_MAX;
+
+	return k1 < k2 || (k1 == k2 && b1 < b2);
 }
 
 /*
- * The grant follows the fd's non-coherent attachments: ctx->nr_noncoherent
- * counts the groups attached through a domain without snoop control. An
- * attach of a group to such a domain, decided with a grant, grants (or
- * renews) the flush; when the count drops to zero the grant ends. PASID
- * attachments do not count.
+ * The fd flushes at the strictest grant of its attachments in force, or
+ * not at all if none grants. A new rate and burst keep the tokens and
+ * the clock: brought up to now at the old rate, clamped to the new burst.
+ * A fd's first grant starts with a full bucket.
+ */
+static void flush_regrant(struct ioasid_ctx *ctx, u64 now)
+{
+	struct ioasid_flush_grant *g = &ctx->flush;
+	struct ioasid_flush_src *src;
+	bool found = false;
+	u32 rate = 0, burst = 0;
+
+	lockdep_assert_held(&g->lock);
+	list_for_each_entry(src, &g->srcs, node) {
+		if (!src->granted)
+			continue;
+		if (!found || grant_stricter(src->rate, src->burst, rate, burst)) {
+			rate = src->rate;
+			burst = src->burst;
+		}
+		found = true;
+	}
+	g->granted = found;
+	if (!found)
+		return;
+	if (g->started) {
+		bucket_refill(g, now);
+	} else {
+		g->tokens = (u64)burst * NSEC_PER_SEC;
+		g->last_ns = now;
+		g->started = true;
+	}
+	g->rate = rate;
+	g->burst = burst;
+	g->tokens = min(g->tokens, (u64)burst * NSEC_PER_SEC);
+}
+
+/*
+ * ctx->nr_noncoherent counts the attachments in force through a domain
+ * without snoop control: groups at their RID and PASID attachments. Each
+ * keeps the grant its decision made (struct ioasid_flush_src).
  */
 
 /**
- * ioasid_flush_note_attach - a group was attached (or replaced) to @hwpt
+ * ioasid_flush_note_attach - an attachment was made or moved to @hwpt
  * @ctx: the fd
- * @hwpt: the domain the group is attached through now
- * @replaced: with a replace, the domain the group left (still valid)
- * @group_new: the group was not attached before (first device of the
- *	group, or a replace)
+ * @src: the attachment's part in the grant (in force or not yet)
+ * @hwpt: the domain it goes through now
+ * @merge: another device of an attached group joined the same domain:
+ *	its grant can only make the group's stricter
  * @decision: the policy decision applied (its flush grant)
  *
- * Context: under the group's lock, which orders a group's notes.
+ * Context: under the lock of what owns @src (the group's lock).
  */
 void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
-			      const struct ioasid_hwpt *hwpt,
-			      const struct ioasid_hwpt *replaced,
-			      bool group_new,
+			      struct ioasid_flush_src *src,
+			      const struct ioasid_hwpt *hwpt, bool merge,
 			      const struct ioasid_policy_decision *decision)
 {
-	if (replaced && !replaced->enforce_cc)
-		atomic_dec(&ctx->nr_noncoherent);
-	if (group_new && !hwpt->enforce_cc)
-		atomic_inc(&ctx->nr_noncoherent);
-	if (!hwpt->enforce_cc && decision->flags & IOASID_DECISION_FLUSH_GRANT)
-		flush_grant(ctx, decision->flush_rate, decision->flush_burst);
-	if (!atomic_read(&ctx->nr_noncoherent))
-		flush_revoke(ctx);
+	bool noncoherent = !hwpt->enforce_cc;
+	bool grant = noncoherent &&
+		     decision->flags & IOASID_DECISION_FLUSH_GRANT;
+	u32 burst = max(decision->flush_burst, 1U);
+
+	guard(spinlock)(&ctx->flush.lock);
+	if (merge && src->linked) {
+		if (grant && (!src->granted ||
+			      grant_stricter(decision->flush_rate, burst,
+					     src->rate, src->burst))) {
+			src->granted = true;
+			src->rate = decision->flush_rate;
+			src->burst = burst;
+		}
+	} else {
+		if (src->linked && src->noncoherent)
+			atomic_dec(&ctx->nr_noncoherent);
+		if (!src->linked)
+			list_add_tail(&src->node, &ctx->flush.srcs);
+		src->linked = true;
+		src->noncoherent = noncoherent;
+		if (noncoherent)
+			atomic_inc(&ctx->nr_noncoherent);
+		src->granted = grant;
+		src->rate = decision->flush_rate;
+		src->burst = burst;
+	}
+	flush_regrant(ctx, ktime_get_ns());
 }
 
 /**
- * ioasid_flush_note_detach - the last device of a group left @hwpt
+ * ioasid_flush_note_detach - an attachment is no longer in force
  * @ctx: the fd
- * @hwpt: the domain the group was attached through
+ * @src: its part in the grant
  *
- * Context: under the group's lock.
+ * Context: under the lock of what owns @src.
  */
 void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
-			      const struct ioasid_hwpt *hwpt)
+			      struct ioasid_flush_src *src)
 {
-	if (!hwpt->enforce_cc && atomic_dec_and_test(&ctx->nr_noncoherent))
-		flush_revoke(ctx);
+	guard(spinlock)(&ctx->flush.lock);
+	if (!src->linked)
+		return;
+	list_del(&src->node);
+	src->linked = false;
+	if (src->noncoherent)
+		atomic_dec(&ctx->nr_noncoherent);
+	flush_regrant(ctx, ktime_get_ns());
 }
 
+/* Take @cost flushes (at most the burst) at @now: 0, -EPERM, -EAGAIN. */
+static int bucket_take(struct ioasid_flush_grant *g, u64 now, u32 cost)
+{
+	u64 need;
+
+	lockdep_assert_held(&g->lock);
+	if (!g->granted)
+		return -EPERM;
+	if (!g->rate)
+		return 0;
+	bucket_refill(g, now);
+	need = (u64)clamp(cost, 1U, g->burst) * NSEC_PER_SEC;
+	if (g->tokens < need)
+		return -EAGAIN;
+	g->tokens -= need;
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * ioasid_flush_bucket_take - take one flush from a grant's bucket at @now
  * @g: the grant, locked
@@ -329,34 +489,28 @@ void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
  *
  * Return: 0, -EPERM (no grant) or -EAGAIN (bucket empty).
  */
-VISIBLE_IF_KUNIT int ioasid_flush_bucket_take(struct ioasid_flush_grant *g,
-					      u64 now)
+int ioasid_flush_bucket_take(struct ioasid_flush_grant *g, u64 now)
 {
-	u64 cap;
-
-	lockdep_assert_held(&g->lock);
-	if (!g->granted)
-		return -EPERM;
-	if (!g->rate)
-		return 0;
-	cap = (u64)g->burst * NSEC_PER_SEC;
-	/* Saturate: a long idle time must not overflow the product. */
-	if (now - g->last_ns >= cap / g->rate + 1)
-		g->tokens = cap;
-	else
-		g->tokens = min(cap, g->tokens + (now - g->last_ns) * g->rate);
-	g->last_ns = now;
-	if (g->tokens < NSEC_PER_SEC)
-		return -EAGAIN;
-	g->tokens -= NSEC_PER_SEC;
-	return 0;
+	return bucket_take(g, now, 1);
 }
+#endif
 
-/* Take one flush from the bucket: 0, -EPERM or -EAGAIN. */
-static int flush_take(struct ioasid_ctx *ctx)
+/*
+ * Take what a flush of @nr_cpus costs: one token from the tracked thread,
+ * one per CPU (at most the burst) from any other. Refusals are counted.
+ */
+static int flush_take(struct ioasid_ctx *ctx, bool tracked, u32 nr_cpus)
 {
-	guard(spinlock)(&ctx->flush.lock);
-	return ioasid_flush_bucket_take(&ctx->flush, ktime_get_ns());
+	int rc;
+
+	spin_lock(&ctx->flush.lock);
+	rc = bucket_take(&ctx->flush, ktime_get_ns(), tracked ? 1 : nr_cpus);
+	spin_unlock(&ctx->flush.lock);
+	if (rc == -EAGAIN)
+		atomic_long_inc(&ioasid_stats.flush_throttled);
+	else if (rc)
+		atomic_long_inc(&ioasid_stats.flush_refused);
+	return rc;
 }
 
 #ifdef CONFIG_X86
@@ -385,25 +539,28 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 		return -EINVAL;
 	if (!IS_ENABLED(CONFIG_X86))
 		return -EOPNOTSUPP;
-	rc = flush_take(ucmd->ctx);
-	if (rc)
-		return rc;
 
 	if (!alloc_cpumask_var(&cpus, GFP_KERNEL))
 		return -ENOMEM;
+	first = !READ_ONCE(ucmd->ctx->flush.tracker);
+	tracker_cpus(ucmd->ctx, cpus);
+	caller.nr_flush_cpus = cpumask_weight(cpus);
+	rc = flush_take(ucmd->ctx, tracker_is_current(ucmd->ctx),
+			caller.nr_flush_cpus);
+	if (rc)
+		goto out_cpus;
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval) {
 		rc = -ENOMEM;
 		goto out_cpus;
 	}
-	first = !READ_ONCE(ucmd->ctx->flush.tracker);
-	tracker_cpus(ucmd->ctx, cpus);
-	caller.nr_flush_cpus = cpumask_weight(cpus);
 	ioasid_request_build(&eval->req, NULL, &caller);
 	rc = ioasid_policy_evaluate(eval);
 	kfree(eval);
-	if (rc)
+	if (rc) {
+		atomic_long_inc(&ioasid_stats.flush_refused);
 		goto out_cpus;
+	}
 
 	tracker_restart(ucmd->ctx, cpus);
 #ifdef CONFIG_X86

@@ -85,15 +85,40 @@ struct ioasid_ctx {
 	struct ioasid_flush_grant {
 		spinlock_t lock; /* protects the fields below */
 		bool granted;
+		bool started;	/* rate, burst, tokens and last_ns are set */
 		u32 rate;
 		u32 burst;
 		u64 tokens;	/* in flushes * NSEC_PER_SEC */
 		u64 last_ns;
+		/* struct ioasid_flush_src of the attachments in force */
+		struct list_head srcs;
 		/* the flushing thread's CPUs; set once, freed at release */
 		struct ioasid_cpu_tracker *tracker;
 	} flush;
 	struct mutex access_lock; /* see @access_lock above */
 	struct list_head accesses;
+};
+
+/**
+ * struct ioasid_flush_src - one attachment's part in its fd's flush grant
+ * @node: in ctx->flush.srcs while @linked
+ * @linked: the attachment is in force
+ * @noncoherent: through a domain without snoop control (counted in
+ *	ctx->nr_noncoherent)
+ * @granted: its decision granted the cache flush
+ * @rate: flushes per second granted (0: unlimited)
+ * @burst: flushes granted at once (at least 1)
+ *
+ * Embedded in what attaches (a group at its RID, a PASID attachment);
+ * zeroed memory is a valid unlinked one. Changed under ctx->flush.lock.
+ */
+struct ioasid_flush_src {
+	struct list_head node;
+	bool linked;
+	bool noncoherent;
+	bool granted;
+	u32 rate;
+	u32 burst;
 };
 
 /* main.c: object table */
@@ -199,6 +224,9 @@ struct ioasid_stats {
 	atomic_long_t accesses;
 	atomic_long_t access_pins;
 	atomic_long_t unpin_violations;
+	atomic_long_t flush_trackers;
+	atomic_long_t flush_refused;
+	atomic_long_t flush_throttled;
 };
 
 extern struct ioasid_stats ioasid_stats;
@@ -207,13 +235,14 @@ void ioasid_stats_exit(struct kobject *parent);
 
 /* flush.c */
 struct ioasid_hwpt;
+extern unsigned int ioasid_builtin_flush_rate;
+extern unsigned int ioasid_builtin_flush_burst;
 void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
-			      const struct ioasid_hwpt *hwpt,
-			      const struct ioasid_hwpt *replaced,
-			      bool group_new,
+			      struct ioasid_flush_src *src,
+			      const struct ioasid_hwpt *hwpt, bool merge,
 			      const struct ioasid_policy_decision *decision);
 void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
-			      const struct ioasid_hwpt *hwpt);
+			      struct ioasid_flush_src *src);
 void ioasid_flush_release(struct ioasid_ctx *ctx);
 void ioasid_flush_init(void);
 void ioasid_flush_exit(void);

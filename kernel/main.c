@@ -211,6 +211,7 @@ static struct ioasid_ctx *ioasid_ctx_alloc(void)
 	mutex_init(&ctx->option_lock);
 	mutex_init(&ctx->groups_lock);
 	spin_lock_init(&ctx->flush.lock);
+	INIT_LIST_HEAD(&ctx->flush.srcs);
 	xa_init(&ctx->groups);
 	ctx->id = atomic64_inc_return(&ioasid_next_ctx_id);
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;

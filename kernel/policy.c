@@ -62,8 +62,9 @@ static void builtin_attach(struct ioasid_policy_eval *eval)
 		/* The KVM contract: non-coherent DMA, so the fd may flush. */
 		d->snoop = IOASID_SNOOP_ALLOW_NOSNOOP;
 		d->flags |= IOASID_DECISION_FLUSH_GRANT;
-		d->flush_rate = 0;
-		d->flush_burst = 0;
+		/* Bounded: module parameters builtin_flush_rate/_burst. */
+		d->flush_rate = READ_ONCE(ioasid_builtin_flush_rate);
+		d->flush_burst = READ_ONCE(ioasid_builtin_flush_burst);
 		strscpy(d->reason, "IOMMU cannot enforce snooping: no-snoop allowed, flush granted",
 			sizeof(d->reason));
 	}
@@ -125,6 +126,19 @@ static void policy_set_error(struct ioasid_policy *p, const char *fmt, ...)
 }
 
 /*
+ * The errnos a policy may hand to user space: those user space has
+ * (1 .. IOASID_POLICY_MAX_USER_ERRNO, i.e. EHWPOISON). Kernel-internal
+ * ones (ERESTARTSYS, ENOIOCTLCMD, EPROBE_DEFER, ... from 512 on) and
+ * unassigned numbers up to IOASID_MAX_ERRNO still deny, as EPERM.
+ */
+#define IOASID_POLICY_MAX_USER_ERRNO 133
+
+static int policy_errno(int v)
+{
+	return v < -IOASID_POLICY_MAX_USER_ERRNO ? -EPERM : v;
+}
+
+/*
  * Run one callback of one policy. Returns the verdict; *@bad is set when
  * the policy misbehaved (it is then errored and its answer ignored).
  */
@@ -167,6 +181,7 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 
 	if (v == IOASID_VERDICT_DEFER || v == IOASID_VERDICT_ALLOW ||
 	    (v < 0 && v >= -IOASID_MAX_ERRNO)) {
+		v = policy_errno(v);
 		eval->cur.verdict = v;
 		return v;
 	}
@@ -670,6 +685,17 @@ static struct ioasid_policy *policy_alloc(struct ioasid_policy_ops *ops,
 	return p;
 }
 
+/*
+ * A registered policy decides for every fd and device of the host, so
+ * registering or replacing one needs CAP_SYS_ADMIN in the initial user
+ * namespace, on top of what the bpf() syscall asks to load it (CAP_BPF and
+ * CAP_PERFMON, which a BPF token can delegate to a container).
+ */
+static bool policy_may_register(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
 static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 {
 	struct ioasid_policy_ops *ops = kdata;
@@ -679,6 +705,8 @@ static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 	/* Links detach when their owner dies; bare maps would linger. */
 	if (!link)
 		return -EOPNOTSUPP;
+	if (!policy_may_register())
+		return -EPERM;
 
 	guard(mutex)(&ioasid_policy_mutex);
 	if (policy_name_taken_locked(ops->name, NULL)) {
@@ -689,7 +717,8 @@ static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 		rc = ops->init();
 		if (rc) {
 			pr_warn("policy %s: init returned %d\n", ops->name, rc);
-			return rc < 0 && rc >= -IOASID_MAX_ERRNO ? rc : -EINVAL;
+			return rc < 0 && rc >= -IOASID_POLICY_MAX_USER_ERRNO ?
+			       rc : -EINVAL;
 		}
 	}
 	p = policy_alloc(ops, link);
@@ -753,6 +782,8 @@ static int ioasid_policy_update(void *kdata, void *old_kdata,
 	struct ioasid_policy *old, *p;
 	int rc;
 
+	if (!policy_may_register())
+		return -EPERM;
 	mutex_lock(&ioasid_policy_mutex);
 	old = policy_find_locked(old_kdata);
 	if (!old) {
@@ -766,7 +797,8 @@ static int ioasid_policy_update(void *kdata, void *old_kdata,
 	if (ops->init) {
 		rc = ops->init();
 		if (rc) {
-			rc = rc < 0 && rc >= -IOASID_MAX_ERRNO ? rc : -EINVAL;
+			rc = rc < 0 && rc >= -IOASID_POLICY_MAX_USER_ERRNO ?
+			     rc : -EINVAL;
 			goto out_unlock;
 		}
 	}

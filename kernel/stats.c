@@ -31,7 +31,8 @@ static ssize_t stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 static struct ioasid_stat_attr stat_attrs[] = {
 	STAT(fds), STAT(objects), STAT(groups), STAT(domains),
 	STAT(pasid_attachments), STAT(charged_pages), STAT(accesses),
-	STAT(access_pins), STAT(unpin_violations),
+	STAT(access_pins), STAT(unpin_violations), STAT(flush_trackers),
+	STAT(flush_refused), STAT(flush_throttled),
 };
 
 /* Not a count: whether cache flushes can follow the flushing thread. */
@@ -63,6 +64,8 @@ int ioasid_stats_init(struct kobject *parent)
 		&ioasid_stats.domains, &ioasid_stats.pasid_attachments,
 		&ioasid_stats.charged_pages, &ioasid_stats.accesses,
 		&ioasid_stats.access_pins, &ioasid_stats.unpin_violations,
+		&ioasid_stats.flush_trackers, &ioasid_stats.flush_refused,
+		&ioasid_stats.flush_throttled,
 	};
 	int i;
 

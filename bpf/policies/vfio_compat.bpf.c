@@ -3,7 +3,8 @@
  * vfio_compat: the built-in policy, written as a BPF policy.
  *
  * Enforce snooping when the IOMMU can; otherwise allow no-snoop DMA and
- * grant the fd the cache flush (the KVM contract). PASIDs are allowed when
+ * grant the fd the cache flush (the KVM contract) at the built-in's
+ * bounded rate. PASIDs are allowed when
  * the device and its IOMMU support them, over the device's whole width.
  * The selftests compare its decisions one to one with the built-in's.
  */
@@ -17,8 +18,11 @@ static int decide_snoop(const struct ioasid_policy_req *req)
 		bpf_ioasid_set_snoop(req, IOASID_SNOOP_ENFORCE);
 		ioasid_reason(req, "IOMMU can enforce snooping");
 	} else {
-		bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
-		bpf_ioasid_grant_flush(req, 0, 0);
+		/*
+		 * No snoop mode: the built-in fills in no-snoop and its flush
+		 * grant, at the bounded rate of its module parameters
+		 * (builtin_flush_rate/_burst), which a program cannot read.
+		 */
 		ioasid_reason(req, "IOMMU cannot enforce snooping: no-snoop allowed, flush granted");
 	}
 	return IOASID_VERDICT_ALLOW;

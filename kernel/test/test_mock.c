@@ -123,21 +123,12 @@ static int mock_bind(struct test_mock *tm, struct ioasid_test_mock *cmd)
 
 static int mock_attach(struct test_mock *tm, struct ioasid_test_mock *cmd)
 {
-	struct ioasid_device_info *info;
-	int rc;
-
 	if (!tm->idev)
 		return -ENXIO;
-	rc = ioasid_device_attach(tm->idev, cmd->ioas_id, cmd->flags,
-				  cmd->pasid);
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info)
-		return rc ?: -ENOMEM;
-	if (!ioasid_device_get_info(tm->idev,
-				    ioasid_mock_dev_device(tm->mdev), info))
-		cmd->out_decision = info->out_decision;
-	kfree(info);
-	return rc;
+	/* This attach's decision (GET_INFO shows the one in force). */
+	return ioasid_device_attach_decision(tm->idev, cmd->ioas_id,
+					     cmd->flags, cmd->pasid,
+					     &cmd->out_decision);
 }
 
 static int mock_dma(struct test_mock *tm, struct ioasid_test_mock *cmd)

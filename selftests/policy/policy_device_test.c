@@ -4,7 +4,7 @@
  * and reported, denial, PASID grants the hardware cannot honour, and
  * replacement, registration and unload while another thread attaches.
  */
-#include "policy_lib.h"
+#include "policy_count.h"
 
 /* A thread attaching and detaching one device as fast as it can. */
 struct attach_loop {
@@ -230,5 +230,234 @@ TEST_F(policy, real_attach_follows_policy_and_hardware)
 	close(dfd);
 }
 
+
+/* --- notices describe what is removed (issue 15, bug 5 and item 7) ------- */
+
+
+/* Attachments of @ioas the counting policy believes in. */
+static long long held(struct policy_count *skel, __u32 ioas)
+{
+	__s64 v = 0;
+
+	if (bpf_map__lookup_elem(skel->maps.per_ioas, &ioas, sizeof(ioas),
+				 &v, sizeof(v), 0))
+		return 0;
+	return v;
+}
+
+/* An IOAS with a page mapped where no IOMMU here translates. */
+static __u32 ioas_beyond_aperture(struct __test_metadata *_metadata, int fd,
+				  void *page)
+{
+	__u32 id = 0;
+
+	EXPECT_EQ(0, ioas_alloc(fd, 0, 0, &id));
+	EXPECT_EQ(0, map_fixed(fd, id, U(page), PSZ, 1ULL << 60, RW));
+	return id;
+}
+
+TEST_F(policy, detach_notices_match_attachments)
+{
+	struct policy_count *skel;
+	struct bpf_link *link;
+	__u32 id, a, b, c;
+	void *page;
+	int tfd;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	skel = count_up("t_count", &link);
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	tfd = open("/dev/ioasid_test", O_RDWR);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &b));
+	c = ioas_beyond_aperture(_metadata, self->fd, page);
+	ASSERT_EQ(0, mock_create(tfd, 10, 0, &id));
+	ASSERT_EQ(0, mock_bind(tfd, id, self->fd, 0x1af4, 0x1000, NULL));
+
+	ASSERT_EQ(0, mock_attach(tfd, id, a, 0, 0, NULL));
+	EXPECT_EQ(1, held(skel, a));
+	/* A REPLACE removes the attachment to a: its notice says so. */
+	ASSERT_EQ(0, mock_attach(tfd, id, b, IOASID_ATTACH_REPLACE, 0, NULL));
+	EXPECT_EQ(0, held(skel, a)) TH_LOG("REPLACE: no notice for the IOAS left");
+	EXPECT_EQ(1, held(skel, b));
+	/* Allowed, then the core could not apply it: nothing is left of it. */
+	EXPECT_EQ(-EADDRINUSE, mock_attach(tfd, id, c, IOASID_ATTACH_REPLACE, 0, NULL));
+	EXPECT_EQ(0, held(skel, c)) TH_LOG("failed REPLACE left an attachment in the books");
+	EXPECT_EQ(1, held(skel, b));
+	/* Refused by the policy: nothing to undo. */
+	skel->bss->deny_ioas = a;
+	EXPECT_EQ(-EACCES, mock_attach(tfd, id, a, IOASID_ATTACH_REPLACE, 0, NULL));
+	skel->bss->deny_ioas = 0;
+	EXPECT_EQ(0, held(skel, a));
+	EXPECT_EQ(1, held(skel, b));
+
+	/* PASID attachments are noticed as they go, with their PASID. */
+	ASSERT_EQ(0, mock_attach(tfd, id, a, IOASID_ATTACH_PASID, 5, NULL));
+	EXPECT_EQ(1, held(skel, a));
+	ASSERT_EQ(0, mock_detach(tfd, id, IOASID_ATTACH_PASID, 5));
+	EXPECT_EQ(0, held(skel, a)) TH_LOG("PASID detach sent no notice");
+	EXPECT_EQ(a, skel->bss->last_detach_ioas);
+	EXPECT_EQ(5, skel->bss->last_detach_pasid);
+	EXPECT_EQ(-EADDRINUSE, mock_attach(tfd, id, c, IOASID_ATTACH_PASID, 6, NULL));
+	EXPECT_EQ(0, held(skel, c));
+	ASSERT_EQ(0, mock_attach(tfd, id, b, IOASID_ATTACH_PASID, 7, NULL));
+	EXPECT_EQ(2, held(skel, b));
+	/* Unbind removes the RID and PASID attachments: two notices for b. */
+	ASSERT_EQ(0, mock_simple(tfd, IOASID_TEST_MOCK_UNBIND, id));
+	EXPECT_EQ(0, held(skel, b));
+	EXPECT_EQ(skel->bss->nr_allowed, skel->bss->nr_detached);
+
+	close(tfd);
+	munmap(page, PSZ);
+	count_down(skel, link);
+}
+
+TEST_F(policy, get_info_shows_the_applied_decision)
+{
+	struct ioasid_device_attach att = { .size = sizeof(att) };
+	struct ioasid_device_detach det = { .size = sizeof(det) };
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct policy_count *skel;
+	struct bpf_link *link;
+	__u32 a, b, c;
+	void *page;
+	int dfd, i;
+
+	skel = count_up("t_count", &link);
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	dfd = bind_bound_edu(_metadata, self->fd, &a);
+	if (dfd == -ENODEV) {
+		bpf_link__destroy(link);
+		policy_count__destroy(skel);
+		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	}
+	page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &b));
+	c = ioas_beyond_aperture(_metadata, self->fd, page);
+	att.ioas_id = a;
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+
+	/*
+	 * A REPLACE the policy refuses, or one it allows and the core cannot
+	 * apply, changes nothing, GET_INFO included.
+	 */
+	skel->bss->deny_ioas = b;
+	att.flags = IOASID_ATTACH_REPLACE;
+	for (i = 0; i < 2; i++) {
+		att.ioas_id = i ? c : b;
+		EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+		EXPECT_EQ(i ? EADDRINUSE : EACCES, errno);
+		ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+		EXPECT_EQ(a, info.out_ioas_id);
+		EXPECT_EQ(0, info.out_decision.verdict);
+		EXPECT_EQ(0, info.out_decision.flags & IOASID_DECISION_CORE_REFUSED);
+		EXPECT_STREQ("count: allowed", info.out_decision.reason);
+	}
+	EXPECT_EQ(0, held(skel, c));
+	EXPECT_EQ(1, held(skel, a));
+	/* Not attached: the last attempt is shown, a refusal with its reason. */
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_DETACH, &det));
+	att.flags = 0;
+	att.ioas_id = b;
+	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(0, info.out_ioas_id);
+	EXPECT_EQ(-EACCES, info.out_decision.verdict);
+	EXPECT_STREQ("count: IOAS refused", info.out_decision.reason);
+	EXPECT_EQ(0, held(skel, a));
+	close(dfd);
+	munmap(page, PSZ);
+	count_down(skel, link);
+}
+
+TEST_F(policy, policy_errnos_outside_the_user_range_become_eperm)
+{
+	static const int bad[] = { -512 /* ERESTARTSYS */, -515 /* ENOIOCTLCMD */,
+				   -517 /* EPROBE_DEFER */, -4000 };
+	struct ioasid_policy_decision d;
+	struct policy_count *skel;
+	struct bpf_link *link;
+	__u32 id, a;
+	int tfd, i;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	skel = count_up("t_kerr", &link);
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	tfd = open("/dev/ioasid_test", O_RDWR);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));
+	ASSERT_EQ(0, mock_create(tfd, 10, 0, &id));
+	ASSERT_EQ(0, mock_bind(tfd, id, self->fd, 0x1af4, 0x1000, NULL));
+	for (i = 0; i < 4; i++) {
+		skel->bss->bad_errno = bad[i];
+		EXPECT_EQ(-EPERM, mock_attach(tfd, id, a, 0, 0, &d)) TH_LOG("%d", bad[i]);
+		EXPECT_EQ(-EPERM, d.verdict);
+		EXPECT_EQ(-EPERM, mock_attach(tfd, id, a, IOASID_ATTACH_PASID, 3, NULL));
+	}
+	/* A documented errno passes as it is; the policy is not errored. */
+	skel->bss->bad_errno = -EACCES;
+	EXPECT_EQ(-EACCES, mock_attach(tfd, id, a, 0, 0, &d));
+	EXPECT_STREQ("t_kerr", d.policy);
+	close(tfd);
+	count_down(skel, link);
+}
+
+/* Drop CAP_SYS_ADMIN, keep CAP_BPF and CAP_PERFMON (enough to load). */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2];
+
+	if (syscall(SYS_capget, &h, c))
+		return -errno;
+	c[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	c[CAP_SYS_ADMIN / 32].permitted &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, c) ? -errno : 0;
+}
+
+/*
+ * Loading finds the module's BTF, which takes CAP_SYS_ADMIN; registering
+ * needs it too, also for a process handed the loaded objects (a
+ * privileged helper can pass the fds, or a BPF token can delegate
+ * CAP_BPF to a container).
+ */
+TEST_F(policy, registering_a_policy_needs_cap_sys_admin)
+{
+	struct policy_count *skel;
+	struct bpf_link *link;
+	int status;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop one capability");
+	skel = load_count("t_count");
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (drop_sys_admin())
+			_exit(10);
+		link = bpf_map__attach_struct_ops(skel->maps.t_count);
+		if (link)
+			_exit(12);	/* registered without CAP_SYS_ADMIN */
+		_exit(errno == EPERM ? 0 : 13);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10: capset, 12: registered, 13: not EPERM");
+	/* With it, the same objects register. */
+	link = bpf_map__attach_struct_ops(skel->maps.t_count);
+	EXPECT_NE(NULL, link);
+	count_down(skel, link);
+}
 
 TEST_HARNESS_MAIN

@@ -4,7 +4,7 @@
  * time, and which CPUs a flush reaches (counted per CPU by the test
  * module) as the tracked thread moves, exits, or outlives its fd.
  */
-#include "policy_lib.h"
+#include "policy_count.h"
 
 TEST_F(policy, cache_flush_rate_from_policy)
 {
@@ -282,6 +282,340 @@ TEST_F(policy, cache_flush_fd_closed_by_other_thread)
 	self->fd = open("/dev/ioasid", O_RDWR);
 	ASSERT_EQ(1, write(t.go[1], "x", 1));
 	ASSERT_EQ(0, pthread_join(thr, NULL));
+}
+
+
+/* --- the rate is held (issue 15, bug 3) ---------------------------------- */
+
+#define PARAM_DIR "/sys/module/ioasid/parameters/"
+
+/* A non-coherent mock bound to @fd with two IOASes to move between. */
+struct flush_mock {
+	int tfd;
+	__u32 id, ioas[2];
+};
+
+static void flush_mock_up(struct __test_metadata *_metadata, int fd,
+			  struct flush_mock *m)
+{
+	struct ioasid_policy_decision d;
+
+	m->tfd = open("/dev/ioasid_test", O_RDWR);
+	ASSERT_LE(0, m->tfd);
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &m->ioas[0]));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &m->ioas[1]));
+	ASSERT_EQ(0, mock_create(m->tfd, 10, 0, &m->id));
+	ASSERT_EQ(0, mock_bind(m->tfd, m->id, fd, 0x1af4, 0x1000, NULL));
+	ASSERT_EQ(0, mock_attach(m->tfd, m->id, m->ioas[0], 0, 0, &d));
+	ASSERT_NE(0, d.flags & IOASID_DECISION_FLUSH_GRANT);
+}
+
+
+TEST_F(policy, cache_flush_bucket_survives_replace_and_reattach)
+{
+	struct timespec ts = { 1, 100 * 1000 * 1000 };
+	long throttled, refused;
+	struct policy_count *skel;
+	struct flush_mock m;
+	struct bpf_link *link;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	skel = load_count("t_flush1");
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	link = bpf_map__attach_struct_ops(skel->maps.t_flush1);
+	ASSERT_NE(NULL, link);
+	flush_mock_up(_metadata, self->fd, &m);
+	throttled = ioasid_stat("flush_throttled");
+	refused = ioasid_stat("flush_refused");
+	EXPECT_LE(0, throttled) TH_LOG("no flush_throttled count in sysfs");
+	EXPECT_LE(0, refused) TH_LOG("no flush_refused count in sysfs");
+
+	/* Rate 1/s, burst 1: one flush, and moving around refills nothing. */
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[1], IOASID_ATTACH_REPLACE, 0, NULL));
+	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("REPLACE refilled the bucket");
+	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[0], IOASID_ATTACH_REPLACE, 0, NULL));
+	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("REPLACE back refilled the bucket");
+	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
+	EXPECT_EQ(-EPERM, flush(self->fd)) TH_LOG("detached: no grant");
+	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[0], 0, 0, NULL));
+	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("detach + attach refilled the bucket");
+	EXPECT_EQ(throttled + 3, ioasid_stat("flush_throttled"));
+	EXPECT_EQ(refused + 1, ioasid_stat("flush_refused"));
+	/* The rate itself still refills. */
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd));
+
+	close(m.tfd);
+	count_down(skel, link);
+}
+
+struct flood {
+	int fd;
+	volatile int *stop;
+	int ok, again, other;
+};
+
+static void *flood_thread(void *arg)
+{
+	struct flood *f = arg;
+
+	while (!*f->stop) {
+		int rc = flush(f->fd);
+
+		if (!rc)
+			f->ok++;
+		else if (rc == -EAGAIN)
+			f->again++;
+		else
+			f->other++;
+	}
+	return NULL;
+}
+
+static void *flush_once(void *arg)
+{
+	struct flood *f = arg;
+
+	if (!flush(f->fd))
+		f->ok++;
+	return NULL;
+}
+
+/* One flush from a new thread: never the tracked one. */
+static void flood_once(struct flood *f)
+{
+	pthread_t thr;
+
+	if (!pthread_create(&thr, NULL, flush_once, f))
+		pthread_join(thr, NULL);
+}
+
+static int write_param(const char *name, unsigned int v)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", v);
+	return sysfs_write(name, val);
+}
+
+TEST_F(policy, cache_flush_builtin_rate_holds_for_many_threads)
+{
+	struct timespec t0, t1, run = { 1, 500 * 1000 * 1000 };
+	long rate0 = sysfs_long(PARAM_DIR "builtin_flush_rate");
+	long burst0 = sysfs_long(PARAM_DIR "builtin_flush_burst");
+	struct flood f[4] = { 0 };
+	struct ioasid_policy_decision d;
+	int stop = 0, ok = 0, again = 0, i, n;
+	long throttled, cpus;
+	pthread_t thr[4];
+	struct flush_mock m;
+	double secs;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	ASSERT_LT(0, rate0) TH_LOG("the built-in grant must have a bounded default rate");
+	ASSERT_LT(0, burst0);
+	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_rate", 5));
+	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_burst", 2));
+	flush_mock_up(_metadata, self->fd, &m);
+	/* The built-in's decision says what it granted. */
+	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
+	ASSERT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[0], 0, 0, &d));
+	EXPECT_EQ(5, d.flush_rate);
+	EXPECT_EQ(2, d.flush_burst);
+	EXPECT_STREQ("builtin", d.policy);
+
+	throttled = ioasid_stat("flush_throttled");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 4; i++) {
+		f[i].fd = self->fd;
+		f[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&thr[i], NULL, flood_thread, &f[i]));
+	}
+	nanosleep(&run, NULL);
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(thr[i], NULL));
+		ok += f[i].ok;
+		again += f[i].again;
+		EXPECT_EQ(0, f[i].other);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("4 threads, %.2f s: %d flushes, %d throttled", secs, ok, again);
+	/* The burst, then the rate: however many threads ask. */
+	EXPECT_LE(ok, 2 + (int)(5 * secs) + 1);
+	EXPECT_LE(1, ok);
+	EXPECT_LT(100, again);
+	EXPECT_EQ(throttled + again, ioasid_stat("flush_throttled"));
+
+	/*
+	 * An all-CPU flush (any thread but the tracked one) costs one token
+	 * per CPU, up to the burst: with burst 8 and the tracked thread's
+	 * flush taken, another thread gets 7 / min(CPUs, 8) flushes.
+	 */
+	close(m.tfd);
+	close(self->fd);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_rate", 1));
+	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_burst", 8));
+	flush_mock_up(_metadata, self->fd, &m);
+	EXPECT_EQ(0, flush(self->fd));
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ioasid_stat("flush_cpu_tracking") == 1) {
+		struct flood one = { .fd = self->fd, .stop = &stop };
+
+		stop = 0;
+		for (n = 0; n < 8; n++) {
+			one.ok = 0;
+			flood_once(&one);
+			if (!one.ok)
+				break;
+		}
+		EXPECT_LE(7 / (cpus < 8 ? cpus : 8), n);
+		EXPECT_GE(8 / (cpus < 8 ? cpus : 8), n);
+		TH_LOG("%ld CPUs: %d all-CPU flushes from 7 tokens", cpus, n);
+	}
+	close(m.tfd);
+	write_param(PARAM_DIR "builtin_flush_rate", rate0);
+	write_param(PARAM_DIR "builtin_flush_burst", burst0);
+}
+
+
+/* --- a tracker goes with its fd (issue 15, item 7) ----------------------- */
+
+struct tracked_lives_on {
+	int fd;
+	int done[2];	/* thread -> main: flushed, so tracked */
+	volatile int stop;
+	int flushed;
+};
+
+static void *flush_then_live_on(void *arg)
+{
+	struct tracked_lives_on *t = arg;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	t->flushed = !flush(t->fd) && !flush(t->fd);
+	if (write(t->done[1], "x", 1) != 1)
+		return NULL;
+	/* In and out of user space, long after the fd went. */
+	while (!t->stop)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+TEST_F(policy, cache_flush_tracker_goes_with_fd_closed_elsewhere)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct tracked_lives_on t = { 0 };
+	struct flush_mock m;
+	long base, now = -1;
+	pthread_t thr;
+	char c;
+	int i;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	if (ioasid_stat("flush_cpu_tracking") != 1)
+		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: nothing is tracked");
+	/* Trackers of earlier tests are freed after an RCU grace period. */
+	base = ioasid_stat("flush_trackers");
+	for (i = 0; i < 50; i++) {
+		nanosleep(&ts, NULL);
+		now = ioasid_stat("flush_trackers");
+		if (now == base)
+			break;
+		base = now;
+	}
+	ASSERT_LE(0, base) TH_LOG("no flush_trackers count in sysfs");
+	flush_mock_up(_metadata, self->fd, &m);
+	t.fd = self->fd;
+	ASSERT_EQ(0, pipe(t.done));
+	ASSERT_EQ(0, pthread_create(&thr, NULL, flush_then_live_on, &t));
+	ASSERT_EQ(1, read(t.done[0], &c, 1));
+	EXPECT_TRUE(t.flushed);
+	EXPECT_EQ(base + 1, ioasid_stat("flush_trackers"));
+	/* Released here (the mock held the fd too), the tracked thread lives. */
+	close(m.tfd);
+	close(self->fd);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	for (i = 0; i < 100; i++) {
+		now = ioasid_stat("flush_trackers");
+		if (now == base)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	EXPECT_EQ(base, now) TH_LOG("the tracker lingers on a live thread");
+	t.stop = 1;
+	ASSERT_EQ(0, pthread_join(thr, NULL));
+	close(t.done[0]);
+	close(t.done[1]);
+}
+
+
+/* --- grants per attachment (issue 15, bug 3 and item 7) ------------------ */
+
+TEST_F(policy, cache_flush_strictest_grant_holds_until_it_leaves)
+{
+	struct timespec ts = { 1, 100 * 1000 * 1000 };
+	struct ioasid_policy_decision d;
+	struct policy_count *skel;
+	struct bpf_link *link;
+	struct flush_mock m;
+	__u32 loose;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	skel = count_up("t_flush1", &link);
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
+	flush_mock_up(_metadata, self->fd, &m);	/* 1/s, burst 1 */
+	count_down(skel, link);
+	/* A second device, granted more by the built-in. */
+	ASSERT_EQ(0, mock_create(m.tfd, 0, 0, &loose));
+	ASSERT_EQ(0, mock_bind(m.tfd, loose, self->fd, 0x1af4, 0x1001, NULL));
+	ASSERT_EQ(0, mock_attach(m.tfd, loose, m.ioas[1], 0, 0, &d));
+	EXPECT_STREQ("builtin", d.policy);
+	EXPECT_LT(1, d.flush_burst);
+
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("a later, looser grant won");
+	/* The loose device leaves: the strict grant still holds. */
+	EXPECT_EQ(0, mock_detach(m.tfd, loose, 0, 0));
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	/* The strict one leaves too: no grant. */
+	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	close(m.tfd);
+}
+
+TEST_F(policy, cache_flush_granted_by_noncoherent_pasid_attachment)
+{
+	struct ioasid_policy_decision d;
+	__u32 id, a;
+	int tfd;
+
+	if (access("/dev/ioasid_test", F_OK))
+		SKIP(return, "ioasid_test module not loaded");
+	tfd = open("/dev/ioasid_test", O_RDWR);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));
+	ASSERT_EQ(0, mock_create(tfd, 10, 0, &id));
+	ASSERT_EQ(0, mock_bind(tfd, id, self->fd, 0x1af4, 0x1000, NULL));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	ASSERT_EQ(0, mock_attach(tfd, id, a, IOASID_ATTACH_PASID, 3, &d));
+	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, d.snoop);
+	EXPECT_NE(0, d.flags & IOASID_DECISION_FLUSH_GRANT);
+	EXPECT_EQ(0, flush(self->fd)) TH_LOG("non-coherent PASID domain not counted");
+	EXPECT_EQ(0, mock_detach(tfd, id, IOASID_ATTACH_PASID, 3));
+	EXPECT_EQ(-EPERM, flush(self->fd));
+	close(tfd);
 }
 
 

@@ -62,6 +62,10 @@ void ioasid_device_unbind(struct ioasid_device *idev);
 u32 ioasid_device_id(struct ioasid_device *idev);
 int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 			 u32 pasid);
+struct ioasid_policy_decision;
+int ioasid_device_attach_decision(struct ioasid_device *idev, u32 ioas_id,
+				  u32 flags, u32 pasid,
+				  struct ioasid_policy_decision *decision);
 int ioasid_device_detach(struct ioasid_device *idev, u32 flags, u32 pasid);
 int ioasid_device_get_info(struct ioasid_device *idev, struct device *dev,
 			   struct ioasid_device_info *info);

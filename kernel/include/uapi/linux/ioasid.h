@@ -387,11 +387,14 @@ struct ioasid_ioas_info {
  * Write back and invalidate CPU caches (wbinvd on x86), for a user whose
  * devices do non-coherent (no-snoop) DMA. Allowed only while the fd holds a
  * cache-flush grant: a policy grants it at the attach of a device left
- * non-coherent, with a rate, and it ends when the fd's last non-coherent
- * attachment goes. Policies are also asked at every flush.
+ * non-coherent (at its RID or a PASID), with a rate, and it ends when the
+ * fd's last non-coherent attachment goes. With several attachments the
+ * strictest grant in force holds; a new grant keeps the fd's bucket (it is
+ * not refilled). Policies are also asked at every flush.
  * The first thread to flush through the fd is tracked (preempt notifiers,
  * as KVM tracks a vCPU): its later flushes cover only the CPUs it ran on
- * since its previous flush. Any other flush covers every online CPU.
+ * since its previous flush and cost one flush of the rate. Any other flush
+ * covers every online CPU and costs one per CPU (at most the burst).
  * Errnos: EPERM (no grant), EAGAIN (over the granted rate; retry later),
  * EOPNOTSUPP (not x86), or the errno a policy's cache_flush returned.
  */

@@ -150,8 +150,10 @@ struct ioasid_device_detach {
  *	@out_aperture_start 0: not known before the first attach, as with
  *	virtio-iommu)
  * @out_iommu_driver: IOMMU driver name
- * @out_decision: the policy decision applied at the last attach (zero
- *	before any)
+ * @out_decision: the policy decision of the RID attachment in force;
+ *	while the RID is not attached, that of the last attach attempt (a
+ *	refusal with its reason; zero before any). A failed REPLACE or a
+ *	PASID attach does not change it while the RID is attached
  *
  * Errnos: EOPNOTSUPP (@flags not 0), ENODEV (no IOMMU group).
  */

@@ -140,8 +140,10 @@ struct ioasid_policy_req {
 
 /*
  * Verdicts a policy callback returns. A negative errno (at least
- * -IOASID_MAX_ERRNO) denies and is returned to user space; anything else is
- * garbage and marks the policy errored.
+ * -IOASID_MAX_ERRNO) denies; it is returned to user space if user space
+ * knows it (-1 .. -133, EHWPOISON), else (kernel-internal errnos such as
+ * -ERESTARTSYS or -ENOIOCTLCMD, unassigned numbers) the denial is EPERM.
+ * Anything else is garbage and marks the policy errored.
  */
 #define IOASID_VERDICT_DEFER 0
 #define IOASID_VERDICT_ALLOW 1
@@ -185,8 +187,9 @@ enum ioasid_decision_flags {
  * @verdict: 0 allowed, or the negative errno returned to the caller
  * @snoop: enum ioasid_snoop_mode applied
  * @flags: enum ioasid_decision_flags
- * @flush_rate: granted cache flushes per second (0: unlimited)
- * @flush_burst: granted burst of cache flushes
+ * @flush_rate: granted cache flushes per second (0: unlimited; the
+ *	built-in policy grants the ioasid module parameter builtin_flush_rate)
+ * @flush_burst: granted burst of cache flushes (builtin_flush_burst)
  * @pasid_min: first allowed PASID
  * @pasid_max: last allowed PASID
  * @policy_id: id of the deciding policy (its bpf_link id; 0 built-in)
