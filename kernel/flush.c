@@ -38,6 +38,7 @@
 #include "ioasid_private.h"
 #include "hw_pagetable.h"
 #include "request.h"
+#include "decision_log.h"
 
 /* wbinvd executed per CPU, read by the test module through a hook. */
 static DEFINE_PER_CPU(u64, ioasid_flush_count);
@@ -386,8 +387,12 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 	if (!IS_ENABLED(CONFIG_X86))
 		return -EOPNOTSUPP;
 	rc = flush_take(ucmd->ctx);
-	if (rc)
+	if (rc) {
+		ioasid_decision_log_core(ucmd->ctx, IOASID_POLICY_OP_CACHE_FLUSH,
+					 rc, rc == -EPERM ? "no cache-flush grant" :
+					 "over the granted flush rate");
 		return rc;
+	}
 
 	if (!alloc_cpumask_var(&cpus, GFP_KERNEL))
 		return -ENOMEM;
