@@ -154,7 +154,7 @@ static void usage(FILE *f)
 		"  policy list|show|available|load|replace|unload|errors|test|bypass\n"
 		"  rule add|del|list                   operator rules of nosnoop_rules and strict\n"
 		"  device list|bind|unbind|info        PCI devices given to ioasid-pci\n"
-		"  decisions [--follow] [--count N]    decisions as they are made (tracepoint)\n"
+		"  decisions [--follow] [--count N]    recent decisions, or each as it is made\n"
 		"  bpffs mount                         mount bpffs on /sys/fs/bpf\n"
 		"Every object takes --help. Exit codes: 0 ok, 1 failed, 2 bad usage,\n"
 		"3 not ready (module not loaded, no privilege, no bpffs).\n");
