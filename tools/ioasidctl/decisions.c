@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,47 +46,59 @@ static void bdf_string(__u32 bdf, char *buf, size_t len)
 		 (bdf >> 3) & 0x1f, bdf & 7);
 }
 
+/* A record field, by JSON type. */
+static void put_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void put_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+static void put_bool(struct json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
 static struct json_object *record_json(const struct ioasid_decision_record *r)
 {
 	struct json_object *o = json_object_new_object();
 	char bdf[32], vbuf[64];
 
-	json_object_object_add(o, "seq", json_object_new_int64(r->hdr.seq));
-	json_object_object_add(o, "time_ns", json_object_new_int64(r->hdr.time_ns));
-	json_object_object_add(o, "lost", json_object_new_int64(r->hdr.lost));
-	json_object_object_add(o, "op", json_object_new_string(op_name(r->hdr.kind)));
-	json_object_object_add(o, "dry_run",
-			       json_object_new_boolean(r->req_flags & IOASID_REQ_DRY_RUN));
-	json_object_object_add(o, "vendor", json_object_new_int(r->vendor));
-	json_object_object_add(o, "device", json_object_new_int(r->device));
+	put_int(o, "seq", r->hdr.seq);
+	put_int(o, "time_ns", r->hdr.time_ns);
+	put_int(o, "lost", r->hdr.lost);
+	put_str(o, "op", op_name(r->hdr.kind));
+	put_bool(o, "dry_run", r->req_flags & IOASID_REQ_DRY_RUN);
+	put_int(o, "vendor", r->vendor);
+	put_int(o, "device", r->device);
 	bdf_string(r->bdf, bdf, sizeof(bdf));
-	json_object_object_add(o, "bdf", r->bdf ? json_object_new_string(bdf) : NULL);
-	json_object_object_add(o, "sw_device",
-			       json_object_new_boolean(r->req_flags & IOASID_REQ_SW_DEVICE));
-	json_object_object_add(o, "driver", json_object_new_string(r->driver));
-	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
-	json_object_object_add(o, "pid", json_object_new_int64(r->pid));
-	json_object_object_add(o, "cgroup_id", json_object_new_int64(r->cgroup_id));
-	json_object_object_add(o, "fd_id", json_object_new_int64(r->fd_id));
-	json_object_object_add(o, "ioas_id", json_object_new_int64(r->ioas_id));
-	json_object_object_add(o, "pasid", json_object_new_int64(r->pasid));
-	json_object_object_add(o, "verdict", json_object_new_int(r->error));
-	json_object_object_add(o, "allowed", json_object_new_boolean(!r->error));
-	json_object_object_add(o, "error", r->error ? json_object_new_string(
-		verdict_name(r->error, vbuf, sizeof(vbuf))) : NULL);
-	json_object_object_add(o, "snoop", json_object_new_string(snoop_name(r->snoop)));
-	json_object_object_add(o, "flush_grant",
-			       json_object_new_boolean(r->decision_flags & IOASID_DECISION_FLUSH_GRANT));
-	json_object_object_add(o, "flush_rate", json_object_new_int64(r->flush_rate));
-	json_object_object_add(o, "flush_burst", json_object_new_int64(r->flush_burst));
-	json_object_object_add(o, "flags", json_object_new_int64(r->decision_flags));
-	json_object_object_add(o, "policy", json_object_new_string(r->policy));
-	json_object_object_add(o, "policy_id", json_object_new_int64(r->policy_id));
-	json_object_object_add(o, "asked", json_object_new_int64(r->nr_asked));
-	json_object_object_add(o, "policy_verdict", json_object_new_int(r->policy_verdict));
-	json_object_object_add(o, "reason", json_object_new_string(r->policy_reason));
-	json_object_object_add(o, "core_error", json_object_new_int(r->core_error));
-	json_object_object_add(o, "core_reason", json_object_new_string(r->core_reason));
+	put_str(o, "bdf", r->bdf ? bdf : NULL);
+	put_bool(o, "sw_device", r->req_flags & IOASID_REQ_SW_DEVICE);
+	put_str(o, "driver", r->driver);
+	put_int(o, "uid", r->uid);
+	put_int(o, "pid", r->pid);
+	put_int(o, "cgroup_id", r->cgroup_id);
+	put_int(o, "fd_id", r->fd_id);
+	put_int(o, "ioas_id", r->ioas_id);
+	put_int(o, "pasid", r->pasid);
+	put_int(o, "verdict", r->error);
+	put_bool(o, "allowed", !r->error);
+	put_str(o, "error", r->error ? verdict_name(r->error, vbuf, sizeof(vbuf)) : NULL);
+	put_str(o, "snoop", snoop_name(r->snoop));
+	put_bool(o, "flush_grant", r->decision_flags & IOASID_DECISION_FLUSH_GRANT);
+	put_int(o, "flush_rate", r->flush_rate);
+	put_int(o, "flush_burst", r->flush_burst);
+	put_int(o, "flags", r->decision_flags);
+	put_str(o, "policy", r->policy);
+	put_int(o, "policy_id", r->policy_id);
+	put_int(o, "asked", r->nr_asked);
+	put_int(o, "policy_verdict", r->policy_verdict);
+	put_str(o, "reason", r->policy_reason);
+	put_int(o, "core_error", r->core_error);
+	put_str(o, "core_reason", r->core_reason);
 	return o;
 }
 
@@ -93,7 +106,7 @@ static struct json_object *record_json(const struct ioasid_decision_record *r)
 static void print_record(const struct ioasid_decision_record *r)
 {
 	time_t secs = r->hdr.time_ns / 1000000000ULL;
-	char when[32], dev[64], vbuf[64];
+	char when[32], dev[64], bdf[32], vbuf[64];
 	struct tm tm;
 
 	if (r->hdr.lost)
@@ -101,15 +114,16 @@ static void print_record(const struct ioasid_decision_record *r)
 		       (unsigned long long)r->hdr.lost);
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%F %T", &tm);
-	if (r->req_flags & IOASID_REQ_SW_DEVICE)
+	if (r->req_flags & IOASID_REQ_SW_DEVICE) {
 		snprintf(dev, sizeof(dev), "%04x:%04x sw:%s", r->vendor, r->device, r->driver);
-	else if (r->bdf)
-		snprintf(dev, sizeof(dev), "%04x:%04x %04x:%02x:%02x.%x", r->vendor, r->device,
-			 r->bdf >> 16, (r->bdf >> 8) & 0xff, (r->bdf >> 3) & 0x1f, r->bdf & 7);
-	else if (r->vendor || r->device)
+	} else if (r->bdf) {
+		bdf_string(r->bdf, bdf, sizeof(bdf));
+		snprintf(dev, sizeof(dev), "%04x:%04x %s", r->vendor, r->device, bdf);
+	} else if (r->vendor || r->device) {
 		snprintf(dev, sizeof(dev), "%04x:%04x", r->vendor, r->device);
-	else
+	} else {
 		snprintf(dev, sizeof(dev), "fd %llu", (unsigned long long)r->fd_id);
+	}
 	printf("%s.%06llu #%llu %-12s %s uid %u%s ", when,
 	       (unsigned long long)(r->hdr.time_ns % 1000000000ULL) / 1000,
 	       (unsigned long long)r->hdr.seq, op_name(r->hdr.kind), dev, r->uid,
