@@ -538,15 +538,17 @@ static int ioasid_policy_check_member(const struct btf_type *t,
 {
 	u32 moff = __btf_member_bit_offset(t, member);
 
-	switch (moff) {
-	case OPS_MEMBER(cache_flush):
-	case OPS_MEMBER(detach):
-	case OPS_MEMBER(exit):
-		/* Called with preemption disabled or from release paths. */
-		if (prog->sleepable)
-			return -EINVAL;
-		break;
-	}
+	/*
+	 * Only init may sleep. cache_flush and detach run with preemption
+	 * disabled; exit runs from release paths. attach and attach_pasid run
+	 * under the device's group lock (and ioasid-pci's device lock), which
+	 * mmap() and BAR faults take under mmap_lock: a sleepable program
+	 * could fault user memory there (bpf_copy_from_user_str() is open to
+	 * every sleepable program) and close a cycle with mmap_lock. See the
+	 * lock order in docs/design.md.
+	 */
+	if (prog->sleepable && moff != OPS_MEMBER(init))
+		return -EINVAL;
 	return 0;
 }
 

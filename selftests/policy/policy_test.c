@@ -451,7 +451,8 @@ static int load_bad(const char *name, const char *expect_msg)
 		bpf_program__set_autoload(prog,
 			(!strcmp(name, "t_write") && !strcmp(p, "write_attach")) ||
 			(!strcmp(name, "t_sleepy") && !strcmp(p, "sleepy_flush")) ||
-			(!strcmp(name, "t_sleepok") && !strcmp(p, "sleepy_attach")));
+			(!strcmp(name, "t_sleepattach") && !strcmp(p, "sleepy_attach")) ||
+			(!strcmp(name, "t_sleepok") && !strcmp(p, "sleepy_init")));
 	}
 	log_reset();
 	rc = policy_bad__load(skel);
@@ -477,7 +478,14 @@ TEST(verifier_refuses_sleepable_atomic_callback)
 		TH_LOG("%s", libbpf_log);
 }
 
-TEST(verifier_accepts_sleepable_attach)
+TEST(verifier_refuses_sleepable_attach)
+{
+	libbpf_set_print(capture_print);
+	EXPECT_GT(0, load_bad("t_sleepattach", "attach to unsupported member attach"))
+		TH_LOG("%s", libbpf_log);
+}
+
+TEST(verifier_accepts_sleepable_init)
 {
 	libbpf_set_print(capture_print);
 	EXPECT_EQ(0, load_bad("t_sleepok", NULL)) TH_LOG("%s", libbpf_log);

@@ -36,7 +36,10 @@ struct ioasid_policy_ops t_sleepy = {
 	.abi_version = IOASID_POLICY_ABI_VERSION,
 };
 
-/* attach may sleep: a sleepable program is fine there. */
+/*
+ * attach runs under the device's group lock, which mmap() and BAR faults
+ * take under mmap_lock: a sleepable program could fault there. Refused.
+ */
 SEC("?struct_ops.s/attach")
 int BPF_PROG(sleepy_attach, const struct ioasid_policy_req *req)
 {
@@ -44,8 +47,22 @@ int BPF_PROG(sleepy_attach, const struct ioasid_policy_req *req)
 }
 
 SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_sleepok = {
+struct ioasid_policy_ops t_sleepattach = {
 	.attach = (void *)sleepy_attach,
+	.name = "t_sleepattach",
+	.abi_version = IOASID_POLICY_ABI_VERSION,
+};
+
+/* init runs at registration, in process context: it may sleep. */
+SEC("?struct_ops.s/init")
+int BPF_PROG(sleepy_init)
+{
+	return 0;
+}
+
+SEC("?.struct_ops.link")
+struct ioasid_policy_ops t_sleepok = {
+	.init = (void *)sleepy_init,
 	.name = "t_sleepok",
 	.abi_version = IOASID_POLICY_ABI_VERSION,
 };

@@ -221,14 +221,17 @@ enum ioasid_policy_flags {
 
 /**
  * struct ioasid_policy_ops - a policy (BPF struct_ops type)
- * @attach: may the device attach (RID)? Sleepable allowed.
- * @attach_pasid: may the device attach at @req->pasid? Sleepable allowed.
+ * @attach: may the device attach (RID)? Runs under the device's group
+ *	lock: not sleepable.
+ * @attach_pasid: may the device attach at @req->pasid? Not sleepable.
  * @cache_flush: may the fd flush caches now? Atomic context: not sleepable.
  * @detach: a device detached. Atomic context: not sleepable.
  * @init: called once when the policy is registered. Sleepable allowed.
  *	A non-zero return refuses the registration.
- * @exit: called once when the policy is unregistered or errored, with a
- *	negative errno for the reason (0: normal unregistration).
+ * @exit: called once when the policy leaves: unregistered or replaced
+ *	(0), or its registration failed after @init (a negative errno).
+ *	An errored policy is only skipped; @exit comes at its removal.
+ *	Not sleepable.
  * @name: policy name, unique among registered policies
  * @priority: lower asks first; equal priorities in registration order
  * @flags: enum ioasid_policy_flags
