@@ -14,32 +14,11 @@
 SHELL := /bin/bash
 TOP := $(CURDIR)
 B := $(TOP)/build
-CACHE ?= /var/cache/ioasid
-
-# Target kernel: Debian's stock 6.12 (image + headers with a BTF vmlinux).
-KVER ?= $(shell ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | sort -V | tail -1 | sed 's|.*/linux-headers-||')
-KDIR ?= /lib/modules/$(KVER)/build
-KERNEL ?= /boot/vmlinuz-$(KVER)
-export KVER KDIR KERNEL
-
-DEPS := $(B)/deps
-BPFTOOL := $(DEPS)/bin/bpftool
-LINUX_SRC := $(B)/linux-src
-CLANG ?= clang
-CC ?= gcc
-
-CFLAGS_USER := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
-	-I$(TOP)/kernel/include/uapi -I$(DEPS)/include -I$(TOP)/libioasidbpf/include
-LDLIBS_BPF := $(DEPS)/lib/libbpf.a -lelf -lz
-
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	-I$(DEPS)/include -I$(TOP)/kernel/include/uapi -I$(TOP)/bpf \
-	-I/usr/include/$(shell $(CC) -dumpmachine)
-
-export TOP B CACHE DEPS BPFTOOL LINUX_SRC CLANG CC CFLAGS_USER LDLIBS_BPF BPF_CFLAGS
+# Paths, the target kernel and the flags, shared with the sub-Makefiles.
+include $(TOP)/tools/build/defaults.mk
 
 .PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
-	demo bench clean distclean checkpatch
+	demo bench clean distclean checkpatch check-submake
 
 all: modules bpf lib tools selftests
 
@@ -77,9 +56,15 @@ selftests: bpf-tools linux-src bpf lib
 
 # --- run ---------------------------------------------------------------------
 
-# Style and kernel-doc first (seconds), then the suites in VMs.
-check: deps all checkpatch
+# Style and kernel-doc first (seconds), the sub-Makefiles called on their
+# own (host only), then the suites in VMs.
+check: deps all checkpatch check-submake
 	@$(TOP)/selftests/run
+
+# Each sub-Makefile, called directly with none of our exports, finds the
+# tree this build made; make -C libioasidbpf install works (no VM).
+check-submake: all
+	@$(TOP)/tools/build/check-submake
 
 # The whole suite again under a KASAN/lockdep/kmemleak/fault-injection
 # kernel built from linux-source (cached), plus KUnit and fail_nth.

@@ -56,6 +56,7 @@
 #include "ioasid_private.h"
 #include "hw_pagetable.h"
 #include "request.h"
+#include "decision_log.h"
 
 /* wbinvd executed per CPU, read by the test module through a hook. */
 static DEFINE_PER_CPU(u64, ioasid_flush_count);
@@ -547,8 +548,12 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 	caller.nr_flush_cpus = cpumask_weight(cpus);
 	rc = flush_take(ucmd->ctx, tracker_is_current(ucmd->ctx),
 			caller.nr_flush_cpus);
-	if (rc)
+	if (rc) {
+		ioasid_decision_log_core(ucmd->ctx, IOASID_POLICY_OP_CACHE_FLUSH,
+					 rc, rc == -EPERM ? "no cache-flush grant" :
+					 "over the granted flush rate");
 		goto out_cpus;
+	}
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
 	if (!eval) {
 		rc = -ENOMEM;

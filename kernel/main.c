@@ -17,6 +17,7 @@
 #include "ioasid_private.h"
 #include "device.h"
 #include "io_pagetable.h"
+#include "decision_log.h"
 
 static atomic64_t ioasid_next_ctx_id = ATOMIC64_INIT(0);
 
@@ -287,6 +288,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_ioas_info info;
 	struct ioasid_policy_dry_run dry_run;
 	struct ioasid_cache_flush flush;
+	struct ioasid_decisions_open decisions_open;
 };
 
 struct ioasid_ioctl_op {
@@ -334,6 +336,9 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_POLICY_DRY_RUN, IOASID_POLICY_DRY_RUN,
 		 ioasid_policy_dry_run_ioctl, struct ioasid_policy_dry_run,
 		 out_verdicts),
+	IOCTL_OP(IOASID_CMD_DECISIONS_OPEN, IOASID_DECISIONS_OPEN,
+		 ioasid_decisions_open_ioctl, struct ioasid_decisions_open,
+		 __reserved),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -446,18 +451,25 @@ static int __init ioasid_init(void)
 {
 	int rc;
 
+	rc = ioasid_decision_log_init();
+	if (rc)
+		return rc;
 	/* Policies must be registrable before the first fd can ask them. */
 	rc = ioasid_policy_init();
 	if (rc)
-		return rc;
+		goto err_log;
 	ioasid_flush_init();
 	rc = misc_register(&ioasid_misc_dev);
 	if (rc) {
 		ioasid_flush_exit();
 		ioasid_policy_exit();
-		return rc;
+		goto err_log;
 	}
 	return 0;
+
+err_log:
+	ioasid_decision_log_exit();
+	return rc;
 }
 
 static void __exit ioasid_exit(void)
@@ -465,6 +477,7 @@ static void __exit ioasid_exit(void)
 	misc_deregister(&ioasid_misc_dev);
 	ioasid_flush_exit();
 	ioasid_policy_exit();
+	ioasid_decision_log_exit();
 }
 
 module_init(ioasid_init);

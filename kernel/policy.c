@@ -30,6 +30,7 @@
 #include "ioasid_private.h"
 #include "policy.h"
 #include "request.h"
+#include "decision_log.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -336,8 +337,11 @@ unlock:
 
 	if (!decided)
 		ioasid_policy_builtin(eval);
+	/* Kept for the log: the hardware check below may refuse it. */
+	eval->cur = *d;
 	ioasid_policy_complete(eval);
 	trace_ioasid_decision(&eval->req, d, eval->nr_verdicts);
+	ioasid_decision_log_add(&eval->req, &eval->cur, d, eval->nr_verdicts);
 	return d->verdict;
 }
 
@@ -949,6 +953,7 @@ void ioasid_policy_notify_detach(const struct ioasid_policy_req *req)
 		preempt_enable();
 	}
 	srcu_read_unlock(&ioasid_policy_srcu, idx);
+	ioasid_decision_log_add(&eval.req, NULL, NULL, 0);
 }
 
 /**

@@ -16,7 +16,8 @@ S=$B/selftests
 suite_cmd() {
 	case $1 in
 	module) echo "$S/module_test" ;;
-	policy) printf '%s\n' "$S/policy_test" "$S/policy_device_test" "$S/policy_flush_test" ;;
+	policy) printf '%s\n' "$S/policy_test" "$S/policy_device_test" "$S/policy_flush_test" \
+		"$S/decisions_test" ;;
 	defaults) echo "$S/defaults_test" ;;
 	lib) printf '%s\n' "$B/libioasidbpf/lib_test" "$B/libioasidbpf/lib_shared_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;

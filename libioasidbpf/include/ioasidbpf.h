@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include <linux/ioasid.h>
 #include <linux/ioasid_policy.h>
 
 #ifdef __cplusplus
@@ -396,6 +397,75 @@ typedef int (*ioasidbpf_rule_fn)(const struct ioasidbpf_rule_key *key,
  */
 int ioasidbpf_rule_foreach(const char *pin_root, ioasidbpf_rule_fn fn,
 			   void *ctx);
+
+/**
+ * struct ioasidbpf_decisions_opts - how to open the decision stream
+ * @sz: sizeof(struct ioasidbpf_decisions_opts), for compatibility
+ * @no_history: start at the next decision; by default the decisions the
+ *	kernel keeps (ioasid.ko's decision_log_size) come first
+ */
+struct ioasidbpf_decisions_opts {
+	size_t sz;
+	bool no_history;
+};
+
+struct ioasidbpf_decisions;
+
+/**
+ * ioasidbpf_decisions_open() - open the kernel's stream of policy decisions
+ * @opts: options (may be NULL)
+ * @out: the stream, to close with ioasidbpf_decisions_close()
+ *
+ * Every decision of the system (attach, PASID attach, cache flush, detach,
+ * dry runs), as versioned binary records (struct ioasid_decision_record in
+ * linux/ioasid.h) from IOASID_DECISIONS_OPEN.
+ *
+ * Return: 0, -EPERM (needs CAP_PERFMON or CAP_SYS_ADMIN), -ENOENT (module
+ * not loaded), -ENOTTY (module without a decision log), or another errno.
+ */
+int ioasidbpf_decisions_open(const struct ioasidbpf_decisions_opts *opts,
+			     struct ioasidbpf_decisions **out);
+
+/**
+ * ioasidbpf_decisions_fd() - the stream's file descriptor, for poll()
+ * @d: the stream
+ *
+ * It polls readable while ioasidbpf_decisions_read() has a record.
+ *
+ * Return: the fd (owned by @d).
+ */
+int ioasidbpf_decisions_fd(const struct ioasidbpf_decisions *d);
+
+/**
+ * ioasidbpf_decisions_read() - the next decision
+ * @d: the stream
+ * @rec: filled with the record; fields a newer kernel added beyond this
+ *	header's struct are dropped, fields an older kernel did not have are
+ *	zero (@rec->hdr.size says what the kernel wrote)
+ * @timeout_ms: how long to wait for one: 0 not at all, -1 for ever
+ *
+ * Records come oldest first. @rec->hdr.lost counts the decisions the kernel
+ * overwrote before this stream read them.
+ *
+ * Return: 1 with a record in @rec, 0 when none came in time, or a
+ * negative errno (-EINTR when a signal interrupted the wait).
+ */
+int ioasidbpf_decisions_read(struct ioasidbpf_decisions *d,
+			     struct ioasid_decision_record *rec, int timeout_ms);
+
+/**
+ * ioasidbpf_decisions_log_size() - how many decisions the kernel keeps
+ * @d: the stream
+ *
+ * Return: the module's decision_log_size.
+ */
+__u32 ioasidbpf_decisions_log_size(const struct ioasidbpf_decisions *d);
+
+/**
+ * ioasidbpf_decisions_close() - close a stream
+ * @d: the stream (NULL is fine)
+ */
+void ioasidbpf_decisions_close(struct ioasidbpf_decisions *d);
 
 #ifdef __cplusplus
 }

@@ -92,15 +92,15 @@ IOASIDBPF_EXPORT int ioasidbpf_policy_open(const char *name_or_path,
 	*out = NULL;
 	if (!name_or_path || !*name_or_path)
 		return ioasidbpf_fail(-EINVAL, "no policy name or file given");
-	if (opts && opts->sz < sizeof(struct ioasidbpf_open_opts) &&
-	    opts->sz != 0)
-		return ioasidbpf_fail(-EINVAL, "ioasidbpf_open_opts: bad sz %zu", opts->sz);
+	if (!IOASIDBPF_OPTS_VALID(opts, ioasidbpf_open_opts))
+		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return ioasidbpf_fail(-ENOMEM, "out of memory");
 	snprintf(p->root, sizeof(p->root), "%s",
-		 ioasidbpf_root(opts ? opts->pin_root : NULL));
-	if (opts && opts->log_buf && opts->log_size) {
+		 ioasidbpf_root(IOASIDBPF_OPTS_GET(opts, pin_root, NULL)));
+	if (IOASIDBPF_OPTS_GET(opts, log_buf, NULL) &&
+	    IOASIDBPF_OPTS_GET(opts, log_size, 0)) {
 		p->log_buf = opts->log_buf;
 		p->log_size = opts->log_size;
 		p->log_buf[0] = 0;
@@ -131,7 +131,7 @@ IOASIDBPF_EXPORT int ioasidbpf_policy_open(const char *name_or_path,
 			       name_or_path, strerror(-err));
 		goto err_free;
 	}
-	err = pick_map(p, opts ? opts->map_name : NULL, name_or_path);
+	err = pick_map(p, IOASIDBPF_OPTS_GET(opts, map_name, NULL), name_or_path);
 	if (err)
 		goto err_close;
 	p->data = bpf_map__initial_value(p->map, &size);

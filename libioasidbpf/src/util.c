@@ -30,6 +30,22 @@ IOASIDBPF_EXPORT const char *ioasidbpf_errmsg(void)
 	return errmsg;
 }
 
+int ioasidbpf_opts_check(const void *opts, size_t user_sz, size_t known_sz,
+			 const char *type)
+{
+	const unsigned char *p = opts;
+	size_t i;
+
+	if (user_sz < sizeof(size_t))
+		return ioasidbpf_fail(-EINVAL, "%s: sz %zu is too small", type, user_sz);
+	for (i = known_sz; i < user_sz; i++)
+		if (p[i])
+			return ioasidbpf_fail(-EINVAL,
+					      "%s: sz %zu has non-zero bytes past the %zu this library knows",
+					      type, user_sz, known_sz);
+	return 0;
+}
+
 const char *ioasidbpf_root(const char *pin_root)
 {
 	return pin_root && *pin_root ? pin_root : IOASIDBPF_PIN_ROOT;

@@ -542,6 +542,106 @@ TEST_F_TIMEOUT(lib, concurrent_replace_two_processes, 240)
 	free(all);
 }
 
+/* Options structs as libbpf's OPTS_VALID: older (smaller) and newer ones. */
+TEST_F(lib, opts_sizes_like_libbpf)
+{
+	struct {
+		struct ioasidbpf_open_opts o;
+		__u64 future;
+	} big = { .o = { .sz = sizeof(big), .pin_root = ROOT } };
+	struct ioasidbpf_open_opts old = {
+		/* An older caller knew pin_root only: map_name is not read. */
+		.sz = offsetof(struct ioasidbpf_open_opts, map_name),
+		.pin_root = ROOT, .map_name = "t_nope",
+	};
+	struct ioasidbpf_policy *p;
+
+	ASSERT_EQ(0, ioasidbpf_policy_open("strict", &old, &p));
+	ioasidbpf_policy_close(p);
+	ASSERT_EQ(0, ioasidbpf_policy_open("strict", &big.o, &p));
+	ioasidbpf_policy_close(p);
+	big.future = 1;
+	EXPECT_EQ(-EINVAL, ioasidbpf_policy_open("strict", &big.o, &p));
+	EXPECT_NE(NULL, strstr(ioasidbpf_errmsg(), "non-zero bytes"));
+	EXPECT_EQ(NULL, p);
+	old.sz = sizeof(size_t) - 1;
+	EXPECT_EQ(-EINVAL, ioasidbpf_policy_open("strict", &old, &p));
+	EXPECT_NE(NULL, strstr(ioasidbpf_errmsg(), "too small"));
+}
+
+static int read_until(struct ioasidbpf_decisions *d, struct ioasid_decision_record *rec,
+		      __u16 vendor, __u16 device)
+{
+	int rc;
+
+	while ((rc = ioasidbpf_decisions_read(d, rec, 5000)) == 1)
+		if (rec->vendor == vendor && rec->device == device)
+			return 1;
+	return rc;
+}
+
+TEST_F(lib, decision_stream)
+{
+	struct ioasidbpf_decisions_opts o = { .sz = sizeof(o) };
+	struct {
+		struct ioasidbpf_decisions_opts o;
+		__u64 future;
+	} big = { .o = { .sz = sizeof(big) } };
+	struct ioasidbpf_decisions_opts old = { .sz = sizeof(size_t), .no_history = true };
+	struct ioasid_decision_record rec;
+	struct ioasid_policy_dry_run dr;
+	struct ioasidbpf_decisions *d;
+	__u64 last = 0;
+	int rc;
+
+	ASSERT_EQ(0, ioasidbpf_decisions_open(&o, &d));
+	EXPECT_LE(1, ioasidbpf_decisions_log_size(d));
+	EXPECT_LE(0, ioasidbpf_decisions_fd(d));
+	/* The history, in order, then nothing. */
+	while ((rc = ioasidbpf_decisions_read(d, &rec, 0)) == 1) {
+		EXPECT_LT(last, rec.hdr.seq);
+		last = rec.hdr.seq;
+	}
+	ASSERT_EQ(0, rc);
+
+	dry_init(&dr, 0x1234, 0x5a5a, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
+	ASSERT_EQ(0, ioasidbpf_dry_run(&dr));
+	ASSERT_EQ(1, read_until(d, &rec, 0x1234, 0x5a5a));
+	EXPECT_LT(last, rec.hdr.seq);
+	EXPECT_EQ(sizeof(rec), rec.hdr.size);
+	EXPECT_EQ(IOASID_DECISION_RECORD_VERSION, rec.hdr.version);
+	EXPECT_EQ(IOASID_POLICY_OP_ATTACH, rec.hdr.kind);
+	EXPECT_EQ(0, rec.hdr.lost);
+	EXPECT_NE(0, rec.hdr.time_ns);
+	EXPECT_TRUE(rec.req_flags & IOASID_REQ_DRY_RUN);
+	EXPECT_EQ(0, rec.error);
+	EXPECT_EQ(IOASID_SNOOP_ENFORCE, rec.snoop);
+	EXPECT_STREQ("builtin", rec.policy);
+	EXPECT_STREQ("IOMMU can enforce snooping", rec.policy_reason);
+	EXPECT_STREQ("", rec.core_reason);
+	EXPECT_EQ(0, ioasidbpf_decisions_read(d, &rec, 0));
+	ioasidbpf_decisions_close(d);
+	ioasidbpf_decisions_close(NULL);
+
+	/* No history: nothing to read until a new decision. */
+	o.no_history = true;
+	ASSERT_EQ(0, ioasidbpf_decisions_open(&o, &d));
+	EXPECT_EQ(0, ioasidbpf_decisions_read(d, &rec, 0));
+	ioasidbpf_decisions_close(d);
+
+	/* An older caller's struct: no_history lies past its sz, not read. */
+	ASSERT_EQ(0, ioasidbpf_decisions_open(&old, &d));
+	EXPECT_EQ(1, read_until(d, &rec, 0x1234, 0x5a5a));
+	ioasidbpf_decisions_close(d);
+	/* A newer caller's: a zero tail is fine, a non-zero one is not. */
+	ASSERT_EQ(0, ioasidbpf_decisions_open(&big.o, &d));
+	ioasidbpf_decisions_close(d);
+	big.future = 7;
+	d = (void *)1;
+	EXPECT_EQ(-EINVAL, ioasidbpf_decisions_open(&big.o, &d));
+	EXPECT_EQ(NULL, d);
+}
+
 TEST_F(lib, unprivileged_caller)
 {
 	int status;

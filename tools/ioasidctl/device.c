@@ -283,32 +283,49 @@ static int device_info(const char *bdf)
 	return EXIT_OK;
 }
 
-int cmd_device(int argc, char **argv)
+static int device_list_cmd(int argc, char **argv)
+{
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--all")))
+		return usage_error("device list: unexpected '%s'", argv[1]);
+	return device_list(argc == 2);
+}
+
+/* bind, unbind and info: run @fn on the one BDF argument. */
+static int with_bdf(int argc, char **argv, int (*fn)(const char *bdf))
 {
 	char bdf[32];
 	int rc;
 
-	if (wants_help(argc, argv)) {
-		fputs(device_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 1)
-		return usage_error("device needs a command (see ioasidctl device --help)");
-	if (!strcmp(argv[0], "list") && argc <= 2) {
-		if (argc == 2 && strcmp(argv[1], "--all"))
-			return usage_error("device list: unexpected '%s'", argv[1]);
-		return device_list(argc == 2);
-	}
 	if (argc != 2)
 		return usage_error("device %s needs one BDF", argv[0]);
 	rc = canon_bdf(argv[1], bdf, sizeof(bdf));
-	if (rc)
-		return rc;
-	if (!strcmp(argv[0], "bind"))
-		return device_bind(bdf);
-	if (!strcmp(argv[0], "unbind"))
-		return device_unbind(bdf);
-	if (!strcmp(argv[0], "info"))
-		return device_info(bdf);
-	return usage_error("unknown device command '%s' (see ioasidctl device --help)", argv[0]);
+	return rc ? rc : fn(bdf);
+}
+
+static int device_bind_cmd(int argc, char **argv)
+{
+	return with_bdf(argc, argv, device_bind);
+}
+
+static int device_unbind_cmd(int argc, char **argv)
+{
+	return with_bdf(argc, argv, device_unbind);
+}
+
+static int device_info_cmd(int argc, char **argv)
+{
+	return with_bdf(argc, argv, device_info);
+}
+
+static const struct cmd device_cmds[] = {
+	{ .name = "list", .fn = device_list_cmd },
+	{ .name = "bind", .fn = device_bind_cmd },
+	{ .name = "unbind", .fn = device_unbind_cmd },
+	{ .name = "info", .fn = device_info_cmd },
+	{}
+};
+
+int cmd_device(int argc, char **argv)
+{
+	return cmd_select("device", device_cmds, device_usage, argc, argv);
 }

@@ -49,6 +49,29 @@ void print_decision(const struct ioasid_policy_decision *d);
 
 /* Is argv[i] "--help" or "-h"? Commands take it anywhere. */
 bool wants_help(int argc, char **argv);
+/* An error: "ioasidctl: MSG" on stderr, or {"error": MSG} on stdout (-j). */
+void print_error(const char *msg);
+
+/**
+ * struct cmd - one command of an object (bpftool's struct cmd)
+ * @name: the command word
+ * @fn: runs it, given argc/argv from the command word on (argv[0] is it,
+ *	as getopt expects)
+ * @own_help: @fn prints its own --help (else the object's usage is shown)
+ */
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	bool own_help;
+};
+
+/*
+ * Run the command argv[0] of @object from @cmds (ended by a NULL name);
+ * "--help" anywhere (unless the command has its own) or "help" prints
+ * @help; an unknown or missing command is a usage error.
+ */
+int cmd_select(const char *object, const struct cmd *cmds, const char *help,
+	       int argc, char **argv);
 
 int cmd_status(int argc, char **argv);
 int cmd_policy(int argc, char **argv);

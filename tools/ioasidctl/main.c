@@ -20,11 +20,29 @@
 
 struct ctl ctl;
 
+/*
+ * Every error goes through here: "ioasidctl: MESSAGE" on stderr, or with
+ * -j, as bpftool does, {"error": "MESSAGE"} on stdout.
+ */
+void print_error(const char *msg)
+{
+	struct json_object *o;
+
+	if (!ctl.json) {
+		fprintf(stderr, "ioasidctl: %s\n", msg);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	emit_json(o);
+}
+
 static void vmsg(const char *fmt, va_list ap)
 {
-	fputs("ioasidctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	print_error(msg);
 }
 
 int fail(const char *fmt, ...)
@@ -50,7 +68,7 @@ int usage_error(const char *fmt, ...)
 int lib_fail(int err)
 {
 	(void)err;
-	fprintf(stderr, "ioasidctl: %s\n", ioasidbpf_errmsg());
+	print_error(ioasidbpf_errmsg());
 	return EXIT_FAILED;
 }
 
@@ -74,9 +92,17 @@ int need_bpf(void)
 
 	if (!err)
 		return 0;
-	fprintf(stderr, "ioasidctl: %s\n", ioasidbpf_errmsg());
-	if (err == -ENODEV)
-		fprintf(stderr, "ioasidctl: 'ioasidctl bpffs mount' mounts one\n");
+	if (err == -ENODEV && ctl.json) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s; 'ioasidctl bpffs mount' mounts one",
+			 ioasidbpf_errmsg());
+		print_error(msg);
+	} else {
+		print_error(ioasidbpf_errmsg());
+		if (err == -ENODEV)
+			print_error("'ioasidctl bpffs mount' mounts one");
+	}
 	return EXIT_ENV;
 }
 
@@ -86,6 +112,28 @@ void emit_json(struct json_object *obj)
 
 	puts(json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
+}
+
+int cmd_select(const char *object, const struct cmd *cmds, const char *help,
+	       int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 1)
+		return usage_error("%s needs a command (see ioasidctl %s --help)", object, object);
+	for (c = cmds; c->name; c++) {
+		if (strcmp(argv[0], c->name))
+			continue;
+		if (!c->own_help && wants_help(argc, argv))
+			break;
+		return c->fn(argc, argv);
+	}
+	if (wants_help(argc, argv) || !strcmp(argv[0], "help")) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	return usage_error("unknown %s command '%s' (see ioasidctl %s --help)", object, argv[0],
+			   object);
 }
 
 bool wants_help(int argc, char **argv)
@@ -106,7 +154,7 @@ static void usage(FILE *f)
 		"  policy list|show|available|load|replace|unload|errors|test|bypass\n"
 		"  rule add|del|list                   operator rules of nosnoop_rules and strict\n"
 		"  device list|bind|unbind|info        PCI devices given to ioasid-pci\n"
-		"  decisions [--follow] [--count N]    decisions as they are made (tracepoint)\n"
+		"  decisions [--follow] [--count N]    recent decisions, or each as it is made\n"
 		"  bpffs mount                         mount bpffs on /sys/fs/bpf\n"
 		"Every object takes --help. Exit codes: 0 ok, 1 failed, 2 bad usage,\n"
 		"3 not ready (module not loaded, no privilege, no bpffs).\n");
@@ -123,6 +171,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{}
 	};
+	/* Each object's own table (cmd_select()) takes it from there. */
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);

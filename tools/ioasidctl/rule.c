@@ -344,19 +344,27 @@ static int rule_change(bool add, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int rule_list_cmd(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return usage_error("rule list takes no arguments");
+	return rule_list();
+}
+
+static int rule_change_cmd(int argc, char **argv)
+{
+	return rule_change(!strcmp(argv[0], "add"), argc - 1, argv + 1);
+}
+
+static const struct cmd rule_cmds[] = {
+	{ .name = "list", .fn = rule_list_cmd },
+	{ .name = "add", .fn = rule_change_cmd },
+	{ .name = "del", .fn = rule_change_cmd },
+	{}
+};
+
 int cmd_rule(int argc, char **argv)
 {
-	if (wants_help(argc, argv)) {
-		fputs(rule_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 1)
-		return usage_error("rule needs a command (see ioasidctl rule --help)");
-	if (!strcmp(argv[0], "list") && argc == 1)
-		return rule_list();
-	if (!strcmp(argv[0], "add"))
-		return rule_change(true, argc - 1, argv + 1);
-	if (!strcmp(argv[0], "del"))
-		return rule_change(false, argc - 1, argv + 1);
-	return usage_error("unknown rule command '%s' (see ioasidctl rule --help)", argv[0]);
+	return cmd_select("rule", rule_cmds, rule_usage, argc, argv);
 }

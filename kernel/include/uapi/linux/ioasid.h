@@ -50,6 +50,7 @@ enum {
 	IOASID_CMD_IOAS_GET_INFO = 0x08,
 	IOASID_CMD_CACHE_FLUSH = 0x09,
 	IOASID_CMD_POLICY_DRY_RUN = 0x0a,
+	IOASID_CMD_DECISIONS_OPEN = 0x0b,
 	/* 0x40-0x5f: device fds, linux/ioasid_device.h */
 };
 
@@ -406,5 +407,147 @@ struct ioasid_cache_flush {
 };
 
 #define IOASID_CACHE_FLUSH _IO(IOASID_TYPE, IOASID_CMD_CACHE_FLUSH)
+
+/* --- the decision log ---------------------------------------------------- */
+
+/**
+ * enum ioasid_decisions_open_flags - flags for IOASID_DECISIONS_OPEN
+ * @IOASID_DECISIONS_NO_HISTORY: start at the next decision instead of the
+ *	oldest one the kernel still keeps
+ * @IOASID_DECISIONS_NONBLOCK: open the new fd O_NONBLOCK
+ */
+enum ioasid_decisions_open_flags {
+	IOASID_DECISIONS_NO_HISTORY = 1 << 0,
+	IOASID_DECISIONS_NONBLOCK = 1 << 1,
+};
+
+/**
+ * struct ioasid_decisions_open - ioctl(IOASID_DECISIONS_OPEN)
+ * @size: sizeof(struct ioasid_decisions_open)
+ * @flags: enum ioasid_decisions_open_flags
+ * @out_fd: the new file descriptor (O_CLOEXEC), readable and pollable
+ * @out_record_size: bytes of each record read() returns (the kernel's
+ *	sizeof(struct ioasid_decision_record), at least
+ *	IOASID_DECISION_RECORD_SIZE_V1)
+ * @out_log_size: decisions the kernel keeps (module parameter
+ *	decision_log_size of ioasid.ko)
+ * @__reserved: zero
+ *
+ * Open a stream of the policy decisions of every fd on the system: a new
+ * reader first gets the retained history (the last @out_log_size decisions,
+ * unless IOASID_DECISIONS_NO_HISTORY), then each new decision as it is
+ * made. read() returns whole records only, as many as fit in the buffer;
+ * it blocks while there is none (EAGAIN with O_NONBLOCK) and fails with
+ * EINVAL for a buffer smaller than one record. poll() reports EPOLLIN while
+ * a record is waiting. Records a reader was too slow for (overwritten in
+ * the kernel's ring before it read them) are counted in the @lost field of
+ * the header of the next record it reads.
+ *
+ * Decisions carry every caller's identity, so the stream needs
+ * CAP_PERFMON or CAP_SYS_ADMIN (perfmon_capable(), as perf events of other
+ * users' tasks do).
+ * Errnos: EPERM (not perfmon_capable), EOPNOTSUPP (unknown flag), EINVAL
+ * (@__reserved not zero), EMFILE/ENFILE, ENOMEM.
+ */
+struct ioasid_decisions_open {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fd;
+	__u32 out_record_size;
+	__u32 out_log_size;
+	__u32 __reserved;
+};
+
+#define IOASID_DECISIONS_OPEN _IO(IOASID_TYPE, IOASID_CMD_DECISIONS_OPEN)
+
+/* Version of struct ioasid_decision_record this header describes. */
+#define IOASID_DECISION_RECORD_VERSION 1
+
+/**
+ * struct ioasid_decision_record_hdr - the start of every decision record
+ * @size: bytes of this record, header included; a newer kernel's records
+ *	may be larger (new fields at the end), never smaller than
+ *	IOASID_DECISION_RECORD_SIZE_V1
+ * @version: IOASID_DECISION_RECORD_VERSION of the kernel that wrote it
+ * @kind: enum ioasid_policy_op: the operation decided
+ * @seq: sequence number of the decision, counting from 1 at module load;
+ *	consecutive within a reader's stream except where @lost says
+ * @lost: decisions this reader missed just before this one (the ring
+ *	overwrote them before they were read); 0 normally
+ * @time_ns: when it was decided, CLOCK_REALTIME in nanoseconds
+ */
+struct ioasid_decision_record_hdr {
+	__u32 size;
+	__u16 version;
+	__u16 kind;
+	__aligned_u64 seq;
+	__aligned_u64 lost;
+	__aligned_u64 time_ns;
+};
+
+/**
+ * struct ioasid_decision_record - one decision, as read() returns it
+ * @hdr: size, version, kind, sequence number, lost count, time
+ * @cgroup_id: the caller's cgroup v2 id
+ * @fd_id: unique id of the /dev/ioasid fd the decision was for
+ * @uid: the caller's uid (initial user namespace)
+ * @pid: the caller's tgid (initial pid namespace)
+ * @req_flags: enum ioasid_req_flags of the request (IOASID_REQ_DRY_RUN,
+ *	IOASID_REQ_SW_DEVICE, ...)
+ * @bdf: PCI segment << 16 | bus << 8 | devfn (0: not PCI)
+ * @vendor: device vendor id
+ * @device: device id
+ * @ioas_id: target IOAS (0: none, e.g. a cache flush)
+ * @pasid: PASID of an IOASID_POLICY_OP_ATTACH_PASID
+ * @error: the final verdict: 0 allowed, or the negative errno the caller got
+ * @policy_verdict: what the deciding policy said (0 allowed, or its
+ *	negative errno), before the core had its say
+ * @core_error: 0, or the errno of the core where it refused what the
+ *	policies allowed (@core_reason says why)
+ * @decision_flags: enum ioasid_decision_flags of the final decision
+ * @snoop: enum ioasid_snoop_mode applied
+ * @flush_rate: granted cache flushes per second (with
+ *	IOASID_DECISION_FLUSH_GRANT; 0: unlimited)
+ * @flush_burst: granted flush burst
+ * @policy_id: id of the deciding policy (its bpf_link id; 0: built-in)
+ * @nr_asked: policies asked
+ * @driver: the device's driver, or the software device's name
+ * @policy: name of the deciding policy ("builtin" for the built-in one, ""
+ *	for a decision nobody was asked about)
+ * @policy_reason: the deciding policy's reason
+ * @core_reason: the core's reason for @core_error ("" when none)
+ *
+ * All strings are NUL-terminated. There is no implicit padding; the layout
+ * is the same on 32- and 64-bit.
+ */
+struct ioasid_decision_record {
+	struct ioasid_decision_record_hdr hdr;
+	__aligned_u64 cgroup_id;
+	__aligned_u64 fd_id;
+	__u32 uid;
+	__u32 pid;
+	__u32 req_flags;
+	__u32 bdf;
+	__u16 vendor;
+	__u16 device;
+	__u32 ioas_id;
+	__u32 pasid;
+	__s32 error;
+	__s32 policy_verdict;
+	__s32 core_error;
+	__u32 decision_flags;
+	__u32 snoop;
+	__u32 flush_rate;
+	__u32 flush_burst;
+	__u32 policy_id;
+	__u32 nr_asked;
+	char driver[32];
+	char policy[16];
+	char policy_reason[64];
+	char core_reason[64];
+};
+
+/* Size of the first version of struct ioasid_decision_record. */
+#define IOASID_DECISION_RECORD_SIZE_V1 288
 
 #endif /* _UAPI_LINUX_IOASID_H */
