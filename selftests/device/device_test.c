@@ -11,28 +11,33 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "device_util.h"
+#include <pthread.h>
+#include <linux/pci_regs.h>
+
+#define IOASID_WANT_FIXTURE_EDU
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 TEST_F(edu, dma_roundtrip)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
 	/* RAM -> edu buffer -> RAM at another IOVA. */
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
 TEST_F(edu, dma_after_unmap_does_not_reach_page)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, unmap(self->fd, self->ioas, IOVA_B, PSZ));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, unmap(self->fd, self->ioas, EDU_IOVA_B, PSZ, 0, NULL));
 	/* The device writes to an IOVA that is gone: the page stays zero. */
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]);
 }
@@ -40,10 +45,10 @@ TEST_F(edu, dma_after_unmap_does_not_reach_page)
 TEST_F(edu, dma_after_detach_does_not_reach_page)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 	ASSERT_EQ(0, dev_detach(self->dfd, 0, 0));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]);
 }
@@ -52,20 +57,20 @@ TEST_F(edu, map_after_attach_reaches_device)
 {
 	/* Mappings made while attached go to the domain too. */
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
 TEST_F(edu, mapped_before_attach_filled_into_domain)
 {
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
@@ -74,17 +79,17 @@ TEST_F(edu, replace_switches_address_space)
 	__u32 ioas2 = 0;
 
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &ioas2));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
 	/* Same IOVA, other page in the second IOAS. */
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf + 2 * PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf + 2 * PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 	ASSERT_EQ(0, dev_attach(self->dfd, ioas2, IOASID_ATTACH_REPLACE, 0));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]) TH_LOG("old IOAS was written");
@@ -102,7 +107,7 @@ static void *dma_loop_fn(void *arg)
 	struct dma_loop *l = arg;
 
 	while (!l->stop) {
-		l->err = edu_dma(l->bar, EDU_BUF, IOVA_B, XFER, true);
+		l->err = edu_dma(l->bar, EDU_BUF, EDU_IOVA_B, XFER, true);
 		if (l->err)
 			break;
 		__atomic_add_fetch(&l->count, 1, __ATOMIC_SEQ_CST);
@@ -126,14 +131,14 @@ TEST_F(edu, replace_under_dma_loop_no_stale_write)
 	int c0;
 
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	/* IOVA_B is page 1 in the first IOAS, page 2 in the second. */
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf + 2 * PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &ioas2));
+	/* EDU_IOVA_B is page 1 in the first IOAS, page 2 in the second. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf + 2 * PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 
 	loop.bar = self->bar;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, dma_loop_fn, &loop));
@@ -174,27 +179,16 @@ TEST_F(edu, two_devices_one_ioas_both_dma)
 	bar2 = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, dfd2,
 		    region_offset(0));
 	ASSERT_NE(MAP_FAILED, bar2);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 4 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 4 * PSZ, EDU_IOVA_A, RW));
 	/* Device 1 reads page 0, device 2 writes it to page 2 and 1 to 3. */
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(bar2, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(bar2, EDU_BUF, IOVA_A + 2 * PSZ, XFER, true));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + 3 * PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, EDU_BUF, EDU_IOVA_A + 2 * PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + 3 * PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 3 * PSZ, XFER));
 	munmap((void *)bar2, 1 << 20);
 	close(dfd2);
-}
-
-static int cache_flush(int fd, __u32 *nr_cpus)
-{
-	struct ioasid_cache_flush f = { .size = sizeof(f) };
-
-	if (ioctl(fd, IOASID_CACHE_FLUSH, &f))
-		return -errno;
-	if (nr_cpus)
-		*nr_cpus = f.out_nr_cpus;
-	return 0;
 }
 
 /*
@@ -299,18 +293,18 @@ TEST_F(edu, reserved_regions_leave_usable_ranges)
 		EXPECT_FALSE(ranges[i].start <= 0xfee00000 &&
 			     ranges[i].last >= 0xfee00000);
 	/* And a fixed map there is refused. */
-	EXPECT_EQ(-ENOSPC, map_fixed(self->fd, self->ioas, self->buf, PSZ,
-				     0xfee00000));
+	EXPECT_EQ(-ENOSPC, map_fixed(self->fd, self->ioas, U(self->buf), PSZ,
+				     0xfee00000, RW));
 }
 
 TEST_F(edu, attach_refused_when_mapping_in_reserved_region)
 {
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, 0xfee00000));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, 0xfee00000, RW));
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	EXPECT_EQ(-EADDRINUSE, dev_attach(self->dfd, self->ioas, 0, 0));
 	/* Nothing changed: the mapping is there, the device detached. */
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, 0, 0));
-	EXPECT_EQ(0, unmap(self->fd, self->ioas, 0xfee00000, PSZ));
+	EXPECT_EQ(0, unmap(self->fd, self->ioas, 0xfee00000, PSZ, 0, NULL));
 	EXPECT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
 }
 
@@ -351,7 +345,7 @@ TEST_F(edu, errnos)
 	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
 	EXPECT_EQ(EBUSY, errno);
 	/* edu has no PASID capability. */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &other));
 	EXPECT_EQ(-EOPNOTSUPP, dev_attach(self->dfd, other, IOASID_ATTACH_PASID, 1));
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, IOASID_ATTACH_PASID, 1));
 	EXPECT_EQ(0, dev_detach(self->dfd, 0, 0));
@@ -800,13 +794,13 @@ TEST(live_counts_return_after_close)
 	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
 	dfd = open(path, O_RDWR);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioas_alloc(fd, &ioas1));
-	ASSERT_EQ(0, ioas_alloc(fd, &ioas2));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas1));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas2));
 	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, map_fixed(fd, ioas1, buf, 2 * PSZ, 0x100000));
-	ASSERT_EQ(0, map_fixed(fd, ioas2, buf, PSZ, 0x200000));
+	ASSERT_EQ(0, map_fixed(fd, ioas1, U(buf), 2 * PSZ, 0x100000, RW));
+	ASSERT_EQ(0, map_fixed(fd, ioas2, U(buf), PSZ, 0x200000, RW));
 	EXPECT_EQ(base.charged_pages + 3, ioasid_stat("charged_pages"));
 	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	ASSERT_EQ(0, dev_attach(dfd, ioas1, 0, 0));

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 #include <linux/ioasid_device.h>
 
 static const char *qemu_id = "edu0";

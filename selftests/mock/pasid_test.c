@@ -9,7 +9,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
-#include "mock_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 #include "mock_policy.skel.h"
 
 #define NPAGES 32

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 
 TEST(module_has_btf)
 {

@@ -10,7 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
 #include "nosnoop_rules.skel.h"

@@ -4,7 +4,9 @@
  * and reported, denial, PASID grants the hardware cannot honour, and
  * replacement, registration and unload while another thread attaches.
  */
-#include "policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* A thread attaching and detaching one device as fast as it can. */
 struct attach_loop {
@@ -161,10 +163,10 @@ TEST_F(policy, real_attach_denied_by_policy)
 	struct ioasid_device_attach att = { .size = sizeof(att) };
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	struct ioasid_live before;
-	char path[300];
+	const char *path = edu_dev_path();
 	int dfd;
 
-	if (!bound_edu(path, sizeof(path)))
+	if (!path)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_deny");
 	ATTACH("t_deny");
@@ -199,10 +201,10 @@ TEST_F(policy, real_attach_follows_policy_and_hardware)
 	struct ioasid_device_bind bind = { .size = sizeof(bind) };
 	struct ioasid_device_attach att = { .size = sizeof(att) };
 	struct ioasid_device_info info = { .size = sizeof(info) };
-	char path[300];
+	const char *path = edu_dev_path();
 	int dfd, rc;
 
-	if (!bound_edu(path, sizeof(path)))
+	if (!path)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_enforce");
 	ATTACH("t_enforce");

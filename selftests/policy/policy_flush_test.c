@@ -4,7 +4,9 @@
  * time, and which CPUs a flush reaches (counted per CPU by the test
  * module) as the tracked thread moves, exits, or outlives its fd.
  */
-#include "policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 TEST_F(policy, cache_flush_rate_from_policy)
 {
@@ -17,14 +19,14 @@ TEST_F(policy, cache_flush_rate_from_policy)
 	if (dfd == -ENODEV)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	/* Burst of two, then over the rate, then refilled after a second. */
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL));
 	nanosleep(&ts, NULL);
-	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	close(dfd);
 	/* The device went: so did the grant. */
-	EXPECT_EQ(-EPERM, flush(self->fd));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
 }
 
 TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
@@ -36,9 +38,9 @@ TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
 	dfd = attach_bound_edu(_metadata, self->fd);
 	if (dfd == -ENODEV)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	ATTACH("t_flushdeny");
-	EXPECT_EQ(-EACCES, flush(self->fd));
+	EXPECT_EQ(-EACCES, cache_flush(self->fd, NULL));
 	close(dfd);
 }
 
@@ -198,7 +200,7 @@ TEST_F(policy, cache_flush_tracked_thread_exits_first)
 	dfd = attach_bound_edu(_metadata, self->fd);
 	if (dfd == -ENODEV)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	if (flush(self->fd) == -EPERM) {
+	if (cache_flush(self->fd, NULL) == -EPERM) {
 		close(dfd);
 		SKIP(return, "device attached coherent: the built-in grants no flush here");
 	}
@@ -259,7 +261,7 @@ TEST_F(policy, cache_flush_fd_closed_by_other_thread)
 	dfd = attach_bound_edu(_metadata, self->fd);
 	if (dfd == -ENODEV)
 		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	if (flush(self->fd) == -EPERM) {
+	if (cache_flush(self->fd, NULL) == -EPERM) {
 		close(dfd);
 		SKIP(return, "device attached coherent: the built-in grants no flush here");
 	}

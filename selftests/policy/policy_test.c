@@ -5,7 +5,9 @@
  * replacement, error handling, kill switch, and what the verifier must
  * refuse.
  */
-#include "policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 TEST_F(policy, builtin_without_policies)
 {
@@ -396,12 +398,12 @@ TEST_F(policy, decision_tracepoint)
 TEST_F(policy, dry_run_real_device)
 {
 	struct ioasid_policy_dry_run dr;
-	long bdf = find_edu();
+	long bdf = pci_bdf(edu_bdf());
 	char path[128], buf[32];
 	bool enforce;
 
 	if (bdf < 0)
-		SKIP(return, "no edu device in this VM");
+		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	memset(&dr, 0, sizeof(dr));
 	dr.size = sizeof(dr);
 	dr.flags = IOASID_DRY_RUN_DEVICE_BDF;
