@@ -220,12 +220,10 @@ TEST_F(edu, cache_flush_struct_rules)
 {
 	struct ioasid_cache_flush f = { .size = sizeof(f), .flags = 1 };
 
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, xioctl(self->fd, IOASID_CACHE_FLUSH, &f));
 	f.flags = 0;
 	f.__reserved = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOASID_CACHE_FLUSH, &f));
 }
 
 TEST_F(edu, get_info)
@@ -335,15 +333,13 @@ TEST_F(edu, errnos)
 				      IOASID_ATTACH_REPLACE, 0));
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, 0, 0));
 	/* The device object belongs to the driver. */
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, IOASID_DESTROY, &d));
 
 	ASSERT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
 	EXPECT_EQ(-EBUSY, dev_attach(self->dfd, self->ioas, 0, 0));
 	/* An attached IOAS cannot be destroyed. */
 	d.id = self->ioas;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, IOASID_DESTROY, &d));
 	/* edu has no PASID capability. */
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &other));
 	EXPECT_EQ(-EOPNOTSUPP, dev_attach(self->dfd, other, IOASID_ATTACH_PASID, 1));
@@ -463,10 +459,19 @@ static volatile void *bar_map(int dfd)
 
 static int edu_open(void)
 {
-	char path[128];
+	return open(edu_dev_path(), O_RDWR);
+}
 
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", edu_bdf());
-	return open(path, O_RDWR);
+/* BAR0 through @dfd, mapped and answering with edu's ID register. */
+static volatile void *live_bar(struct __test_metadata *_metadata, int dfd)
+{
+	volatile void *bar = bar_map(dfd);
+	uint32_t val = 0;
+
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	return bar;
 }
 
 TEST_F(edu, bar_mapping_sigbus_after_unbind)
@@ -477,10 +482,7 @@ TEST_F(edu, bar_mapping_sigbus_after_unbind)
 
 	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 
 	/* Unbind: close the file that bound the device. */
 	close(self->dfd);
@@ -492,11 +494,7 @@ TEST_F(edu, bar_mapping_sigbus_after_unbind)
 	/* Bound again: the old mapping stays dead, a new one works. */
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
-	bar2 = bar_map(dfd2);
-	ASSERT_NE(NULL, bar2) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar2, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar2 = live_bar(_metadata, dfd2);
 	ASSERT_EQ(0, bar_write(bar2, EDU_LIVENESS, 0x12345678));
 	ASSERT_EQ(0, bar_read(bar2, EDU_LIVENESS, &val));
 	EXPECT_EQ(~0x12345678U, val);
@@ -526,10 +524,7 @@ TEST_F(edu, bar_mapped_untouched_sigbus_after_unbind)
 	/* The device is free: another file binds it and maps it afresh. */
 	munmap((void *)bar, BAR0_SIZE);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
@@ -574,15 +569,8 @@ TEST_F(edu, bar_mapping_via_second_node_sigbus_after_unbind)
 	ASSERT_LE(0, dfd2);
 
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar_alt = bar_map(afd);
-	ASSERT_NE(NULL, bar_alt) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar_alt, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
-	bar_orig = bar_map(dfd2);
-	ASSERT_NE(NULL, bar_orig) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar_orig, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar_alt = live_bar(_metadata, afd);
+	bar_orig = live_bar(_metadata, dfd2);
 
 	/* Unbind: close the file that bound the device. */
 	close(self->dfd);
@@ -621,10 +609,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 
 	/* Used through the second node, then all of it gone. */
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(afd);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, afd);
 	close(self->dfd);
 	self->dfd = -1;
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
@@ -634,11 +619,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 
 	/* Through files of the original node opened before it. */
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd3);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd3);
 	close(dfd2); /* unbinds */
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val))
 		TH_LOG("BAR mapping survived unbind");
@@ -648,11 +629,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 	ASSERT_EQ(0, dev_bind(dfd3, self->fd, NULL));
 	dfd2 = edu_open();
 	ASSERT_LE(0, dfd2);
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	close(dfd3); /* unbinds */
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	munmap((void *)bar, BAR0_SIZE);
@@ -745,10 +722,7 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 
 	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(self->dfd);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, self->dfd);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
 	ASSERT_EQ(0, sysfs_write(path, bdf));
@@ -764,11 +738,7 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 	dfd2 = edu_open();
 	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
@@ -780,18 +750,16 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 TEST(live_counts_return_after_close)
 {
 	struct ioasid_live base = ioasid_live(), before;
-	const char *bdf = edu_bdf();
+	const char *path = edu_dev_path();
 	__u32 ioas1 = 0, ioas2 = 0;
-	char path[128];
 	char *buf;
 	int fd, dfd;
 
-	if (!bdf)
+	if (!path)
 		SKIP(return, "no edu device bound to ioasid-pci in this VM");
 	ASSERT_LE(0, base.fds);
 	fd = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, fd);
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
 	dfd = open(path, O_RDWR);
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas1));

@@ -209,8 +209,7 @@ TEST_F(group, replace_with_two_attached_members_is_busy)
 	ASSERT_EQ(0, dev_attach(self->da, i1, 0, 0));
 	ASSERT_EQ(0, dev_attach(self->db, i1, 0, 0));
 	r.ioas_id = i2;
-	EXPECT_EQ(-1, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->da, IOASID_DEVICE_ATTACH, &r));
 	/* With one member left, it moves the group. */
 	EXPECT_EQ(0, dev_detach(self->db, 0, 0));
 	EXPECT_EQ(0, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));

@@ -377,19 +377,25 @@ void fill(void *p, size_t len, uint32_t seed)
 		w[i] = seed ^ (uint32_t)(i * 2654435761u);
 }
 
-long vmlck_kb(void)
+long proc_value(const char *path, const char *key)
 {
+	size_t n = strlen(key);
 	char line[256];
 	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld", &v) == 1)
-			break;
+	while (v < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return v;
+}
+
+long vmlck_kb(void)
+{
+	return proc_value("/proc/self/status", "VmPin");
 }
 
 int mock_cmd(int tfd, struct ioasid_test_mock *m)

@@ -189,6 +189,8 @@ int iova_rw(int tfd, int fd, __u32 ioas, __u32 flags, __u64 iova, void *buf,
 int peek(int tfd, int fd, __u32 ioas, __u64 iova);
 /* A position-dependent pattern: every 32-bit word differs. */
 void fill(void *p, size_t len, uint32_t seed);
+/* The number after "@key:" in a /proc file (/proc/self/status), or -1. */
+long proc_value(const char *path, const char *key);
 /* VmPin of this process in KiB, or -1. */
 long vmlck_kb(void);
 
@@ -260,6 +262,12 @@ __u64 unpin_violations(int fd, __u32 ioas);
 	EXPECT_EQ((base).charged_pages, _now.charged_pages);		\
 	EXPECT_EQ((base).accesses, _now.accesses);			\
 	EXPECT_EQ((base).access_pins, _now.access_pins);		\
+} while (0)
+
+/* A dry run (dry_run_init's request) that must succeed, its answer in *dr. */
+#define DRY_RUN(dr, fd, vendor, device, caps) do {			\
+	dry_run_init(dr, vendor, device, caps);				\
+	ASSERT_EQ(0, dry_run(fd, dr));					\
 } while (0)
 
 static inline void check_bytes(struct __test_metadata *_metadata, int tfd,
@@ -726,4 +734,18 @@ static inline int attach_bound_edu(struct __test_metadata *_metadata, int fd)
 		ASSERT_EQ(0, dev_attach(dfd, ioas, 0, 0));
 	return dfd;
 }
+
+/* The same in a TEST_F(policy, ...), or SKIP it without an edu. */
+#define BIND_EDU_OR_SKIP(ioas) ({					\
+	int _dfd = bind_bound_edu(_metadata, self->fd, ioas);		\
+	if (_dfd == -ENODEV)						\
+		SKIP(return, "no edu bound to ioasid-pci in this VM");	\
+	_dfd;								\
+})
+#define ATTACH_EDU_OR_SKIP() ({						\
+	int _dfd = attach_bound_edu(_metadata, self->fd);		\
+	if (_dfd == -ENODEV)						\
+		SKIP(return, "no edu bound to ioasid-pci in this VM");	\
+	_dfd;								\
+})
 #endif /* IOASID_WANT_FIXTURE_POLICY */

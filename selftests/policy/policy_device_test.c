@@ -70,9 +70,7 @@ TEST_F(policy, replace_under_attach_load)
 	self->skel = load_a_and_b();
 	ASSERT_NE(NULL, self->skel);
 	ATTACH("t_prio_a");
-	l.dfd = bind_bound_edu(_metadata, self->fd, &l.ioas);
-	if (l.dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	l.dfd = BIND_EDU_OR_SKIP(&l.ioas);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, attach_loop, &l));
 	for (i = 0; i < 40 && !l.err; i++) {
 		wait_attaches(&l, 3);
@@ -112,9 +110,7 @@ TEST_F(policy, register_and_unload_while_attaching)
 	int round;
 
 	LOAD("t_prio_a");
-	l.dfd = bind_bound_edu(_metadata, self->fd, &l.ioas);
-	if (l.dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	l.dfd = BIND_EDU_OR_SKIP(&l.ioas);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, attach_loop, &l));
 	for (round = 0; round < 10 && !l.err; round++) {
 		wait_attaches(&l, 5);
@@ -144,15 +140,12 @@ TEST_F(policy, pasid_grant_refused_on_real_device_without_pasid)
 
 	LOAD("t_pasid10");
 	ATTACH("t_pasid10");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
 	a.ioas_id = info.out_ioas_id;
 	a.flags = IOASID_ATTACH_PASID;
 	a.pasid = 5;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
 	close(dfd);
 }
 
@@ -176,8 +169,7 @@ TEST_F(policy, real_attach_denied_by_policy)
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
 	before = ioasid_live();
 	att.ioas_id = alloc.out_ioas_id;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
-	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, xioctl(dfd, IOASID_DEVICE_ATTACH, &att));
 	EXPECT_NO_LEAK(before);
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(0, info.out_ioas_id);

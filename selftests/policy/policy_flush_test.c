@@ -15,9 +15,7 @@ TEST_F(policy, cache_flush_rate_from_policy)
 
 	LOAD("t_flushrate");
 	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	/* Burst of two, then over the rate, then refilled after a second. */
 	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	EXPECT_EQ(0, cache_flush(self->fd, NULL));
@@ -35,9 +33,7 @@ TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
 
 	LOAD("t_flushrate", "t_flushdeny");
 	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	ATTACH("t_flushdeny");
 	EXPECT_EQ(-EACCES, cache_flush(self->fd, NULL));
@@ -131,9 +127,7 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 	    sysconf(_SC_NPROCESSORS_ONLN) > MAX_CPUS)
 		SKIP(return, "needs 2 to %d online CPUs", MAX_CPUS);
 	all = (1LL << sysconf(_SC_NPROCESSORS_ONLN)) - 1;
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
 
 	/* The first flush knows no history: every CPU. */
@@ -197,9 +191,7 @@ TEST_F(policy, cache_flush_tracked_thread_exits_first)
 
 	if (access("/dev/ioasid_test", F_OK))
 		SKIP(return, "ioasid_test module not loaded");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	if (cache_flush(self->fd, NULL) == -EPERM) {
 		close(dfd);
 		SKIP(return, "device attached coherent: the built-in grants no flush here");
@@ -258,9 +250,7 @@ TEST_F(policy, cache_flush_fd_closed_by_other_thread)
 
 	if (access("/dev/ioasid_test", F_OK))
 		SKIP(return, "ioasid_test module not loaded");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	if (cache_flush(self->fd, NULL) == -EPERM) {
 		close(dfd);
 		SKIP(return, "device attached coherent: the built-in grants no flush here");
