@@ -204,15 +204,14 @@ int cache_flush(int fd, __u32 *nr_cpus)
 void dry_run_init(struct ioasid_policy_dry_run *dr, __u16 vendor,
 		  __u16 device, __u32 caps)
 {
-	memset(dr, 0, sizeof(*dr));
-	dr->size = sizeof(*dr);
-	dr->req.op = IOASID_POLICY_OP_ATTACH;
-	dr->req.vendor = vendor;
-	dr->req.device = device;
-	dr->req.iommu_caps = caps;
-	dr->req.group_size = 1;
-	strcpy(dr->req.driver, "ioasid-pci");
-	strcpy(dr->req.iommu_driver, "intel-iommu");
+	*dr = (struct ioasid_policy_dry_run){
+		.size = sizeof(*dr),
+		.req = {
+			.op = IOASID_POLICY_OP_ATTACH, .vendor = vendor,
+			.device = device, .iommu_caps = caps, .group_size = 1,
+			.driver = "ioasid-pci", .iommu_driver = "intel-iommu",
+		},
+	};
 }
 
 int dry_run(int fd, struct ioasid_policy_dry_run *dr)

@@ -151,33 +151,24 @@ TEST_F(policy, pasid_grant_refused_on_real_device_without_pasid)
 
 TEST_F(policy, real_attach_denied_by_policy)
 {
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind), .ioasid_fd = self->fd };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct ioasid_device_info info;
 	struct ioasid_live before;
-	const char *path = edu_dev_path();
+	__u32 ioas;
 	int dfd;
 
-	if (!path)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_deny");
 	ATTACH("t_deny");
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
+	dfd = BIND_EDU_OR_SKIP(&ioas);
 	before = ioasid_live();
-	att.ioas_id = alloc.out_ioas_id;
-	EXPECT_EQ(-EPERM, xioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	EXPECT_EQ(-EPERM, dev_attach(dfd, ioas, 0, 0));
 	EXPECT_NO_LEAK(before);
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0, dev_info(dfd, &info));
 	EXPECT_EQ(0, info.out_ioas_id);
 	EXPECT_EQ(-EPERM, info.out_decision.verdict);
 	EXPECT_STREQ("vendor 1234 is not welcome", info.out_decision.reason);
 	/* Unloaded: the next attach is the built-in's. */
 	bpf_link__destroy(self->links[--self->nr_links]);
-	EXPECT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	EXPECT_EQ(0, dev_attach(dfd, ioas, 0, 0));
 	close(dfd);
 }
 
@@ -189,30 +180,20 @@ TEST_F(policy, real_attach_denied_by_policy)
  */
 TEST_F(policy, real_attach_follows_policy_and_hardware)
 {
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind) };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	struct ioasid_device_info info = { .size = sizeof(info) };
-	const char *path = edu_dev_path();
+	struct ioasid_device_info info;
+	__u32 ioas;
 	int dfd, rc;
 
-	if (!path)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_enforce");
 	ATTACH("t_enforce");
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
-	bind.ioasid_fd = self->fd;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
-	att.ioas_id = alloc.out_ioas_id;
-	rc = ioctl(dfd, IOASID_DEVICE_ATTACH, &att) ? -errno : 0;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	dfd = BIND_EDU_OR_SKIP(&ioas);
+	rc = dev_attach(dfd, ioas, 0, 0);
+	ASSERT_EQ(0, dev_info(dfd, &info));
 	EXPECT_STREQ("t_enforce", info.out_decision.policy);
 	if (info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY) {
 		EXPECT_EQ(0, rc);
 		EXPECT_EQ(IOASID_SNOOP_ENFORCE, info.out_decision.snoop);
-		EXPECT_EQ(alloc.out_ioas_id, info.out_ioas_id);
+		EXPECT_EQ(ioas, info.out_ioas_id);
 	} else {
 		EXPECT_EQ(-EINVAL, rc);
 		EXPECT_EQ(-EINVAL, info.out_decision.verdict);

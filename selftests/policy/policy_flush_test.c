@@ -8,6 +8,22 @@
 #include "kselftest_harness.h"
 #include "../lib/ioasid_util.h"
 
+/*
+ * An edu attached to self->fd under the built-in, which grants the flush
+ * (no snoop enforcement), with the test module loaded; or SKIP.
+ */
+#define ATTACH_FLUSHABLE_OR_SKIP() ({					\
+	int _dfd;							\
+	if (access("/dev/ioasid_test", F_OK))				\
+		SKIP(return, "ioasid_test module not loaded");		\
+	_dfd = ATTACH_EDU_OR_SKIP();					\
+	if (cache_flush(self->fd, NULL) == -EPERM) {			\
+		close(_dfd);						\
+		SKIP(return, "device attached coherent: the built-in grants no flush here"); \
+	}								\
+	_dfd;								\
+})
+
 TEST_F(policy, cache_flush_rate_from_policy)
 {
 	struct timespec ts = { 1, 200 * 1000 * 1000 };
@@ -189,13 +205,7 @@ TEST_F(policy, cache_flush_tracked_thread_exits_first)
 	__u32 nr;
 	int dfd, i;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	dfd = ATTACH_EDU_OR_SKIP();
-	if (cache_flush(self->fd, NULL) == -EPERM) {
-		close(dfd);
-		SKIP(return, "device attached coherent: the built-in grants no flush here");
-	}
+	dfd = ATTACH_FLUSHABLE_OR_SKIP();
 	close(self->fd);
 	/* A fresh fd, first flushed by a thread that then exits. */
 	self->fd = open("/dev/ioasid", O_RDWR);
@@ -248,13 +258,7 @@ TEST_F(policy, cache_flush_fd_closed_by_other_thread)
 	int dfd;
 	char c;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	dfd = ATTACH_EDU_OR_SKIP();
-	if (cache_flush(self->fd, NULL) == -EPERM) {
-		close(dfd);
-		SKIP(return, "device attached coherent: the built-in grants no flush here");
-	}
+	dfd = ATTACH_FLUSHABLE_OR_SKIP();
 	/* A fresh fd whose first flush is another thread's. */
 	close(dfd);
 	close(self->fd);
