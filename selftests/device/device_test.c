@@ -2,7 +2,7 @@
 /*
  * Devices end to end: QEMU's edu device, given to ioasid-pci, bound to a
  * /dev/ioasid fd, attached to IOASes, doing real DMA through the emulated
- * IOMMU (see device_util.h for edu's limits).
+ * IOMMU (see lib/ioasid_util.h for edu's limits).
  *
  * The suite needs an edu device bound to ioasid-pci (selftests/guest.sh
  * does that); without one every test SKIPs with the reason.
