@@ -10,7 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
 #include "nosnoop_rules.skel.h"
@@ -120,15 +120,13 @@ TEST_F(strict, enforces_or_refuses)
 {
 	struct ioasid_policy_dry_run dr;
 
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
 
 	/* The built-in would allow no-snoop and grant the flush: not strict. */
-	dry_run_init(&dr, 0x8086, 0x1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, 0);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	EXPECT_STREQ("strict: IOMMU cannot enforce snooping", dr.out_decision.reason);
 }
@@ -144,8 +142,7 @@ TEST_F(strict, allowlist_edited_without_reload)
 	map = bpf_obj_get(PIN_ROOT "/strict_coherent_ok");
 	ASSERT_LE(0, map);
 	ASSERT_EQ(0, bpf_map_update_elem(map, &key, &one, BPF_ANY));
-	dry_run_init(&dr, 0x8086, 0x1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, 0);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	/* Allowlisted, yet never a cache-flush grant. */
@@ -247,8 +244,7 @@ TEST_F(nsr, no_rule_defers_to_builtin)
 {
 	struct ioasid_policy_dry_run dr;
 
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 }
@@ -264,16 +260,14 @@ TEST_F(nsr, vendor_device_rule_allows_nosnoop_with_rate)
 
 	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &r));
 	/* Coherency-capable, yet the rule allows no-snoop: rules change live. */
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("nosnoop_rules", dr.out_decision.policy);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
 	EXPECT_EQ(100, dr.out_decision.flush_rate);
 	EXPECT_EQ(4, dr.out_decision.flush_burst);
 	/* Another device has no rule. */
-	dry_run_init(&dr, 0x8086, 0x2, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x2, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 }
 
@@ -286,8 +280,7 @@ TEST_F(nsr, driver_rule_and_precedence)
 	__u32 key = 0x1234 << 16 | 0x11e8;
 
 	ASSERT_EQ(0, rule_set("nsr_by_driver", drv, &deny));
-	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EACCES, dr.out_decision.verdict);
 	/* A vendor:device rule comes before a driver rule. */
 	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &allow));
@@ -308,8 +301,7 @@ TEST_F(nsr, cgroup_rule_and_default_action)
 
 	/* Default: deny everything without a rule. */
 	ASSERT_EQ(0, rule_set("nsr_default", &zero, &deny));
-	dry_run_init(&dr, 0x10de, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x10de, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	/* The caller's cgroup (filled by the kernel) gets an allow rule. */
 	cg = dr.req.cgroup_id;
