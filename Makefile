@@ -29,11 +29,12 @@ CLANG ?= clang
 CC ?= gcc
 
 CFLAGS_USER := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
-	-I$(TOP)/kernel/include/uapi -I$(DEPS)/include -I$(TOP)/libioasidbpf/include
+	-I$(TOP)/kernel/include/uapi -I$(DEPS)/include -I$(TOP)/libioasidbpf/include \
+	-I$(TOP)/bpf
 LDLIBS_BPF := $(DEPS)/lib/libbpf.a -lelf -lz
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	-I$(DEPS)/include -I$(TOP)/kernel/include/uapi -I$(TOP)/bpf \
+	-I$(DEPS)/include -I$(TOP)/kernel/include/uapi -I$(TOP)/kernel/include -I$(TOP)/bpf \
 	-I/usr/include/$(shell $(CC) -dumpmachine)
 
 export TOP B CACHE DEPS BPFTOOL LINUX_SRC CLANG CC CFLAGS_USER LDLIBS_BPF BPF_CFLAGS

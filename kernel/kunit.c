@@ -218,8 +218,9 @@ static void decisions_pasid_clamped_to_hardware(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 15, d->pasid_max);
 	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 4, 16,
 					     &eval, verdicts));
-	/* 20 bits: the policy's 1000 is the limit. */
-	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 20, 1001,
+	/* Full width: the policy's 1000 is the limit. */
+	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps,
+					     IOASID_PASID_BITS, 1001,
 					     &eval, verdicts));
 	/* No PASID capability: nobody can grant one. */
 	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, decide(test, IOASID_POLICY_OP_ATTACH_PASID,

@@ -26,6 +26,7 @@
 #include <linux/capability.h>
 
 #include <kunit/visibility.h>
+#include <linux/ioasid_kfuncs.h>
 
 #include "ioasid_private.h"
 #include "policy.h"

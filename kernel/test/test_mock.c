@@ -78,7 +78,7 @@ static int mock_create(struct ioasid_test_state *st,
 
 	if (cmd->flags & ~(IOASID_TEST_MOCK_COHERENT |
 			   IOASID_TEST_MOCK_ALT_DRIVER) ||
-	    cmd->pasid_bits > 20)
+	    cmd->pasid_bits > IOASID_PASID_BITS)
 		return -EINVAL;
 	tm = kzalloc(sizeof(*tm), GFP_KERNEL);
 	if (!tm)

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <linux/ioasid_policy.h>
+#include "ioasid_rules.h"
 
 #ifdef __cplusplus
 extern "C" {

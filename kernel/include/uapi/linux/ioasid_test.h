@@ -164,7 +164,7 @@ enum ioasid_test_mock_flags {
  * @ioasid_fd: BIND: the /dev/ioasid fd
  * @ioas_id: ATTACH: the IOAS
  * @pasid: ATTACH/DETACH/DMA/QUERY/CTX_*: the PASID
- * @pasid_bits: CREATE: PASID width (0: none, at most 20)
+ * @pasid_bits: CREATE: PASID width (0: none, at most IOASID_PASID_BITS)
  * @vendor: BIND/KDEV_OPEN: vendor id presented to policies
  * @device: BIND/KDEV_OPEN: device id presented to policies
  * @dev_needs: BIND/KDEV_OPEN: enum ioasid_dev_needs
