@@ -16,7 +16,7 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_kernel.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #include "mock_iommu.h"
 #include "test_state.h"

@@ -17,7 +17,7 @@
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid_pasid.h>
 #include <linux/ioasid_device.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #include "mock_iommu.h"
 #include "test_state.h"

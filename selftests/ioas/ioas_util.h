@@ -74,7 +74,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/ioasid.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 /*
  * The harness's TEST_F wrapper reads a local (child) after setjmp(); once a

@@ -18,7 +18,7 @@
 #include "kselftest_harness.h"
 #include "../lib/util.h"
 #include <linux/ioasid_device.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 #include "policy_test.skel.h"
 #include "policy_bad.skel.h"
 #include "policy_foreign.skel.h"

@@ -21,7 +21,7 @@
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
 #include <linux/ioasid_policy.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #define PSZ 4096UL
 
@@ -165,7 +165,7 @@ static inline const char *edu_dev_path(void)
 	return NULL;
 }
 
-/* The test module's mock devices and software devices (ioasid_test.h). */
+/* The test module's mock devices and software devices (ioasid_test_uapi.h). */
 static inline int mock_op(int tfd, __u32 op, __u32 id, struct ioasid_test_mock *m)
 {
 	m->size = sizeof(*m);
