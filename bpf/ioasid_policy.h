@@ -43,9 +43,8 @@
  * (kernel/include/linux/ioasid_kfuncs.h: build with -I kernel/include).
  * The selftests load a policy calling every one of them.
  */
-#define IOASID_KFUNC(type, name, args) extern type name args __ksym
+#define __ioasid_kfunc extern __ksym
 #include <linux/ioasid_kfuncs.h>
-#undef IOASID_KFUNC
 
 /* Give a reason: ioasid_reason(req, "text"). */
 #define ioasid_reason(req, str) bpf_ioasid_set_reason(req, str)

@@ -149,12 +149,65 @@ int ioasid_object_destroy_user(struct ioasid_ctx *ctx, u32 id)
 	return ioasid_object_remove_locked(ctx, obj);
 }
 
+/**
+ * ioasid_copy_struct_from_user - copy in an extensible ioctl struct
+ * @dst: the kernel's copy, @ksize bytes
+ * @ksize: the size of the struct the kernel knows
+ * @minsz: the smallest size accepted: the end of the struct's first version
+ * @uarg: the user's struct, whose first member is its size in bytes (__u32)
+ * @usize: if not NULL, gets the user's size (for
+ *	ioasid_copy_struct_to_user())
+ *
+ * The one rule for every extensible struct of ioasid's uAPI (linux/ioasid.h,
+ * linux/ioasid_device.h, the test module's): a size below @minsz is refused,
+ * fields a smaller (older) struct lacks read as zero, and a larger (newer)
+ * struct is accepted only if the bytes the kernel does not know are zero.
+ * Copy in before taking locks a page fault could need.
+ *
+ * Return: 0, -EFAULT, -EINVAL (size below @minsz), or -E2BIG (a non-zero
+ * byte beyond @ksize).
+ */
+int ioasid_copy_struct_from_user(void *dst, size_t ksize, size_t minsz,
+				 const void __user *uarg, u32 *usize)
+{
+	u32 size;
+	int rc;
+
+	if (get_user(size, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (size < minsz)
+		return -EINVAL;
+	rc = copy_struct_from_user(dst, ksize, uarg, size);
+	if (!rc && usize)
+		*usize = size;
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_copy_struct_from_user, IOASID);
+
+/**
+ * ioasid_copy_struct_to_user - copy an extensible ioctl struct back out
+ * @uarg: the user's struct
+ * @usize: its size, as ioasid_copy_struct_from_user() returned it
+ * @src: the kernel's copy
+ * @ksize: the size of the struct the kernel knows
+ *
+ * Writes min(@usize, @ksize) bytes: an older caller gets the fields it
+ * knows, a newer one keeps its tail (which was zero) untouched.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ioasid_copy_struct_to_user(void __user *uarg, u32 usize, const void *src,
+			       size_t ksize)
+{
+	return copy_to_user(uarg, src, min_t(size_t, usize, ksize)) ?
+		       -EFAULT : 0;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_copy_struct_to_user, IOASID);
+
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
+	return ioasid_copy_struct_to_user(ucmd->ubuffer, ucmd->user_size,
+					  ucmd->cmd, cmd_len);
 }
 
 static int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)
@@ -322,12 +375,6 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 
 	ucmd.ctx = ctx;
 	ucmd.ubuffer = (void __user *)arg;
-	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
-	if (rc)
-		return rc;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-
 	ucmd.cmd = stack_buf;
 	if (op->size > sizeof(stack_buf)) {
 		heap_buf = kmalloc(op->size, GFP_KERNEL);
@@ -335,8 +382,8 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			return -ENOMEM;
 		ucmd.cmd = heap_buf;
 	}
-	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				   ucmd.user_size);
+	rc = ioasid_copy_struct_from_user(ucmd.cmd, op->size, op->min_size,
+					  ucmd.ubuffer, &ucmd.user_size);
 	if (!rc)
 		rc = op->execute(&ucmd);
 	kfree(heap_buf);

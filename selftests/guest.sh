@@ -20,7 +20,8 @@ suite_cmd() {
 	defaults) echo "$S/defaults_test" ;;
 	lib) printf '%s\n' "$B/libioasidbpf/lib_test" "$B/libioasidbpf/lib_shared_test" ;;
 	ioas) echo "$TOP/selftests/ioas/run.sh" ;;
-	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" "$S/device_nesting_test" ;;
+	device) printf '%s\n' "$S/device_test" "$S/device_errno_test" "$S/device_nesting_test" \
+		"$S/uapi_size_test" ;;
 	group) echo "$S/group_test" ;;
 	mock) printf '%s\n' "$S/access_test" "$S/pasid_test" ;;
 	unplug) echo "$S/unplug_test edu0" ;;

@@ -24,18 +24,6 @@
 /* Bounce through kernel memory in chunks of this size. */
 #define IOASID_TEST_CHUNK (64 * 1024)
 
-/* Copy an extensible command (size first) of at least @size bytes. */
-int ioasid_test_copy_cmd(void *cmd, size_t size, void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < size)
-		return -EINVAL;
-	return copy_struct_from_user(cmd, size, uarg, usize);
-}
-
 static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 {
 	struct ioasid_test_iova_rw cmd;
@@ -44,7 +32,7 @@ static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 	void *buf;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, uarg);
 	if (rc)
 		return rc;
 	if (hweight32(cmd.flags) != 1 ||
@@ -101,7 +89,7 @@ static int ioasid_test_pin_ioctl(void __user *uarg)
 	struct page **pages;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, uarg);
 	if (rc)
 		return rc;
 	if (cmd.flags || !cmd.length || !PAGE_ALIGNED(cmd.uaddr) ||
@@ -136,7 +124,7 @@ static int ioasid_test_flush_count_ioctl(void __user *uarg)
 	unsigned int cpu;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
+	rc = ioasid_test_copy_cmd(&cmd, uarg);
 	if (rc)
 		return rc;
 	if (!cmd.nr_cpus)

@@ -3,7 +3,7 @@
  * The kfuncs an ioasid policy calls to refine its decision: the one list
  * of their prototypes. kernel/policy.c defines them (and documents each);
  * the KUnit suites call them as a C policy would; BPF policies get them
- * through bpf/ioasid_policy.h, which defines IOASID_KFUNC() to declare
+ * through bpf/ioasid_policy.h, which defines __ioasid_kfunc to declare
  * each as an extern __ksym before it includes this file.
  *
  * Every kfunc takes the request its callback was given as the first
@@ -16,19 +16,20 @@
 
 struct ioasid_policy_req;
 
-/* A prototype: IOASID_KFUNC(return type, name, (arguments)). */
-#ifndef IOASID_KFUNC
-#define IOASID_KFUNC(type, name, args) type name args
+/* What each prototype starts with: nothing in the kernel. */
+#ifndef __ioasid_kfunc
+#define __ioasid_kfunc
 #endif
 
-IOASID_KFUNC(int, bpf_ioasid_set_snoop,
-	     (const struct ioasid_policy_req *req, __u32 mode));
-IOASID_KFUNC(int, bpf_ioasid_grant_flush,
-	     (const struct ioasid_policy_req *req, __u32 rate, __u32 burst));
-IOASID_KFUNC(int, bpf_ioasid_set_pasid_range,
-	     (const struct ioasid_policy_req *req, __u32 min, __u32 max));
+__ioasid_kfunc int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req,
+					__u32 mode);
+__ioasid_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
+					  __u32 rate, __u32 burst);
+__ioasid_kfunc int
+bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req, __u32 min,
+			   __u32 max);
 /* The reason must be a constant string, e.g. a literal. */
-IOASID_KFUNC(int, bpf_ioasid_set_reason,
-	     (const struct ioasid_policy_req *req, const char *reason__str));
+__ioasid_kfunc int bpf_ioasid_set_reason(const struct ioasid_policy_req *req,
+					 const char *reason__str);
 
 #endif /* __LINUX_IOASID_KFUNCS_H */
