@@ -351,6 +351,7 @@ VISIBLE_IF_KUNIT int ioasid_flush_bucket_take(struct ioasid_flush_grant *g,
 	g->tokens -= NSEC_PER_SEC;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_flush_bucket_take);
 
 /* Take one flush from the bucket: 0, -EPERM or -EAGAIN. */
 static int flush_take(struct ioasid_ctx *ctx)

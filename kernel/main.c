@@ -13,6 +13,7 @@
 #include <linux/anon_inodes.h>
 
 #include <linux/ioasid_kernel.h>
+#include <kunit/visibility.h>
 
 #include "ioasid_private.h"
 #include "device.h"
@@ -84,12 +85,14 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
 	xa_unlock(&ctx->objects);
 	return obj;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_get_object);
 
 void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
 	if (refcount_dec_and_test(&obj->shortterm_users))
 		wake_up_all(&ctx->destroy_wait);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_put_object);
 
 static void ioasid_object_free(struct ioasid_object *obj)
 {

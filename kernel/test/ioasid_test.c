@@ -32,7 +32,7 @@ static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 	void *buf;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (hweight32(cmd.flags) != 1 ||
@@ -89,7 +89,7 @@ static int ioasid_test_pin_ioctl(void __user *uarg)
 	struct page **pages;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (cmd.flags || !cmd.length || !PAGE_ALIGNED(cmd.uaddr) ||
@@ -124,7 +124,7 @@ static int ioasid_test_flush_count_ioctl(void __user *uarg)
 	unsigned int cpu;
 	int rc;
 
-	rc = ioasid_test_copy_cmd(&cmd, uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	if (!cmd.nr_cpus)

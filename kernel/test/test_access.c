@@ -291,7 +291,7 @@ long ioasid_test_access_ioctl(struct ioasid_test_state *st,
 	struct ioasid_test_access cmd;
 	int rc, rc2;
 
-	rc = ioasid_test_copy_cmd(&cmd, uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	mutex_lock(&st->lock);

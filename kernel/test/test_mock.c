@@ -280,7 +280,7 @@ long ioasid_test_mock_ioctl(struct ioasid_test_state *st, void __user *uarg)
 	struct ioasid_test_mock cmd;
 	int rc, rc2;
 
-	rc = ioasid_test_copy_cmd(&cmd, uarg);
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
 	if (rc)
 		return rc;
 	mutex_lock(&st->lock);

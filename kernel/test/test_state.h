@@ -27,9 +27,11 @@ struct ioasid_test_state {
  * Copy in a test command: extensible as linux/ioasid.h says, the whole
  * struct its first version (the test interface may change with the tests).
  */
-#define ioasid_test_copy_cmd(cmd, uarg) \
-	ioasid_copy_struct_from_user(cmd, sizeof(*(cmd)), sizeof(*(cmd)), \
-				     uarg, NULL)
+static inline int ioasid_test_copy_cmd(void *cmd, size_t size,
+				       void __user *uarg)
+{
+	return ioasid_copy_struct_from_user(cmd, size, size, uarg, NULL);
+}
 
 long ioasid_test_mock_ioctl(struct ioasid_test_state *st, void __user *uarg);
 void ioasid_test_mock_release(struct ioasid_test_state *st);
