@@ -173,7 +173,7 @@ struct ioasid_policy_eval {
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Internals the KUnit suites (kunit.c) reach; static otherwise. */
+/* Internals the KUnit suites (kunit/ioasid_kunit.c) reach; static otherwise. */
 void ioasid_policy_complete(struct ioasid_policy_eval *eval);
 int ioasid_policy_kunit_reg(struct ioasid_policy_ops *ops);
 void ioasid_policy_kunit_unreg(struct ioasid_policy_ops *ops);

@@ -316,6 +316,12 @@ struct ioasid_ioctl_op {
 	int (*execute)(struct ioasid_ucmd *ucmd);
 };
 
+/*
+ * @_last is the last member of @_struct's first version: its end is the
+ * smallest size accepted (ioasid_copy_struct_from_user()). Never move it
+ * when the struct grows: binaries built against the first version must
+ * keep working.
+ */
 #define IOCTL_OP(_cmd, _ioctl, _fn, _struct, _last)                          \
 	[(_cmd) - IOASID_CMD_BASE] = {                                       \
 		.size = sizeof(_struct) +                                    \
