@@ -93,7 +93,9 @@ TEST(core_destroy_and_dry_run)
 	EXPECT_EQ(-EINVAL, sized_ioctl(fd, IOASID_DESTROY, &d, sizeof(d), 7, 0, &z));
 	EXPECT_EQ(-E2BIG, sized_ioctl(fd, IOASID_DESTROY, &d, sizeof(d),
 				      sizeof(d) + TAIL, 1, &z));
+	/* Accepted at exactly the first version and with a zero tail. */
 	dout = d;
+	EXPECT_EQ(-ENOENT, sized_ioctl(fd, IOASID_DESTROY, &dout, sizeof(dout), 8, 0, &z));
 	EXPECT_EQ(-ENOENT, sized_ioctl(fd, IOASID_DESTROY, &dout, sizeof(dout),
 				       sizeof(dout) + TAIL, 0, &z));
 	/* The large (heap-copied) dry run follows the same rule. */
@@ -126,6 +128,7 @@ TEST_F(edu, pci_ioctls)
 	struct ioasid_device_attach a = { .ioas_id = self->ioas }, a_out __attribute__((unused));
 	struct ioasid_device_info info = { 0 }, *info_out;
 	struct ioasid_device_detach det = { 0 }, det_out __attribute__((unused));
+	bool z;
 
 	info_out = calloc(1, sizeof(*info_out));
 	ASSERT_NE(NULL, info_out);
@@ -134,6 +137,10 @@ TEST_F(edu, pci_ioctls)
 			 sizeof(struct ioasid_region_info), ri_out);
 	EXPECT_EQ(1 << 20, ri_out.out_size);
 	EXPECT_EQ(IOASID_REGION_MMAP, ri_out.out_flags);
+	/* Exactly the first version is accepted (an old binary). */
+	ri_out = ri;
+	EXPECT_EQ(0, sized_ioctl(self->dfd, IOASID_DEVICE_REGION_INFO, &ri_out,
+				 sizeof(ri_out), sizeof(struct ioasid_region_info), 0, &z));
 
 	EXPECT_SIZE_RULE(self->dfd, IOASID_DEVICE_BIND, b,
 			 sizeof(struct ioasid_device_bind), b_out);
@@ -146,6 +153,10 @@ TEST_F(edu, pci_ioctls)
 			 offsetof(struct ioasid_device_info, out_decision) +
 			 sizeof(struct ioasid_policy_decision), *info_out);
 	EXPECT_EQ(b_out.out_dev_id, info_out->out_dev_id);
+	EXPECT_EQ(0, sized_ioctl(self->dfd, IOASID_DEVICE_GET_INFO, info_out,
+				 sizeof(*info_out), offsetof(struct ioasid_device_info,
+							     out_decision) +
+				 sizeof(struct ioasid_policy_decision), 0, &z));
 	EXPECT_EQ(self->ioas, info_out->out_ioas_id);
 	EXPECT_EQ(0, info_out->out_decision.verdict);
 
