@@ -71,7 +71,7 @@
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
 #include <linux/ioasid_policy.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #define PSZ		4096UL
 #define BUF_SIZE	(2ULL << 20)
