@@ -19,9 +19,10 @@
  * driver unpins it or destroys the access, so a late use by the driver
  * touches memory that is still allocated but no IOVA reaches any more.
  *
- * Lock order: ctx->access_lock -> access->lock -> ioas->mutex ->
- * access->pins_lock. ctx->access_lock is held while callbacks run: an
- * unmap waits for callbacks in flight, and detach/destroy wait for them too.
+ * Lock order (the whole of it: docs/design.md, "Lock order"):
+ * ctx->access_lock -> access->lock -> ioas->mutex -> access->pins_lock.
+ * ctx->access_lock is held while callbacks run: an unmap waits for
+ * callbacks in flight, and detach/destroy wait for them too.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 

@@ -3,7 +3,8 @@
  * Devices bound to an ioasid fd, their IOMMU groups and the domains they
  * attach through.
  *
- * Lock order: igroup->lock -> ioas->mutex (-> a parent IOAS is never
+ * Lock order (the whole of it: docs/design.md, "Lock order"):
+ * igroup->lock -> ioas->mutex (-> a parent IOAS is never
  * needed here). ctx->groups_lock only guards the groups xarray.
  */
 #ifndef __IOASID_DEVICE_H

@@ -122,6 +122,7 @@ static int ioasid_object_remove_locked(struct ioasid_ctx *ctx,
 				       struct ioasid_object *obj)
 	__releases(&ctx->objects.xa_lock)
 {
+	lockdep_assert_held(&ctx->objects.xa_lock);
 	if (!refcount_dec_if_one(&obj->users)) {
 		xa_unlock(&ctx->objects);
 		return -EBUSY;

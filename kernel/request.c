@@ -309,7 +309,8 @@ static void req_set_caller(struct ioasid_policy_req *req,
  * @caller: who asks, about what target
  *
  * The one function that assembles a struct ioasid_policy_req. It reads
- * what ioasid_dev_probe() cached and allocates nothing.
+ * what ioasid_dev_probe() cached and allocates nothing; counting the IOMMU
+ * group's members takes the group's mutex (lock order: docs/design.md).
  */
 void ioasid_request_build(struct ioasid_policy_req *req,
 			  const struct ioasid_dev_desc *desc,

@@ -50,7 +50,9 @@
  * @pdev: the PCI device
  * @dev: the class device behind /dev/ioasid-dev/<BDF>
  * @cdev: its char device
- * @lock: held for reading by every file operation, for writing by removal
+ * @lock: held for reading by file operations and BAR faults, for writing
+ *	by bind, unbind, release of the binding file and removal (open takes
+ *	none)
  * @gone: the device was removed; every operation gives ENODEV
  * @idev: the ioasid binding, or NULL
  * @owner: the file that bound it (unbound when that file is released)
@@ -102,9 +104,10 @@ static const struct class ioasid_pci_class = {
 	.devnode = ioasid_pci_devnode,
 };
 
-/* Unbind, with the write lock held or the device being released. */
+/* Unbind: every caller holds the write lock. */
 static void ioasid_pci_unbind(struct ioasid_pci_dev *ipd)
 {
+	lockdep_assert_held_write(&ipd->lock);
 	if (!ipd->idev)
 		return;
 	/* No BAR access may outlive the isolation. */
@@ -157,11 +160,13 @@ static int ioasid_pci_release(struct inode *inode, struct file *filp)
 	offsetofend(struct ioasid_region_info, out_offset)
 
 /*
- * Lock order: mmap() and BAR faults run under mmap_lock and take ipd->lock,
- * so nothing here touches user memory (a fault takes mmap_lock) while
- * holding ipd->lock: commands are copied in before it and answers copied
- * out after. Unbind zaps BAR mappings under ipd->lock (write), which takes
- * i_mmap_rwsem and page table locks, never mmap_lock.
+ * Lock order (the whole of it: docs/design.md, "Lock order"): mmap() and
+ * BAR faults run under mmap_lock and take ipd->lock, so nothing here
+ * touches user memory (a fault takes mmap_lock) while holding ipd->lock:
+ * commands are copied in before it and answers copied out after, and the
+ * policy programs an attach runs under it cannot sleep. Unbind zaps BAR
+ * mappings under ipd->lock (write), which takes i_mmap_rwsem and page
+ * table locks, never mmap_lock.
  */
 static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 			   void __user *uarg)
