@@ -342,6 +342,9 @@ unlock:
 	/* Kept for the log: the hardware check below may refuse it. */
 	eval->cur = *d;
 	ioasid_policy_complete(eval);
+	/* Allowed by the policies, refused by what the hardware can do. */
+	if (!eval->cur.verdict && d->verdict)
+		d->flags |= IOASID_DECISION_CORE_REFUSED;
 	trace_ioasid_decision(&eval->req, d, eval->nr_verdicts);
 	ioasid_decision_log_add(&eval->req, &eval->cur, d, eval->nr_verdicts);
 	return d->verdict;

@@ -195,11 +195,14 @@ TEST_F(policy, real_attach_follows_policy_and_hardware)
 		EXPECT_EQ(0, rc);
 		EXPECT_EQ(IOASID_SNOOP_ENFORCE, info.out_decision.snoop);
 		EXPECT_EQ(ioas, info.out_ioas_id);
+		EXPECT_FALSE(info.out_decision.flags & IOASID_DECISION_CORE_REFUSED);
 	} else {
 		EXPECT_EQ(-EINVAL, rc);
 		EXPECT_EQ(-EINVAL, info.out_decision.verdict);
 		EXPECT_NE(NULL, strstr(info.out_decision.reason, "no snoop control"));
 		EXPECT_EQ(0, info.out_ioas_id);
+		/* The policy allowed; the hardware refused: the core's reason. */
+		EXPECT_TRUE(info.out_decision.flags & IOASID_DECISION_CORE_REFUSED);
 	}
 	TH_LOG("caps %#x: attach %d, reason \"%s\"", info.out_iommu_caps, rc,
 	       info.out_decision.reason);

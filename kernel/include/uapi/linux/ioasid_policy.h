@@ -168,12 +168,15 @@ enum ioasid_snoop_mode {
  * @IOASID_DECISION_PASID_RANGE: @pasid_min..@pasid_max is set
  * @IOASID_DECISION_POLICY_ERROR: a policy misbehaved while deciding
  * @IOASID_DECISION_BUILTIN: the built-in policy decided
- * @IOASID_DECISION_CORE_REFUSED: set only in a device's recorded decision
- *	(IOASID_DEVICE_GET_INFO and the in-kernel attach APIs): the policies
- *	did not refuse, the core could not apply the decision (the IOMMU cannot
- *	enforce snooping for the domain, a reserved region or the aperture
- *	collides with a mapping, a kernel-owned RID, no hardware nesting).
- *	@verdict and @reason are then the core's; the rest is the policies'
+ * @IOASID_DECISION_CORE_REFUSED: the policies did not refuse, the core
+ *	did: the hardware cannot do what they decided (enforce-snoop without
+ *	snoop control, a PASID the device cannot use; also in dry runs), or
+ *	the decision could not be applied (the IOMMU cannot enforce snooping
+ *	for the domain, a reserved region or the aperture collides with a
+ *	mapping, a kernel-owned RID, no hardware nesting: in a device's
+ *	recorded decision, IOASID_DEVICE_GET_INFO and the in-kernel attach
+ *	APIs). @verdict and @reason are then the core's; the rest is the
+ *	policies'. The decision log keeps both reasons apart
  */
 enum ioasid_decision_flags {
 	IOASID_DECISION_FLUSH_GRANT = 1 << 0,
