@@ -33,6 +33,7 @@ suite_cmd() {
 	failnth) echo "$S/failnth_test" ;;
 	docs) echo "$TOP/selftests/docs/docs_test.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
+	vmm) echo "$TOP/selftests/vmm/run.sh" ;;
 	*) return 1 ;;
 	esac
 }
