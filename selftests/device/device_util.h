@@ -21,16 +21,10 @@
 
 #include "kselftest_harness.h"
 #include "../lib/util.h"
+#include "../lib/edu_regs.h"
 #include <linux/ioasid_device.h>
 
 #define PSZ 4096UL
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_CNT 0x90
-#define EDU_DMA_CMD 0x98
-#define EDU_CMD_START 0x1
-#define EDU_CMD_TO_RAM 0x2
-#define EDU_BUF 0x40000
 #define XFER 2048
 
 #define IOVA_A 0x100000UL

@@ -15,7 +15,7 @@
  * The DMA addresses are whatever the inner kernel's DMA API hands out:
  * guest-physical without a vIOMMU, IOVAs of the inner intel-iommu with one.
  * edu masks addresses to 28 bits and QEMU 7.2's edu aborts on a 4096-byte
- * transfer, so the mask is 28 bits and transfers are 2048 bytes.
+ * transfer, so the DMA mask is 28 bits and transfers are 2048 bytes.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -25,15 +25,8 @@
 #include <linux/io.h>
 #include <linux/mutex.h>
 
-#define EDU_ID		0x00
-#define EDU_LIVENESS	0x04
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	0x1
-#define EDU_CMD_TO_RAM	0x2
-#define EDU_BUF		0x40000
+#include "../../lib/edu_regs.h"
+
 #define EDU_XFER	2048
 
 struct vmm_edu {
@@ -167,7 +160,7 @@ static int vmm_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		pci_err(pdev, "liveness check read %#x\n", v);
 		return -EIO;
 	}
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_BITS));
 	if (ret)
 		return ret;
 	pci_set_master(pdev);
