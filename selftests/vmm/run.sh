@@ -169,8 +169,7 @@ echo "# backend $BACKEND; iommu ecap ${ecap:-?}: a guest WBINVD is expected $( (
 expname=$( ((expect)) && echo flushed || echo not_flushed)
 
 # --- one inner boot -----------------------------------------------------------
-# boot TAG HOLD [inner-guest options]: runs the inner guest in the background,
-# the edu assigned, with the tests below; sets the counter deltas.
+# The inner guest's tests; "@iommu" becomes the check that fits the boot.
 inner_tests=(
 	"edu_seen=grep -l 0x11e8 /sys/bus/pci/devices/*/device"
 	"edu_probe=insmod vmm_edu.ko && ls /sys/bus/pci/drivers/vmm_edu | grep :"
@@ -178,7 +177,7 @@ inner_tests=(
 	"edu_dma_roundtrip=for s in 1 22 333; do echo \$s >/sys/module/vmm_edu/parameters/roundtrip || exit 1; done; dmesg | grep 'round trip'"
 	"wbinvd=insmod vmm_wbinvd.ko && echo $WBINVDS >/sys/module/vmm_wbinvd/parameters/flush && test \$(cat /sys/module/vmm_wbinvd/parameters/flush) = $WBINVDS"
 )
-run_inner() { # TAG HOLD OPTIONS...
+run_inner() { # TAG HOLD INNER-GUEST-OPTIONS...: start it in the background
 	local tag=$1 hold=$2
 	shift 2
 	local tests=() t
