@@ -240,11 +240,12 @@ flush_checks() { # TAG K0 I0: counts before the boot
 boots=${IOASID_VMM_BOOTS:-}
 [ -n "$boots" ] || boots=$( ((expect)) && echo novi || echo viommu)
 one_boot() { # TAG
-	local tag=$1 k0 i0 ref0 avail0 charged0 qpid vmlck ref1 avail1 charged1 ref2 avail2 charged2 n start
+	local tag=$1 t1ref0 k0 i0 ref0 avail0 charged0 qpid vmlck ref1 avail1 charged1 ref2 avail2 charged2 n start
 	local opts=()
 	[ "$tag" = viommu ] && opts=(--viommu)
 	k0=$(hits vmm/kvm_wbinvd) i0=$(hits vmm/wbinvd_ipi)
 	ref0=$(refcnt "$backend_mod") avail0=$(meminfo MemAvailable) charged0=$(stat_val charged_pages)
+	t1ref0=$(refcnt vfio_iommu_type1)
 	start=$SECONDS
 	run_inner "$tag" 1 "${opts[@]}"
 	if ! wait_results "$tag"; then
@@ -258,6 +259,12 @@ one_boot() { # TAG
 	ref1=$(refcnt "$backend_mod") avail1=$(meminfo MemAvailable) charged1=$(stat_val charged_pages)
 	echo "# $tag: qemu $qpid VmLck ${vmlck}M, $backend_mod refcnt $ref0 -> $ref1, MemAvailable ${avail0}M -> ${avail1}M, charged_pages $charged0 -> $charged1"
 	check "$tag.container_served_by_$backend_mod" "$backend_mod refcnt $ref0 -> $ref1" "[ $ref1 -gt $ref0 ]"
+	if [ "$backend_mod" != vfio_iommu_type1 ]; then
+		# vfio falls back to the next driver when one refuses: type1,
+		# loaded, must not be what took the container.
+		check "$tag.container_not_served_by_type1" "vfio_iommu_type1 refcnt $t1ref0 -> $(refcnt vfio_iommu_type1)" \
+			"[ $(refcnt vfio_iommu_type1) -eq $t1ref0 ]"
+	fi
 	if [ "$tag" = novi ]; then
 		# Without a vIOMMU QEMU maps all guest RAM: pinned and charged.
 		if [ "$BACKEND" = vfio_iommu_type1 ]; then
