@@ -53,6 +53,7 @@ tools: lib
 
 selftests: bpf-tools linux-src bpf lib
 	@$(MAKE) -s -C $(TOP)/selftests
+	@$(MAKE) -s -C $(TOP)/selftests/vmm/mod KDIR=$(KDIR)
 
 # --- run ---------------------------------------------------------------------
 

@@ -157,13 +157,7 @@ const char *edu_dev_path(void);
 /* "dddd:bb:dd.f" as the kernel's 32-bit BDF, or -1. */
 long pci_bdf(const char *name);
 
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	0x1
-#define EDU_CMD_TO_RAM	0x2
-#define EDU_BUF		0x40000
+#include "edu_regs.h"
 #define XFER		2048
 
 static inline void reg_write64(volatile void *bar, unsigned int off,
