@@ -34,6 +34,7 @@ suite_cmd() {
 	failnth) echo "$S/failnth_test" ;;
 	docs) echo "$TOP/selftests/docs/docs_test.sh" ;;
 	unload) echo "$TOP/selftests/module/unload.sh" ;;
+	vfio) echo "$TOP/selftests/vfio/run.sh" ;;
 	*) return 1 ;;
 	esac
 }

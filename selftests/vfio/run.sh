@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The vfio suite (docs/vfio.md): one edu leaves ioasid-pci for vfio-pci;
+# vfio_iommu_type1 and ioasid-vfio are both loaded (type1 first, as the
+# soft dependency orders them). type1_conformance runs unchanged against
+# type1 (serve_type1=0) and against ioasid (serve_type1=1) and both
+# answer sets must be equal; vfio_ioasid_test then proves what only
+# ioasid does. The edu goes back to ioasid-pci at the end.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+S=${B:?}/selftests
+KMOD=${KMOD:-$TOP/kernel}
+P=/sys/module/ioasid_vfio/parameters
+tmp=$(mktemp -d)
+rc=0
+
+bdf=""
+for d in /sys/bus/pci/drivers/ioasid-pci/*:*; do
+	[ -e "$d" ] || continue
+	[ "$(cat "$d/device")" = 0x11e8 ] && { bdf=$(basename "$d"); break; }
+done
+
+tap_begin vfio
+if [ -z "$bdf" ]; then
+	tap_skip setup "no edu bound to ioasid-pci"
+	tap_end
+	exit 0
+fi
+
+# The test VM's IOMMU has no interrupt remapping; a small entry limit
+# lets the conformance test reach it.
+setup() {
+	modprobe vfio-pci &&
+	modprobe vfio_iommu_type1 allow_unsafe_interrupts=1 dma_entry_limit=16 &&
+	insmod "$KMOD/ioasid-vfio.ko" allow_unsafe_interrupts=1 dma_entry_limit=16 &&
+	[ "$(cat $P/serve_type1)" = N ] &&
+	echo "$bdf" > /sys/bus/pci/drivers/ioasid-pci/unbind &&
+	echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override" &&
+	echo "$bdf" > /sys/bus/pci/drivers_probe &&
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" = vfio-pci ] &&
+	[ -c "/dev/vfio/$(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")" ]
+}
+# Off by default: CHECK_EXTENSION(TYPE1v2) answers 0 and type1 serves.
+default_off() {
+	[ "$(cat /sys/module/vfio_iommu_type1/refcnt)" = 0 ] || return 1
+	"$S/type1_conformance" -t extensions >/dev/null || return 1
+	[ "$(cat /sys/module/ioasid_vfio/refcnt)" = 0 ]
+}
+# Same answers from both drivers, line by line.
+same_answers() {
+	[ -s "$tmp/type1" ] && [ -s "$tmp/ioasid" ] &&
+	diff -u "$tmp/type1" "$tmp/ioasid"
+}
+# ioasidctl shows the decision a VFIO attach made (a native-style record).
+ctl_shows_decision() {
+	"$B/tools/ioasidctl" decisions 2>&1 | tee "$tmp/decisions" |
+		grep -q "1234:11e8" || { cat "$tmp/decisions"; return 1; }
+}
+restore() {
+	echo 0 > $P/serve_type1
+	echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind" 2>/dev/null
+	echo ioasid-pci > "/sys/bus/pci/devices/$bdf/driver_override" &&
+	echo "$bdf" > /sys/bus/pci/drivers_probe &&
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" = ioasid-pci ] &&
+	rmmod ioasid_vfio
+}
+
+if ! tap_check setup setup; then
+	restore >/dev/null 2>&1
+	tap_end
+	exit 1
+fi
+tap_check default_off_type1_serves default_off || rc=1
+export VFIO_BDF=$bdf
+echo "# type1_conformance against vfio_iommu_type1"
+VFIO_ANSWERS=$tmp/type1 tap_run_program type1_conformance.type1 \
+	"$S/type1_conformance" || rc=1
+echo 1 > $P/serve_type1
+echo "# type1_conformance against ioasid-vfio"
+VFIO_ANSWERS=$tmp/ioasid tap_run_program type1_conformance.ioasid \
+	"$S/type1_conformance" || rc=1
+tap_check same_answers same_answers || rc=1
+echo "# vfio_ioasid_test"
+tap_run_program vfio_ioasid_test "$S/vfio_ioasid_test" || rc=1
+tap_check ioasidctl_decisions ctl_shows_decision || rc=1
+tap_check restore restore || rc=1
+rm -rf "$tmp"
+tap_end && exit $rc

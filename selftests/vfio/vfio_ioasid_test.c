@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioasid-vfio, seen from outside: run.sh loads vfio_iommu_type1 and
+ * ioasid-vfio with serve_type1=1 and gives the edu in $VFIO_BDF to
+ * vfio-pci. Proves that ioasid, not type1, served the container (module
+ * references, ioasid's live counts, the decision in the trace), that a
+ * policy deny is not served by type1 and leaves the device's DMA blocked,
+ * that bad input changes nothing, and that closing with mappings releases
+ * every pin and charge.
+ */
+#include <sys/klog.h>
+
+#include "../policy/policy_lib.h"
+#include "vfio_util.h"
+
+#define TRACE "/sys/kernel/tracing"
+#define IOVA 0x100000UL
+
+static long refcnt(const char *mod)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
+	return sysfs_long(path);
+}
+
+/* Decisions from now on are traced; the buffer starts empty. */
+static int trace_start(void)
+{
+	int rc = sysfs_write(TRACE "/events/ioasid/ioasid_decision/enable", "1");
+
+	return rc ?: sysfs_write(TRACE "/trace", "");
+}
+
+/* Is a traced decision line containing every needle there? */
+static bool traced(const char *n1, const char *n2)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(TRACE "/trace", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "ioasid_decision") && strstr(line, n1) &&
+			(!n2 || strstr(line, n2));
+	fclose(f);
+	return found;
+}
+
+/* DMAR faults the kernel logged for @bdf ("[00:03.0]"), from dmesg. */
+static int dmar_faults(const char *bdf)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char want[32], *buf, *p;
+	int n = 0;
+
+	if (len <= 0)
+		return -1;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	snprintf(want, sizeof(want), "[%s]", bdf + 5);
+	for (p = buf; len > 0 && (p = strstr(p, want)); p++)
+		if (memmem(buf, p - buf, "DMAR", 4))
+			n++;
+	free(buf);
+	return n;
+}
+
+/* Drive the edu's DMA from outside VFIO (sysfs), as root may. */
+static int edu_dma_sysfs(const char *bdf, uint64_t iova)
+{
+	char path[128];
+	volatile void *bar;
+	uint16_t cmd;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &cmd, 2, PCI_COMMAND) != 2)
+		return -EIO;
+	cmd |= PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY;
+	if (pwrite(fd, &cmd, 2, PCI_COMMAND) != 2)
+		return -EIO;
+	close(fd);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return -errno;
+	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (bar == MAP_FAILED)
+		return -errno;
+	rc = edu_run_dma(bar, iova, EDU_BUF, XFER, 0);
+	munmap((void *)bar, 1 << 20);
+	return rc;
+}
+
+TEST_F(policy, served_by_ioasid)
+{
+	const char *bdf = vfio_bdf();
+	long type1_ref = refcnt("vfio_iommu_type1");
+	long ours_ref = refcnt("ioasid_vfio");
+	struct ioasid_live before = ioasid_live(), now;
+	struct vfio_env e;
+	char *buf;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	ASSERT_EQ(0, trace_start());
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	ASSERT_EQ(0, vfio_serve(bdf, &e));
+	/* The container holds its driver's module: ours, not type1. */
+	EXPECT_EQ(ours_ref + 1, refcnt("ioasid_vfio"));
+	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
+	/* type1 offers these on a served container; ioasid does not. */
+	EXPECT_EQ(0, ioctl(e.container, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1_NESTING_IOMMU));
+	EXPECT_EQ(0, ioctl(e.container, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	/* The decision was made and traced like a native attach. */
+	EXPECT_TRUE(traced("dev=1234:11e8", "verdict=0"));
+
+	buf = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, 16 * PSZ, RW));
+	now = ioasid_live();
+	EXPECT_EQ(before.charged_pages + 16, now.charged_pages);
+	EXPECT_EQ(before.groups + 1, now.groups);
+	EXPECT_LT(before.domains, now.domains);
+	EXPECT_EQ(before.fds + 1, now.fds);
+	/* Closed with the mapping in place: every pin and charge goes. */
+	vfio_close(&e);
+	EXPECT_NO_LEAK(before);
+	EXPECT_EQ(ours_ref, refcnt("ioasid_vfio"));
+	munmap(buf, 16 * PSZ);
+}
+
+TEST_F(policy, deny_not_served_by_type1)
+{
+	const char *bdf = vfio_bdf();
+	long type1_ref = refcnt("vfio_iommu_type1");
+	long ours_ref = refcnt("ioasid_vfio");
+	struct ioasid_live before = ioasid_live();
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	struct vfio_env e;
+	char buf[PSZ] __attribute__((aligned(4096)));
+	int faults;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	ASSERT_EQ(0, trace_start());
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	/*
+	 * ioasid refuses with the policy's EPERM; vfio_ioctl_set_iommu()
+	 * then tries vfio_iommu_type1, whose attach finds the group on
+	 * ioasid's quarantine domain: EBUSY is the last answer.
+	 */
+	EXPECT_EQ(-1, ioctl(e.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_TRUE(traced("dev=1234:11e8", "vendor 1234 is not welcome"));
+	EXPECT_TRUE(traced("verdict=-1", "policy=t_deny"));
+	/* Nobody serves the container: no info, no map, no device. */
+	EXPECT_EQ(-1, ioctl(e.container, VFIO_IOMMU_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	EXPECT_GT(0, ioctl(e.group, VFIO_GROUP_GET_DEVICE_FD, bdf));
+	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
+	EXPECT_EQ(ours_ref, refcnt("ioasid_vfio"));
+	EXPECT_NO_LEAK(before);
+	/* Trying again changes nothing. */
+	EXPECT_EQ(-1, ioctl(e.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(EBUSY, errno);
+	/* The device's DMA reaches nothing: the IOMMU faults it. */
+	faults = dmar_faults(bdf);
+	ASSERT_LE(0, faults);
+	ASSERT_EQ(0, edu_dma_sysfs(bdf, IOVA));
+	EXPECT_LT(faults, dmar_faults(bdf));
+
+	/* The policy gone, the same container is served by ioasid. */
+	bpf_link__destroy(self->links[--self->nr_links]);
+	EXPECT_EQ(0, ioctl(e.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(ours_ref + 1, refcnt("ioasid_vfio"));
+	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
+	EXPECT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	vfio_close(&e);
+	EXPECT_NO_LEAK(before);
+}
+
+TEST_F(policy, bad_input)
+{
+	const char *bdf = vfio_bdf();
+	struct ioasid_live before = ioasid_live();
+	struct vfio_env e, e2;
+	int null_fd, c2;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	/* A second container for a group already in one: EINVAL. */
+	c2 = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(-1, ioctl(e.group, VFIO_GROUP_SET_CONTAINER, &c2));
+	EXPECT_EQ(EINVAL, errno);
+	/* c2 has no group: it cannot be given an IOMMU driver. */
+	EXPECT_EQ(-1, ioctl(c2, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(EINVAL, errno);
+	close(c2);
+	/* The group is still in its first container, which still works. */
+	ASSERT_EQ(0, vfio_serve(bdf, &e));
+	EXPECT_NO_LEAK(before) ;
+	vfio_close(&e);
+
+	/* Not a container (/dev/null, an ioasid fd): EBADFD, no change. */
+	ASSERT_EQ(0, vfio_open(bdf, &e2));
+	ASSERT_EQ(0, ioctl(e2.group, VFIO_GROUP_UNSET_CONTAINER));
+	null_fd = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, null_fd);
+	EXPECT_EQ(-1, ioctl(e2.group, VFIO_GROUP_SET_CONTAINER, &null_fd));
+	EXPECT_EQ(EBADFD, errno);
+	EXPECT_EQ(-1, ioctl(e2.group, VFIO_GROUP_SET_CONTAINER, &self->fd));
+	EXPECT_EQ(EBADFD, errno);
+	close(null_fd);
+	EXPECT_NO_LEAK(before);
+	/* A type this driver set does not know: ENODEV from VFIO. */
+	ASSERT_EQ(0, ioctl(e2.group, VFIO_GROUP_SET_CONTAINER, &e2.container));
+	EXPECT_EQ(-1, ioctl(e2.container, VFIO_SET_IOMMU, 0x7777));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, vfio_serve(bdf, &e2));
+	vfio_close(&e2);
+	EXPECT_NO_LEAK(before);
+}
+
+TEST_HARNESS_MAIN
