@@ -15,6 +15,7 @@
 
 #define TRACE "/sys/kernel/tracing"
 #define IOVA 0x100000UL
+#define SERVE "/sys/module/ioasid_vfio/parameters/serve_type1"
 
 static long refcnt(const char *mod)
 {
@@ -140,6 +141,30 @@ TEST_F(policy, served_by_ioasid)
 	munmap(buf, 16 * PSZ);
 }
 
+/* serve_type1=0 (the default): ioasid stays out, type1 serves. */
+TEST_F(policy, off_type1_serves)
+{
+	const char *bdf = vfio_bdf();
+	long type1_ref = refcnt("vfio_iommu_type1");
+	long ours_ref = refcnt("ioasid_vfio");
+	struct ioasid_live before = ioasid_live();
+	struct vfio_env e;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	ASSERT_EQ(0, sysfs_write(SERVE, "0"));
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	EXPECT_EQ(0, vfio_serve(bdf, &e));
+	EXPECT_EQ(type1_ref + 1, refcnt("vfio_iommu_type1"));
+	EXPECT_EQ(ours_ref, refcnt("ioasid_vfio"));
+	EXPECT_EQ(1, ioctl(e.container, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1_NESTING_IOMMU));
+	EXPECT_NO_LEAK(before);
+	vfio_close(&e);
+	ASSERT_EQ(0, sysfs_write(SERVE, "1"));
+	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
+}
+
 TEST_F(policy, deny_not_served_by_type1)
 {
 	const char *bdf = vfio_bdf();
@@ -214,8 +239,8 @@ TEST_F(policy, bad_input)
 	close(c2);
 	/* The group is still in its first container, which still works. */
 	ASSERT_EQ(0, vfio_serve(bdf, &e));
-	EXPECT_NO_LEAK(before) ;
 	vfio_close(&e);
+	EXPECT_NO_LEAK(before);
 
 	/* Not a container (/dev/null, an ioasid fd): EBADFD, no change. */
 	ASSERT_EQ(0, vfio_open(bdf, &e2));
