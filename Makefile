@@ -37,7 +37,7 @@ linux-src: packages
 
 # --- build -----------------------------------------------------------------
 
-modules: packages
+modules: packages linux-src
 	@$(MAKE) -s -C $(TOP)/kernel KDIR=$(KDIR)
 
 bpf: bpf-tools
@@ -80,14 +80,15 @@ bench: deps all
 checkpatch: linux-src
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
 		-f $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
-			$(TOP)/kernel/pci/*.c)) \
-		$(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
+			$(TOP)/kernel/pci/*.c $(TOP)/kernel/vfio/*.c)) \
+		$(TOP)/kernel/vfio/*.h $(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
 		$(TOP)/kernel/include/linux/*.h
 	@# kernel-doc on every exported and uAPI item: any warning fails.
 	@out=$$(perl $(LINUX_SRC)/scripts/kernel-doc -none -Wall \
 		$(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
-			$(TOP)/kernel/pci/*.c)) \
-		$(TOP)/kernel/include/uapi/linux/*.h $(TOP)/kernel/include/linux/*.h 2>&1); \
+			$(TOP)/kernel/pci/*.c $(TOP)/kernel/vfio/*.c)) \
+		$(TOP)/kernel/vfio/*.h $(TOP)/kernel/include/uapi/linux/*.h \
+		$(TOP)/kernel/include/linux/*.h 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 clean:

@@ -408,8 +408,8 @@ EXPORT_SYMBOL_NS_GPL(ioasid_file_is_ioasid, IOASID);
  * ioasid_kernel_file - an ioasid context for the kernel's own use
  *
  * A context on an anonymous file that no user space fd refers to, for
- * per-PASID kernel contexts (pasid.c) and VFIO containers (ioasid-vfio). It behaves as an open /dev/ioasid;
- * fput() releases it.
+ * per-PASID kernel contexts (pasid.c) and VFIO containers (ioasid-vfio).
+ * It behaves as an open /dev/ioasid; fput() releases it.
  *
  * Return: the file, or an ERR_PTR.
  */

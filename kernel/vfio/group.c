@@ -282,8 +282,8 @@ int ioasid_vfio_attach_group(void *iommu_data, struct iommu_group *group,
 		rc = -ENODEV;
 	if (rc)
 		goto err_free;
-	first = get_device(list_first_entry(&vg->devs, struct ioasid_vfio_dev,
-					   node)->dev);
+	first = list_first_entry(&vg->devs, struct ioasid_vfio_dev, node)->dev;
+	get_device(first);
 
 	quarantine_lift(group);
 	if (!ioasid_vfio_allow_unsafe_interrupts &&
