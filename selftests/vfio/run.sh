@@ -14,10 +14,17 @@ P=/sys/module/ioasid_vfio/parameters
 tmp=$(mktemp -d)
 rc=0
 
+# An edu on ioasid-pci; one sharing its group with another (intel-group)
+# if there is one, so that group_not_viable can run.
 bdf=""
 for d in /sys/bus/pci/drivers/ioasid-pci/*:*; do
-	[ -e "$d" ] || continue
-	[ "$(cat "$d/device")" = 0x11e8 ] && { bdf=$(basename "$d"); break; }
+	[ -e "$d" ] && [ "$(cat "$d/device")" = 0x11e8 ] || continue
+	[ -n "$bdf" ] || bdf=$(basename "$d")
+	for o in "$d"/iommu_group/devices/*; do
+		[ "$(basename "$o")" != "$(basename "$d")" ] &&
+		[ "$(basename "$(readlink "$o/driver")")" = ioasid-pci ] &&
+			{ bdf=$(basename "$d"); break 2; }
+	done
 done
 
 tap_begin vfio

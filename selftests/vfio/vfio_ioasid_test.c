@@ -262,4 +262,80 @@ TEST_F(policy, bad_input)
 	EXPECT_NO_LEAK(before);
 }
 
+/* Another device of @bdf's group bound to ioasid-pci, into @sib. */
+static bool group_sibling(const char *bdf, char *sib, size_t len)
+{
+	char path[300], link[300];
+	struct dirent *de;
+	bool found = false;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group/devices",
+		 bdf);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			 de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		if (strcmp(basename(link), "ioasid-pci"))
+			continue;
+		snprintf(sib, len, "%s", de->d_name);
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A group whose DMA another owner (an ioasid fd) holds is not viable. */
+TEST_F(policy, group_not_viable)
+{
+	struct ioasid_device_bind bind = { .size = sizeof(bind), .ioasid_fd = self->fd };
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	const char *bdf = vfio_bdf();
+	struct ioasid_live before;
+	char sib[256], path[384];
+	struct vfio_env e;
+	int dfd, c2, nr;
+
+	if (!bdf || !group_sibling(bdf, sib, sizeof(sib)))
+		SKIP(return, "no other device of the group on ioasid-pci (config intel-group has one)");
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", sib);
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
+	before = ioasid_live();
+
+	nr = vfio_group_nr(bdf);
+	ASSERT_LE(0, nr);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
+	e.group = open(path, O_RDWR);
+	ASSERT_LE(0, e.group);
+	e.container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, e.container);
+	e.device = -1;
+	ASSERT_EQ(0, ioctl(e.group, VFIO_GROUP_GET_STATUS, &st));
+	EXPECT_EQ(0, st.flags & VFIO_GROUP_FLAGS_VIABLE);
+	EXPECT_EQ(-1, ioctl(e.group, VFIO_GROUP_SET_CONTAINER, &e.container));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(e.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_NO_LEAK(before);
+	/* The other owner gone, the same group joins and is served. */
+	close(dfd);
+	ASSERT_EQ(0, ioctl(e.group, VFIO_GROUP_GET_STATUS, &st));
+	EXPECT_NE(0, st.flags & VFIO_GROUP_FLAGS_VIABLE);
+	c2 = e.container;
+	EXPECT_EQ(0, ioctl(e.group, VFIO_GROUP_SET_CONTAINER, &c2));
+	EXPECT_EQ(0, vfio_serve(bdf, &e));
+	vfio_close(&e);
+}
+
 TEST_HARNESS_MAIN
