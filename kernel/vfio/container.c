@@ -15,6 +15,7 @@
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_kioas.h>
+#include <linux/ioasid_vfio.h>
 
 #include "ioasid_vfio.h"
 
@@ -328,6 +329,52 @@ static int get_info(struct ioasid_vfio_container *c, unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
+static int join_ioas(struct ioasid_vfio_container *c, unsigned long arg)
+{
+	struct ioasid_vfio_join_ioas __user *ucmd = (void __user *)arg;
+	struct ioasid_vfio_join_ioas cmd;
+	struct ioasid_kioas_info info;
+	struct file *file;
+	u32 size;
+	int rc;
+
+	if (get_user(size, &ucmd->size))
+		return -EFAULT;
+	if (size < sizeof(cmd))
+		return -EINVAL;
+	rc = copy_struct_from_user(&cmd, sizeof(cmd), ucmd, size);
+	if (rc)
+		return rc;
+	if (cmd.flags)
+		return -EOPNOTSUPP;
+	file = fget(cmd.ioasid_fd);
+	if (!file)
+		return -EBADF;
+	if (!ioasid_file_is_ioasid(file)) {
+		rc = -EBADF;
+		goto out_put;
+	}
+	mutex_lock(&c->lock);
+	rc = ioasid_kioas_get_info(c->ioasid_file, c->ioas_id, &info);
+	if (!rc && (c->joined || info.nr_mappings))
+		rc = -EBUSY;
+	if (!rc)
+		rc = ioasid_kioas_get_info(file, cmd.ioas_id, &info);
+	if (!rc)
+		rc = ioasid_vfio_move_groups(c, file, cmd.ioas_id);
+	if (!rc) {
+		/* The container's own IOAS is empty and unused now. */
+		WARN_ON(ioasid_kioas_destroy(c->ioasid_file, c->ioas_id));
+		swap(c->ioasid_file, file);
+		c->ioas_id = cmd.ioas_id;
+		c->joined = true;
+	}
+	mutex_unlock(&c->lock);
+out_put:
+	fput(file);
+	return rc;
+}
+
 /**
  * ioasid_vfio_ioctl - VFIO's ioctl callback for a container
  * @iommu_data: the container, or NULL (CHECK_EXTENSION before SET_IOMMU)
@@ -352,6 +399,8 @@ long ioasid_vfio_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 		return map_dma(c, arg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return unmap_dma(c, arg);
+	case IOASID_VFIO_JOIN_IOAS:
+		return join_ioas(c, arg);
 	default:
 		/* VFIO_IOMMU_DIRTY_PAGES: no dirty tracking (docs/vfio.md). */
 		return -ENOTTY;

@@ -176,16 +176,27 @@ static int collect_dev(struct device *dev, void *data)
 	return 0;
 }
 
-/* Detach and unbind every device of @vg that was bound; free them all. */
+/* Detach and unbind every device of @vg that was bound. */
+static void group_unbind_devs(struct ioasid_vfio_group *vg)
+{
+	struct ioasid_vfio_dev *vd;
+
+	list_for_each_entry(vd, &vg->devs, node) {
+		if (!vd->idev)
+			continue;
+		ioasid_device_detach(vd->idev, 0, 0);
+		ioasid_device_unbind(vd->idev);
+		vd->idev = NULL;
+	}
+}
+
+/* Unbind and free every device of @vg. */
 static void group_release_devs(struct ioasid_vfio_group *vg)
 {
 	struct ioasid_vfio_dev *vd, *next;
 
+	group_unbind_devs(vg);
 	list_for_each_entry_safe(vd, next, &vg->devs, node) {
-		if (vd->idev) {
-			ioasid_device_detach(vd->idev, 0, 0);
-			ioasid_device_unbind(vd->idev);
-		}
 		list_del(&vd->node);
 		put_device(vd->dev);
 		kfree(vd);
@@ -193,7 +204,7 @@ static void group_release_devs(struct ioasid_vfio_group *vg)
 }
 
 /* Bind and attach every device of @vg; the first failure's errno. */
-static int group_attach_devs(struct ioasid_vfio_container *c,
+static int group_attach_devs(struct file *ioasid_file, u32 ioas_id,
 			     struct ioasid_vfio_group *vg)
 {
 	struct ioasid_bind_desc bind = { .flags = IOASID_BIND_EXTERNAL_OWNER };
@@ -212,13 +223,13 @@ static int group_attach_devs(struct ioasid_vfio_container *c,
 	list_for_each_entry(vd, &vg->devs, node) {
 		struct ioasid_device *idev;
 
-		idev = ioasid_device_bind_desc(c->ioasid_file, vd->dev, &bind);
+		idev = ioasid_device_bind_desc(ioasid_file, vd->dev, &bind);
 		if (IS_ERR(idev)) {
 			rc = PTR_ERR(idev);
 			break;
 		}
 		vd->idev = idev;
-		rc = ioasid_device_attach_decision(idev, c->ioas_id, 0, 0, d);
+		rc = ioasid_device_attach_decision(idev, ioas_id, 0, 0, d);
 		if (rc) {
 			dev_info(vd->dev, "ioasid-vfio: not served: %d (%s)\n",
 				 rc, d->reason[0] ? d->reason : "no reason");
@@ -292,7 +303,7 @@ int ioasid_vfio_attach_group(void *iommu_data, struct iommu_group *group,
 			 "ioasid-vfio: no interrupt remapping: refused (allow_unsafe_interrupts)\n");
 		rc = -EPERM;
 	} else {
-		rc = group_attach_devs(c, vg);
+		rc = group_attach_devs(c->ioasid_file, c->ioas_id, vg);
 	}
 	if (rc) {
 		group_release_devs(vg);
@@ -337,4 +348,61 @@ void ioasid_vfio_detach_group(void *iommu_data, struct iommu_group *group)
 		kfree(vg);
 	}
 	mutex_unlock(&c->lock);
+}
+
+/* Put every group of @c on (@file, @ioas_id); unbound on failure. */
+static int move_all(struct ioasid_vfio_container *c, struct file *file,
+		    u32 ioas_id)
+{
+	struct ioasid_vfio_group *vg;
+	int rc;
+
+	list_for_each_entry(vg, &c->groups, node) {
+		group_unbind_devs(vg);
+		rc = group_attach_devs(file, ioas_id, vg);
+		if (rc) {
+			group_unbind_devs(vg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ioasid_vfio_move_groups - attach every group of a container elsewhere
+ * @c: the container, locked
+ * @file: the ioasid context of the new IOAS
+ * @ioas_id: the new IOAS
+ *
+ * Each group is decided and attached again, in @file's context. On a
+ * failure every group goes back to the container's current IOAS (decided
+ * again); a group that cannot go back stays unbound, blocking its DMA.
+ *
+ * Return: 0, or the first failure's errno.
+ */
+int ioasid_vfio_move_groups(struct ioasid_vfio_container *c,
+			    struct file *file, u32 ioas_id)
+{
+	struct ioasid_vfio_group *vg;
+	int rc, undo;
+
+	lockdep_assert_held(&c->lock);
+	rc = move_all(c, file, ioas_id);
+	if (!rc)
+		goto count;
+	list_for_each_entry(vg, &c->groups, node) {
+		group_unbind_devs(vg);
+		undo = group_attach_devs(c->ioasid_file, c->ioas_id, vg);
+		if (undo) {
+			group_unbind_devs(vg);
+			pr_warn("a group could not return to its container's IOAS: %d; its DMA stays blocked\n",
+				undo);
+		}
+	}
+count:
+	c->nr_noncoherent = 0;
+	list_for_each_entry(vg, &c->groups, node)
+		if (!vg->enforce_cc)
+			c->nr_noncoherent++;
+	return rc;
 }

@@ -69,6 +69,8 @@ struct ioasid_vfio_group {
  * @lock: see the top of this file
  * @ioasid_file: the ioasid context the IOAS lives in (private, made at open)
  * @ioas_id: the container's IOAS in @ioasid_file
+ * @joined: @ioas_id belongs to a user's /dev/ioasid fd
+ *	(IOASID_VFIO_JOIN_IOAS): release leaves it alone
  * @dma_entry_limit: mappings allowed (the module parameter at open, as
  *	vfio_iommu_type1 does)
  * @groups: struct ioasid_vfio_group
@@ -82,6 +84,7 @@ struct ioasid_vfio_container {
 	struct mutex lock; /* see above */
 	struct file *ioasid_file;
 	u32 ioas_id;
+	bool joined;
 	u32 dma_entry_limit;
 	struct list_head groups;
 	unsigned int nr_noncoherent;
@@ -94,6 +97,8 @@ int ioasid_vfio_attach_group(void *iommu_data, struct iommu_group *group,
 			     enum vfio_group_type type);
 void ioasid_vfio_detach_group(void *iommu_data, struct iommu_group *group);
 void ioasid_vfio_quarantine_reap(bool all);
+int ioasid_vfio_move_groups(struct ioasid_vfio_container *c,
+			    struct file *file, u32 ioas_id);
 extern bool ioasid_vfio_allow_unsafe_interrupts;
 
 /* container.c */

@@ -56,8 +56,9 @@ static void ioasid_vfio_release(void *iommu_data)
 
 	/* VFIO detached every group before; be safe if it did not. */
 	WARN_ON(!list_empty(&c->groups));
-	/* Unmaps, unpins and uncharges what is left. */
-	WARN_ON(ioasid_kioas_destroy(c->ioasid_file, c->ioas_id));
+	/* Unmaps, unpins and uncharges what is left; a joined IOAS is its fd's. */
+	if (!c->joined)
+		WARN_ON(ioasid_kioas_destroy(c->ioasid_file, c->ioas_id));
 	fput(c->ioasid_file);
 	mutex_destroy(&c->lock);
 	kfree(c);
