@@ -9,6 +9,7 @@
  * every pin and charge.
  */
 #include <sys/klog.h>
+#include <linux/ioasid_vfio.h>
 
 #include "../policy/policy_lib.h"
 #include "vfio_util.h"
@@ -263,6 +264,126 @@ TEST_F(policy, bad_input)
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(0, vfio_serve(bdf, &e2));
 	vfio_close(&e2);
+	EXPECT_NO_LEAK(before);
+}
+
+static int join(int container, __u32 size, __u32 flags, int fd, __u32 ioas)
+{
+	struct {
+		struct ioasid_vfio_join_ioas j;
+		__u64 tail;
+	} a = {
+		.j = { .size = size, .flags = flags, .ioasid_fd = fd, .ioas_id = ioas },
+		.tail = 1,
+	};
+
+	return ioctl(container, IOASID_VFIO_JOIN_IOAS, &a) ? -errno : 0;
+}
+
+/* A container joins an IOAS of a /dev/ioasid fd: VFIO and native maps mix. */
+TEST_F(policy, join_ioas)
+{
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	const size_t jsz = sizeof(struct ioasid_vfio_join_ioas);
+	const char *bdf = vfio_bdf();
+	struct ioasid_live before = ioasid_live();
+	struct ioasid_ioas_map m = { .size = sizeof(m) };
+	char *buf, *src, *dst;
+	volatile void *bar;
+	struct vfio_env e;
+	int null_fd, i;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	buf = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	src = buf;
+	dst = buf + 2 * PSZ;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	ASSERT_EQ(0, vfio_serve(bdf, &e));
+
+	/* Bad input: the container stays on its own IOAS. */
+	null_fd = open("/dev/null", O_RDWR);
+	EXPECT_EQ(-EINVAL, join(e.container, jsz - 4, 0, self->fd, alloc.out_ioas_id));
+	EXPECT_EQ(-E2BIG, join(e.container, jsz + 8, 0, self->fd, alloc.out_ioas_id));
+	EXPECT_EQ(-EOPNOTSUPP, join(e.container, jsz, 1, self->fd, alloc.out_ioas_id));
+	EXPECT_EQ(-EBADF, join(e.container, jsz, 0, null_fd, alloc.out_ioas_id));
+	EXPECT_EQ(-EBADF, join(e.container, jsz, 0, -1, alloc.out_ioas_id));
+	EXPECT_EQ(-ENOENT, join(e.container, jsz, 0, self->fd, 9999));
+	close(null_fd);
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	EXPECT_EQ(-EBUSY, join(e.container, jsz, 0, self->fd, alloc.out_ioas_id));
+	ASSERT_EQ(0, vfio_unmap(e.container, IOVA, PSZ, 0, NULL));
+
+	ASSERT_EQ(0, join(e.container, jsz, 0, self->fd, alloc.out_ioas_id));
+	EXPECT_EQ(-EBUSY, join(e.container, jsz, 0, self->fd, alloc.out_ioas_id));
+	/* The source through the native API, the destination through VFIO. */
+	m.ioas_id = alloc.out_ioas_id;
+	m.addr = (uintptr_t)src;
+	m.length = PSZ;
+	m.iova = 0x300000;
+	m.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_MAP, &m));
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, dst, PSZ, RW));
+	/* VFIO sees the native mapping: it overlaps. */
+	EXPECT_EQ(-EEXIST, vfio_map(e.container, 0x300000, dst, PSZ, RW));
+	for (i = 0; i < XFER; i++)
+		src[i] = (char)(i * 5 + 1);
+	memset(dst, 0, PSZ);
+	bar = vfio_bar0(e.device);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, vfio_enable_master(e.device));
+	ASSERT_EQ(0, edu_run_dma(bar, 0x300000, EDU_BUF, XFER, 0));
+	ASSERT_EQ(0, edu_run_dma(bar, EDU_BUF, IOVA, XFER, 1));
+	EXPECT_EQ(0, memcmp(src, dst, XFER));
+	munmap((void *)bar, 1 << 20);
+	/* The fd cannot pull the IOAS from under the container. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &(struct ioasid_destroy){
+		.size = sizeof(struct ioasid_destroy), .id = alloc.out_ioas_id }));
+	EXPECT_EQ(EBUSY, errno);
+	vfio_close(&e);
+	/* Closing the container leaves the fd's IOAS and its mappings. */
+	EXPECT_EQ(0, ioctl(self->fd, IOASID_DESTROY, &(struct ioasid_destroy){
+		.size = sizeof(struct ioasid_destroy), .id = alloc.out_ioas_id }));
+	EXPECT_NO_LEAK(before);
+	munmap(buf, 4 * PSZ);
+}
+
+/*
+ * A join the policies refuse: the policy's errno, the container keeps its
+ * own IOAS (the groups are decided again to go back: with the deny still
+ * there they stay blocked, as the uAPI says).
+ */
+TEST_F(policy, join_ioas_denied)
+{
+	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
+	const size_t jsz = sizeof(struct ioasid_vfio_join_ioas);
+	const char *bdf = vfio_bdf();
+	struct ioasid_live before = ioasid_live();
+	struct vfio_env e;
+	void *pg;
+
+	if (!bdf)
+		SKIP(return, "no device bound to vfio-pci");
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(0, vfio_open(bdf, &e));
+	ASSERT_EQ(0, vfio_serve(bdf, &e));
+	LOAD("t_deny");
+	ATTACH("t_deny");
+	ASSERT_EQ(0, trace_start());
+	EXPECT_EQ(-EPERM, join(e.container, jsz, 0, self->fd, alloc.out_ioas_id));
+	EXPECT_TRUE(traced("dev=1234:11e8", "vendor 1234 is not welcome"));
+	/* Still the container's own IOAS: maps work, the fd's IOAS is free. */
+	pg = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	EXPECT_EQ(0, vfio_map(e.container, IOVA, pg, PSZ, RW));
+	EXPECT_EQ(0, ioctl(self->fd, IOASID_DESTROY, &(struct ioasid_destroy){
+		.size = sizeof(struct ioasid_destroy), .id = alloc.out_ioas_id }));
+	vfio_close(&e);
+	munmap(pg, PSZ);
 	EXPECT_NO_LEAK(before);
 }
 
