@@ -77,18 +77,18 @@ demo: deps all
 bench: deps all
 	@$(TOP)/tools/bench/run
 
+# Every kernel source and header: kernel/ and each of its subdirectories
+# (test/, pci/, kunit/, and any added later), and the headers under include/.
+KERNEL_C := $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/*/*.c))
+KERNEL_H := $(wildcard $(TOP)/kernel/*.h $(TOP)/kernel/*/*.h \
+	$(TOP)/kernel/include/uapi/linux/*.h $(TOP)/kernel/include/linux/*.h)
+
 checkpatch: linux-src
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree --strict --terse \
-		-f $(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
-			$(TOP)/kernel/pci/*.c $(TOP)/kernel/vfio/*.c)) \
-		$(TOP)/kernel/vfio/*.h $(TOP)/kernel/*.h $(TOP)/kernel/include/uapi/linux/*.h \
-		$(TOP)/kernel/include/linux/*.h
+		-f $(KERNEL_C) $(KERNEL_H)
 	@# kernel-doc on every exported and uAPI item: any warning fails.
 	@out=$$(perl $(LINUX_SRC)/scripts/kernel-doc -none -Wall \
-		$(filter-out %.mod.c,$(wildcard $(TOP)/kernel/*.c $(TOP)/kernel/test/*.c \
-			$(TOP)/kernel/pci/*.c $(TOP)/kernel/vfio/*.c)) \
-		$(TOP)/kernel/vfio/*.h $(TOP)/kernel/include/uapi/linux/*.h \
-		$(TOP)/kernel/include/linux/*.h 2>&1); \
+		$(KERNEL_C) $(KERNEL_H) 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 clean:

@@ -24,7 +24,8 @@
  * something else. The request is read-only; decisions are returned (DEFER,
  * ALLOW, or a negative errno) and refined with the kfuncs below.
  *
- * The types come from the one shared definition, linux/ioasid_policy.h.
+ * The types come from the one shared definition, linux/ioasid_policy.h;
+ * the rules of the default policies are in ioasid_rules.h.
  */
 #ifndef __IOASID_POLICY_BPF_H
 #define __IOASID_POLICY_BPF_H
@@ -38,18 +39,12 @@
 
 /*
  * pahole 1.24 emits no kfunc declarations into module BTF, so they are
- * declared here. Keep in sync with kernel/policy.c (the selftests load a
- * policy calling every one of them).
+ * declared here, from the kernel's one list of their prototypes
+ * (kernel/include/linux/ioasid_kfuncs.h: build with -I kernel/include).
+ * The selftests load a policy calling every one of them.
  */
-extern int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req,
-				__u32 mode) __ksym;
-extern int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
-				  __u32 rate, __u32 burst) __ksym;
-extern int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
-				      __u32 min, __u32 max) __ksym;
-/* The reason must be a constant string, e.g. a literal. */
-extern int bpf_ioasid_set_reason(const struct ioasid_policy_req *req,
-				 const char *reason__str) __ksym;
+#define __ioasid_kfunc extern __ksym
+#include <linux/ioasid_kfuncs.h>
 
 /* Give a reason: ioasid_reason(req, "text"). */
 #define ioasid_reason(req, str) bpf_ioasid_set_reason(req, str)

@@ -494,6 +494,7 @@ int ioasid_flush_bucket_take(struct ioasid_flush_grant *g, u64 now)
 {
 	return bucket_take(g, now, 1);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_flush_bucket_take);
 #endif
 
 /*

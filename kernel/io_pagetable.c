@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/sched.h>
 #include <linux/sort.h>
+#include <kunit/visibility.h>
 
 #include "io_pagetable.h"
 #include "hw_pagetable.h"
@@ -308,6 +309,7 @@ int iopt_map_user(struct ioasid_ioas *ioas, u64 *iova, unsigned long uaddr,
 	ioasid_pages_put(pages);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_map_user);
 
 /*
  * A run of areas covering [start, last] in @ioas with no hole: the pieces a
@@ -462,6 +464,7 @@ out_parent:
 		free_areas(pieces, n);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_map_nested);
 
 /* --- unmap ------------------------------------------------------------------ */
 
@@ -634,6 +637,7 @@ out_unlock:
 		ioasid_access_notify(ioas->ctx);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_unmap);
 
 /* --- copy ------------------------------------------------------------------- */
 
@@ -707,6 +711,7 @@ out_parent:
 		ioas_unlock(dst->parent);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_copy);
 
 /* --- allowed ranges ------------------------------------------------------- */
 
@@ -760,6 +765,7 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 	kfree(old);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_set_allowed);
 
 static void emit_range(struct ioasid_iova_range *out, u32 max, u32 *nr,
 		       u64 start, u64 last)
@@ -805,6 +811,7 @@ int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 	ioas_unlock(ioas);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_get_ranges);
 
 /* Is any byte of [start, last] mapped? */
 bool iopt_mapped(struct ioasid_ioas *ioas, u64 start, u64 last)
@@ -887,6 +894,7 @@ out:
 	ioas_unlock(ioas);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_rw);
 
 /**
  * iopt_get_pages - take a reference on the pages backing an IOVA range
@@ -942,6 +950,7 @@ int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys)
 	ioas_unlock(ioas);
 	return rc;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_iova_to_phys);
 
 /* --- reserved ranges ------------------------------------------------------- */
 
@@ -976,6 +985,7 @@ int iopt_reserve(struct ioasid_ioas *ioas, u64 start, u64 last, void *owner)
 	resv_it_insert(resv, &ioas->reserved_itree);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_reserve);
 
 /**
  * iopt_unreserve - drop every range @owner reserved
@@ -996,6 +1006,7 @@ void iopt_unreserve(struct ioasid_ioas *ioas, void *owner)
 		}
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_unreserve);
 
 /* --- statistics ------------------------------------------------------------- */
 
@@ -1067,6 +1078,7 @@ int iopt_count_pinned(struct ioasid_ioas *ioas, u64 *out)
 	*out = total;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopt_count_pinned);
 
 /* --- teardown --------------------------------------------------------------- */
 

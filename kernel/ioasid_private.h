@@ -200,17 +200,11 @@ struct ioasid_policy_eval {
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Internals the KUnit suites (kunit.c) reach; static otherwise. */
+/* Internals the KUnit suites (kunit/ioasid_kunit.c) reach; static otherwise. */
 void ioasid_policy_complete(struct ioasid_policy_eval *eval);
 int ioasid_policy_kunit_reg(struct ioasid_policy_ops *ops);
 void ioasid_policy_kunit_unreg(struct ioasid_policy_ops *ops);
 int ioasid_flush_bucket_take(struct ioasid_flush_grant *g, u64 now);
-/* The kfuncs, called as a C policy would (BPF programs get BTF decls). */
-int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req, u32 snoop);
-int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req, u32 rate,
-			   u32 burst);
-int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req, u32 min,
-			       u32 max);
 #endif
 
 /* stats.c: live counts across all fds, in /sys/kernel/ioasid/stats */

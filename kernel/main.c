@@ -13,6 +13,7 @@
 #include <linux/anon_inodes.h>
 
 #include <linux/ioasid_kernel.h>
+#include <kunit/visibility.h>
 
 #include "ioasid_private.h"
 #include "device.h"
@@ -85,12 +86,14 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
 	xa_unlock(&ctx->objects);
 	return obj;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_get_object);
 
 void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
 	if (refcount_dec_and_test(&obj->shortterm_users))
 		wake_up_all(&ctx->destroy_wait);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_put_object);
 
 static void ioasid_object_free(struct ioasid_object *obj)
 {
@@ -185,12 +188,65 @@ void ioasid_object_destroy_held(struct ioasid_ctx *ctx,
 	WARN_ON(ioasid_object_remove_locked(ctx, obj));
 }
 
+/**
+ * ioasid_copy_struct_from_user - copy in an extensible ioctl struct
+ * @dst: the kernel's copy, @ksize bytes
+ * @ksize: the size of the struct the kernel knows
+ * @minsz: the smallest size accepted: the end of the struct's first version
+ * @uarg: the user's struct, whose first member is its size in bytes (__u32)
+ * @usize: if not NULL, gets the user's size (for
+ *	ioasid_copy_struct_to_user())
+ *
+ * The one rule for every extensible struct of ioasid's uAPI (linux/ioasid.h,
+ * linux/ioasid_device.h, the test module's): a size below @minsz is refused,
+ * fields a smaller (older) struct lacks read as zero, and a larger (newer)
+ * struct is accepted only if the bytes the kernel does not know are zero.
+ * Copy in before taking locks a page fault could need.
+ *
+ * Return: 0, -EFAULT, -EINVAL (size below @minsz), or -E2BIG (a non-zero
+ * byte beyond @ksize).
+ */
+int ioasid_copy_struct_from_user(void *dst, size_t ksize, size_t minsz,
+				 const void __user *uarg, u32 *usize)
+{
+	u32 size;
+	int rc;
+
+	if (get_user(size, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (size < minsz)
+		return -EINVAL;
+	rc = copy_struct_from_user(dst, ksize, uarg, size);
+	if (!rc && usize)
+		*usize = size;
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_copy_struct_from_user, IOASID);
+
+/**
+ * ioasid_copy_struct_to_user - copy an extensible ioctl struct back out
+ * @uarg: the user's struct
+ * @usize: its size, as ioasid_copy_struct_from_user() returned it
+ * @src: the kernel's copy
+ * @ksize: the size of the struct the kernel knows
+ *
+ * Writes min(@usize, @ksize) bytes: an older caller gets the fields it
+ * knows, a newer one keeps its tail (which was zero) untouched.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ioasid_copy_struct_to_user(void __user *uarg, u32 usize, const void *src,
+			       size_t ksize)
+{
+	return copy_to_user(uarg, src, min_t(size_t, usize, ksize)) ?
+		       -EFAULT : 0;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_copy_struct_to_user, IOASID);
+
 int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
+	return ioasid_copy_struct_to_user(ucmd->ubuffer, ucmd->user_size,
+					  ucmd->cmd, cmd_len);
 }
 
 static int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)
@@ -298,6 +354,12 @@ struct ioasid_ioctl_op {
 	int (*execute)(struct ioasid_ucmd *ucmd);
 };
 
+/*
+ * @_last is the last member of @_struct's first version: its end is the
+ * smallest size accepted (ioasid_copy_struct_from_user()). Never move it
+ * when the struct grows: binaries built against the first version must
+ * keep working.
+ */
 #define IOCTL_OP(_cmd, _ioctl, _fn, _struct, _last)                          \
 	[(_cmd) - IOASID_CMD_BASE] = {                                       \
 		.size = sizeof(_struct) +                                    \
@@ -363,12 +425,6 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 
 	ucmd.ctx = ctx;
 	ucmd.ubuffer = (void __user *)arg;
-	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
-	if (rc)
-		return rc;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-
 	ucmd.cmd = stack_buf;
 	if (op->size > sizeof(stack_buf)) {
 		heap_buf = kmalloc(op->size, GFP_KERNEL);
@@ -376,8 +432,8 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			return -ENOMEM;
 		ucmd.cmd = heap_buf;
 	}
-	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				   ucmd.user_size);
+	rc = ioasid_copy_struct_from_user(ucmd.cmd, op->size, op->min_size,
+					  ucmd.ubuffer, &ucmd.user_size);
 	if (!rc)
 		rc = op->execute(&ucmd);
 	kfree(heap_buf);

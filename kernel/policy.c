@@ -26,6 +26,7 @@
 #include <linux/capability.h>
 
 #include <kunit/visibility.h>
+#include <linux/ioasid_kfuncs.h>
 
 #include "ioasid_private.h"
 #include "policy.h"
@@ -285,6 +286,7 @@ VISIBLE_IF_KUNIT void ioasid_policy_complete(struct ioasid_policy_eval *eval)
 			 d->pasid_min, d->pasid_max);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_policy_complete);
 
 /**
  * ioasid_policy_evaluate - ask the policy stack about a request
@@ -344,6 +346,7 @@ unlock:
 	ioasid_decision_log_add(&eval->req, &eval->cur, d, eval->nr_verdicts);
 	return d->verdict;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_policy_evaluate);
 
 int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 {
@@ -424,6 +427,7 @@ __bpf_kfunc int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req,
 	eval->cur.snoop = mode;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(bpf_ioasid_set_snoop);
 
 /**
  * bpf_ioasid_grant_flush - grant the fd IOASID_CACHE_FLUSH
@@ -446,6 +450,7 @@ __bpf_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
 	eval->cur.flush_burst = burst;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(bpf_ioasid_grant_flush);
 
 /**
  * bpf_ioasid_set_pasid_range - PASIDs the device may use
@@ -467,6 +472,7 @@ __bpf_kfunc int bpf_ioasid_set_pasid_range(const struct ioasid_policy_req *req,
 	eval->cur.pasid_max = max;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(bpf_ioasid_set_pasid_range);
 
 /**
  * bpf_ioasid_set_reason - explain the decision, for records and operators
@@ -867,6 +873,7 @@ int ioasid_policy_kunit_reg(struct ioasid_policy_ops *ops)
 	policy_insert_locked(p);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_policy_kunit_reg);
 
 /**
  * ioasid_policy_kunit_unreg - unregister what ioasid_policy_kunit_reg() did
@@ -876,6 +883,7 @@ void ioasid_policy_kunit_unreg(struct ioasid_policy_ops *ops)
 {
 	ioasid_policy_unreg(ops, NULL);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_policy_kunit_unreg);
 #endif
 
 /* CFI stubs: prototypes of every member, never called. */

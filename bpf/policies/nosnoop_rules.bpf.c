@@ -2,11 +2,12 @@
 /*
  * nosnoop_rules: operator-tunable coherency policy.
  *
- * Rules (struct ioasid_rule, linux/ioasid_policy.h) live in maps pinned by
- * name, so they change without reloading and survive upgrades:
+ * Rules (struct ioasid_rule, ioasid_rules.h: the maps, keys and layout
+ * shared with libioasidbpf) live in maps pinned by name, so they change
+ * without reloading and survive upgrades:
  *
- *   nsr_by_id      vendor << 16 | device -> rule
- *   nsr_by_driver  driver name (NUL padded, 32 bytes) -> rule
+ *   nsr_by_id      IOASID_RULE_ID_KEY(vendor, device) -> rule
+ *   nsr_by_driver  driver name (NUL padded, IOASID_DRIVER_KEY_LEN) -> rule
  *   nsr_by_cgroup  cgroup v2 id of the requesting task -> rule
  *   nsr_default    index 0 -> the rule when none matches (zero: DEFER)
  *
@@ -15,6 +16,7 @@
  * when IOASID_RULE_F_FLUSH, and the PASID range when IOASID_RULE_F_PASID.
  */
 #include "ioasid_policy.h"
+#include "ioasid_rules.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,15 +26,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ioasid_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nsr_by_id SEC(".maps");
+} IOASID_NSR_BY_ID SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, char[IOASID_NAME_LEN]);
+	__type(key, char[IOASID_DRIVER_KEY_LEN]);
 	__type(value, struct ioasid_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nsr_by_driver SEC(".maps");
+} IOASID_NSR_BY_DRIVER SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,7 +42,7 @@ struct {
 	__type(key, __u64);
 	__type(value, struct ioasid_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nsr_by_cgroup SEC(".maps");
+} IOASID_NSR_BY_CGROUP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -48,26 +50,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ioasid_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nsr_default SEC(".maps");
+} IOASID_NSR_DEFAULT SEC(".maps");
 
 static const struct ioasid_rule *find_rule(const struct ioasid_policy_req *req)
 {
-	char driver[IOASID_NAME_LEN] = {};
+	char driver[IOASID_DRIVER_KEY_LEN] = {};
 	const struct ioasid_rule *r;
-	__u32 id = (__u32)req->vendor << 16 | req->device, zero = 0;
+	__u32 id = IOASID_RULE_ID_KEY(req->vendor, req->device), zero = 0;
 	__u64 cg = req->cgroup_id;
 
-	r = bpf_map_lookup_elem(&nsr_by_id, &id);
+	r = bpf_map_lookup_elem(&IOASID_NSR_BY_ID, &id);
 	if (r)
 		return r;
 	bpf_probe_read_kernel_str(driver, sizeof(driver), req->driver);
-	r = bpf_map_lookup_elem(&nsr_by_driver, driver);
+	r = bpf_map_lookup_elem(&IOASID_NSR_BY_DRIVER, driver);
 	if (r)
 		return r;
-	r = bpf_map_lookup_elem(&nsr_by_cgroup, &cg);
+	r = bpf_map_lookup_elem(&IOASID_NSR_BY_CGROUP, &cg);
 	if (r)
 		return r;
-	return bpf_map_lookup_elem(&nsr_default, &zero);
+	return bpf_map_lookup_elem(&IOASID_NSR_DEFAULT, &zero);
 }
 
 static int apply(const struct ioasid_policy_req *req, int pasid)

@@ -15,30 +15,31 @@
  * survive a policy upgrade.
  */
 #include "ioasid_policy.h"
+#include "ioasid_rules.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Key: vendor << 16 | device. Value: ignored (presence allows). */
+/* Key: IOASID_RULE_ID_KEY(). Value: ignored (presence allows). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u8);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} strict_coherent_ok SEC(".maps");
+} IOASID_STRICT_COHERENT_OK SEC(".maps");
 
 /* Key: driver name (NUL padded). Value: ignored. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__type(key, char[IOASID_NAME_LEN]);
+	__type(key, char[IOASID_DRIVER_KEY_LEN]);
 	__type(value, __u8);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} strict_pasid_drivers SEC(".maps");
+} IOASID_STRICT_PASID_DRIVERS SEC(".maps");
 
 static int strict_common(const struct ioasid_policy_req *req)
 {
-	__u32 id = (__u32)req->vendor << 16 | req->device;
+	__u32 id = IOASID_RULE_ID_KEY(req->vendor, req->device);
 
 	if (req->group_size > 1) {
 		ioasid_reason(req, "strict: multi-device IOMMU group refused");
@@ -49,7 +50,7 @@ static int strict_common(const struct ioasid_policy_req *req)
 		ioasid_reason(req, "strict: snooping enforced");
 		return IOASID_VERDICT_ALLOW;
 	}
-	if (bpf_map_lookup_elem(&strict_coherent_ok, &id)) {
+	if (bpf_map_lookup_elem(&IOASID_STRICT_COHERENT_OK, &id)) {
 		/* Allowlisted: non-coherent DMA, but still no flush grant. */
 		bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
 		ioasid_reason(req, "strict: allowlisted without snoop control");
@@ -68,10 +69,10 @@ int BPF_PROG(strict_attach, const struct ioasid_policy_req *req)
 SEC("struct_ops/attach_pasid")
 int BPF_PROG(strict_attach_pasid, const struct ioasid_policy_req *req)
 {
-	char driver[IOASID_NAME_LEN] = {};
+	char driver[IOASID_DRIVER_KEY_LEN] = {};
 
 	bpf_probe_read_kernel_str(driver, sizeof(driver), req->driver);
-	if (!bpf_map_lookup_elem(&strict_pasid_drivers, driver)) {
+	if (!bpf_map_lookup_elem(&IOASID_STRICT_PASID_DRIVERS, driver)) {
 		ioasid_reason(req, "strict: driver not allowed PASIDs");
 		return -EPERM;
 	}

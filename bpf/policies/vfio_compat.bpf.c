@@ -43,8 +43,8 @@ int BPF_PROG(vfio_compat_attach_pasid, const struct ioasid_policy_req *req)
 		ioasid_reason(req, "device or IOMMU has no PASID support");
 		return -EOPNOTSUPP;
 	}
-	if (bits > 20)
-		bits = 20;
+	if (bits > IOASID_PASID_BITS)
+		bits = IOASID_PASID_BITS;
 	bpf_ioasid_set_pasid_range(req, 1, (1U << bits) - 1);
 	return decide_snoop(req);
 }

@@ -139,26 +139,22 @@ static int ioasid_pci_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static int copy_cmd(void *cmd, size_t ksize, size_t min, void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < min)
-		return -EINVAL;
-	return copy_struct_from_user(cmd, ksize, uarg, usize);
-}
-
-static int respond(void __user *uarg, const void *cmd, size_t size)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	return copy_to_user(uarg, cmd, min_t(size_t, usize, size)) ?
-		       -EFAULT : 0;
-}
+/*
+ * The smallest @size each ioctl accepts: the end of its struct's first
+ * version, so that the structs can grow (linux/ioasid.h has the rule; the
+ * copies go through ioasid_copy_struct_from_user()/_to_user()). Never
+ * raise one: binaries built against the first version must keep working.
+ */
+#define IOASID_DEVICE_BIND_MINSZ \
+	offsetofend(struct ioasid_device_bind, out_dev_id)
+#define IOASID_DEVICE_ATTACH_MINSZ \
+	offsetofend(struct ioasid_device_attach, pasid)
+#define IOASID_DEVICE_DETACH_MINSZ \
+	offsetofend(struct ioasid_device_detach, __reserved)
+#define IOASID_DEVICE_INFO_MINSZ \
+	offsetofend(struct ioasid_device_info, out_decision)
+#define IOASID_REGION_INFO_MINSZ \
+	offsetofend(struct ioasid_region_info, out_offset)
 
 /*
  * Lock order: mmap() and BAR faults run under mmap_lock and take ipd->lock,
@@ -173,9 +169,11 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 	struct ioasid_device_bind cmd;
 	struct ioasid_device *idev;
 	unsigned long gen = 0;
+	u32 usize;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	rc = ioasid_copy_struct_from_user(&cmd, sizeof(cmd),
+					  IOASID_DEVICE_BIND_MINSZ, uarg, &usize);
 	if (rc)
 		return rc;
 	if (cmd.flags)
@@ -204,7 +202,7 @@ static int ioasid_pci_bind(struct ioasid_pci_dev *ipd, struct file *filp,
 	if (rc)
 		return rc;
 
-	rc = respond(uarg, &cmd, sizeof(cmd));
+	rc = ioasid_copy_struct_to_user(uarg, usize, &cmd, sizeof(cmd));
 	if (rc) {
 		/*
 		 * Nobody learnt the bind happened: undo it, if still ours. The
@@ -224,9 +222,11 @@ static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 	struct ioasid_region_info cmd;
 	struct pci_dev *pdev = ipd->pdev;
 	bool gone;
+	u32 usize;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	rc = ioasid_copy_struct_from_user(&cmd, sizeof(cmd),
+					  IOASID_REGION_INFO_MINSZ, uarg, &usize);
 	if (rc)
 		return rc;
 	down_read(&ipd->lock);
@@ -251,7 +251,7 @@ static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 		return -EINVAL;
 	}
 	cmd.out_offset = (u64)cmd.index << IOASID_REGION_SHIFT;
-	return respond(uarg, &cmd, sizeof(cmd));
+	return ioasid_copy_struct_to_user(uarg, usize, &cmd, sizeof(cmd));
 }
 
 static int ioasid_pci_attach(struct ioasid_pci_dev *ipd, void __user *uarg)
@@ -259,7 +259,8 @@ static int ioasid_pci_attach(struct ioasid_pci_dev *ipd, void __user *uarg)
 	struct ioasid_device_attach cmd;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	rc = ioasid_copy_struct_from_user(&cmd, sizeof(cmd),
+					  IOASID_DEVICE_ATTACH_MINSZ, uarg, NULL);
 	if (rc)
 		return rc;
 	down_read(&ipd->lock);
@@ -279,7 +280,8 @@ static int ioasid_pci_detach(struct ioasid_pci_dev *ipd, void __user *uarg)
 	struct ioasid_device_detach cmd;
 	int rc;
 
-	rc = copy_cmd(&cmd, sizeof(cmd), sizeof(cmd), uarg);
+	rc = ioasid_copy_struct_from_user(&cmd, sizeof(cmd),
+					  IOASID_DEVICE_DETACH_MINSZ, uarg, NULL);
 	if (rc)
 		return rc;
 	down_read(&ipd->lock);
@@ -298,13 +300,14 @@ static int ioasid_pci_detach(struct ioasid_pci_dev *ipd, void __user *uarg)
 static int ioasid_pci_get_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 {
 	struct ioasid_device_info *info;
+	u32 usize;
 	int rc;
 
 	info = kzalloc(sizeof(*info), GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
-	rc = copy_cmd(info, sizeof(*info),
-		      offsetofend(struct ioasid_device_info, out_decision), uarg);
+	rc = ioasid_copy_struct_from_user(info, sizeof(*info),
+					  IOASID_DEVICE_INFO_MINSZ, uarg, &usize);
 	if (!rc && info->flags)
 		rc = -EOPNOTSUPP;
 	if (!rc) {
@@ -314,7 +317,8 @@ static int ioasid_pci_get_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 		up_read(&ipd->lock);
 	}
 	if (!rc)
-		rc = respond(uarg, info, sizeof(*info));
+		rc = ioasid_copy_struct_to_user(uarg, usize, info,
+						sizeof(*info));
 	kfree(info);
 	return rc;
 }

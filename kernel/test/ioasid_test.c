@@ -16,25 +16,13 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_kernel.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #include "mock_iommu.h"
 #include "test_state.h"
 
 /* Bounce through kernel memory in chunks of this size. */
 #define IOASID_TEST_CHUNK (64 * 1024)
-
-/* Copy an extensible command (size first) of at least @size bytes. */
-int ioasid_test_copy_cmd(void *cmd, size_t size, void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < size)
-		return -EINVAL;
-	return copy_struct_from_user(cmd, size, uarg, usize);
-}
 
 static int ioasid_test_iova_rw_ioctl(void __user *uarg)
 {

@@ -25,11 +25,13 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include <linux/ioasid.h>
+
 #include "mock_iommu.h"
 
 #define MOCK_NAME		"ioasid-mock"
 #define MOCK_ALT_NAME		"ioasid-mock-alt"
-#define MOCK_MAX_PASID_BITS	20
+#define MOCK_MAX_PASID_BITS	IOASID_PASID_BITS
 #define MOCK_APERTURE_END	((1ULL << 48) - 1)
 #define MOCK_BLOCKED_SERIAL	1
 #define MOCK_FIRST_SERIAL	1000

@@ -19,7 +19,7 @@ struct ioasid_mock_dev;
 
 /**
  * struct ioasid_mock_config - what a mock device looks like
- * @pasid_bits: PASID width (0: no PASID support, at most 20)
+ * @pasid_bits: PASID width (0: no PASID support, at most IOASID_PASID_BITS)
  * @coherent: the IOMMU can enforce cache coherency for it (snoop control)
  * @alt_driver: bind the platform driver "ioasid-mock-alt" instead of
  *	"ioasid-mock", so policies can tell two drivers apart

@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_access.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #include "test_state.h"
 

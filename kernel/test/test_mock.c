@@ -17,7 +17,7 @@
 #include <linux/ioasid_kernel.h>
 #include <linux/ioasid_pasid.h>
 #include <linux/ioasid_device.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 
 #include "mock_iommu.h"
 #include "test_state.h"
@@ -78,7 +78,7 @@ static int mock_create(struct ioasid_test_state *st,
 
 	if (cmd->flags & ~(IOASID_TEST_MOCK_COHERENT |
 			   IOASID_TEST_MOCK_ALT_DRIVER) ||
-	    cmd->pasid_bits > 20)
+	    cmd->pasid_bits > IOASID_PASID_BITS)
 		return -EINVAL;
 	tm = kzalloc(sizeof(*tm), GFP_KERNEL);
 	if (!tm)

@@ -8,6 +8,7 @@
 
 #include <linux/mutex.h>
 #include <linux/xarray.h>
+#include <linux/ioasid_kernel.h>
 
 /**
  * struct ioasid_test_state - one open /dev/ioasid_test
@@ -22,7 +23,15 @@ struct ioasid_test_state {
 	struct xarray accesses;
 };
 
-int ioasid_test_copy_cmd(void *cmd, size_t size, void __user *uarg);
+/*
+ * Copy in a test command: extensible as linux/ioasid.h says, the whole
+ * struct its first version (the test interface may change with the tests).
+ */
+static inline int ioasid_test_copy_cmd(void *cmd, size_t size,
+				       void __user *uarg)
+{
+	return ioasid_copy_struct_from_user(cmd, size, size, uarg, NULL);
+}
 
 long ioasid_test_mock_ioctl(struct ioasid_test_state *st, void __user *uarg);
 void ioasid_test_mock_release(struct ioasid_test_state *st);

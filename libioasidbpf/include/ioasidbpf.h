@@ -24,6 +24,7 @@
 #include <linux/types.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_policy.h>
+#include "ioasid_rules.h"
 
 #ifdef __cplusplus
 extern "C" {

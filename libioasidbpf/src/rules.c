@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * Typed access to the rule maps the default policies pin by name under the
- * pin root: nosnoop_rules' nsr_by_id, nsr_by_driver, nsr_by_cgroup and
- * nsr_default (struct ioasid_rule values), strict's strict_coherent_ok and
- * strict_pasid_drivers (sets). Rules change without reloading the policy.
+ * pin root: nosnoop_rules' (struct ioasid_rule values) and strict's (sets),
+ * as ioasid_rules.h defines them. Rules change without reloading the policy.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,22 +13,25 @@
 
 #include "internal.h"
 
-/* PASIDs are 20 bits wide (PCIe). */
-#define PASID_MAX ((1U << 20) - 1)
-
 static const struct rule_map {
 	const char *map;
 	const char *policy;
 	size_t key_size;
 	bool has_rule;		/* value is struct ioasid_rule, else a u8 */
 } rule_maps[] = {
-	[IOASIDBPF_RULE_ID] = { "nsr_by_id", "nosnoop_rules", 4, true },
-	[IOASIDBPF_RULE_DRIVER] = { "nsr_by_driver", "nosnoop_rules", IOASID_NAME_LEN, true },
-	[IOASIDBPF_RULE_CGROUP] = { "nsr_by_cgroup", "nosnoop_rules", 8, true },
-	[IOASIDBPF_RULE_DEFAULT] = { "nsr_default", "nosnoop_rules", 4, true },
-	[IOASIDBPF_RULE_STRICT_DEVICE] = { "strict_coherent_ok", "strict", 4, false },
-	[IOASIDBPF_RULE_STRICT_PASID_DRIVER] = { "strict_pasid_drivers", "strict",
-						 IOASID_NAME_LEN, false },
+	[IOASIDBPF_RULE_ID] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID), "nosnoop_rules",
+				sizeof(__u32), true },
+	[IOASIDBPF_RULE_DRIVER] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_DRIVER), "nosnoop_rules",
+				    IOASID_DRIVER_KEY_LEN, true },
+	[IOASIDBPF_RULE_CGROUP] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_CGROUP), "nosnoop_rules",
+				    sizeof(__u64), true },
+	[IOASIDBPF_RULE_DEFAULT] = { IOASID_RULE_MAP_NAME(IOASID_NSR_DEFAULT), "nosnoop_rules",
+				     sizeof(__u32), true },
+	[IOASIDBPF_RULE_STRICT_DEVICE] = { IOASID_RULE_MAP_NAME(IOASID_STRICT_COHERENT_OK),
+					   "strict", sizeof(__u32), false },
+	[IOASIDBPF_RULE_STRICT_PASID_DRIVER] = {
+		IOASID_RULE_MAP_NAME(IOASID_STRICT_PASID_DRIVERS), "strict",
+		IOASID_DRIVER_KEY_LEN, false },
 };
 
 #define NR_KINDS (sizeof(rule_maps) / sizeof(rule_maps[0]))
@@ -50,14 +52,14 @@ IOASIDBPF_EXPORT int ioasidbpf_rule_validate(const struct ioasid_rule *r)
 		return ioasidbpf_fail(-EINVAL, "a flush rate needs the flush grant");
 	if (r->flags & IOASID_RULE_F_PASID) {
 		if (!r->pasid_min || r->pasid_min > r->pasid_max ||
-		    r->pasid_max > PASID_MAX)
+		    r->pasid_max > IOASID_PASID_MAX)
 			return ioasidbpf_fail(-EINVAL,
 					      "PASID range %u-%u: must be within 1-%u and not empty",
-					      r->pasid_min, r->pasid_max, PASID_MAX);
+					      r->pasid_min, r->pasid_max, IOASID_PASID_MAX);
 	} else if (r->pasid_min || r->pasid_max) {
 		return ioasidbpf_fail(-EINVAL, "a PASID range needs the PASID grant");
 	}
-	if (r->action == IOASID_RULE_DENY ? r->deny_errno > 4095 : r->deny_errno)
+	if (r->action == IOASID_RULE_DENY ? r->deny_errno > IOASID_MAX_ERRNO : r->deny_errno)
 		return ioasidbpf_fail(-EINVAL, "deny errno %u out of range", r->deny_errno);
 	return 0;
 }
@@ -69,11 +71,11 @@ static int encode_key(const struct ioasidbpf_rule_key *k, unsigned char *key)
 
 	if ((unsigned int)k->kind >= NR_KINDS)
 		return ioasidbpf_fail(-EINVAL, "unknown rule kind %d", k->kind);
-	memset(key, 0, IOASID_NAME_LEN);
+	memset(key, 0, IOASID_DRIVER_KEY_LEN);
 	switch (k->kind) {
 	case IOASIDBPF_RULE_ID:
 	case IOASIDBPF_RULE_STRICT_DEVICE:
-		id = (__u32)k->vendor << 16 | k->device;
+		id = IOASID_RULE_ID_KEY(k->vendor, k->device);
 		memcpy(key, &id, sizeof(id));
 		break;
 	case IOASIDBPF_RULE_DRIVER:
@@ -142,7 +144,7 @@ IOASIDBPF_EXPORT int ioasidbpf_rule_add(const char *pin_root,
 					const struct ioasidbpf_rule_key *k,
 					const struct ioasid_rule *rule)
 {
-	unsigned char key[IOASID_NAME_LEN];
+	unsigned char key[IOASID_DRIVER_KEY_LEN];
 	__u8 one = 1;
 	int fd, err;
 
@@ -172,7 +174,7 @@ IOASIDBPF_EXPORT int ioasidbpf_rule_add(const char *pin_root,
 IOASIDBPF_EXPORT int ioasidbpf_rule_del(const char *pin_root,
 					const struct ioasidbpf_rule_key *k)
 {
-	unsigned char key[IOASID_NAME_LEN];
+	unsigned char key[IOASID_DRIVER_KEY_LEN];
 	struct ioasid_rule none = { 0 };
 	int fd, err;
 
@@ -220,7 +222,7 @@ static int foreach_in_map(int fd, enum ioasidbpf_rule_kind kind,
 			  ioasidbpf_rule_fn fn, void *ctx)
 {
 	size_t ks = rule_maps[kind].key_size, n = 0, cap = 0, i;
-	unsigned char key[IOASID_NAME_LEN], next[IOASID_NAME_LEN], *keys = NULL, *grown;
+	unsigned char key[IOASID_DRIVER_KEY_LEN], next[IOASID_DRIVER_KEY_LEN], *keys = NULL, *grown;
 	struct ioasidbpf_rule_key k;
 	struct ioasid_rule rule;
 	__u8 flag;

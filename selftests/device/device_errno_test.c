@@ -7,13 +7,9 @@
  * Each failing call is also checked to leave the module's live counts
  * (/sys/kernel/ioasid/stats) unchanged.
  */
-#include "device_util.h"
-
-/* The ioctl's result as 0 or -errno. */
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) ? -errno : 0;
-}
+#define IOASID_WANT_FIXTURE_EDU
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* A struct of @size bytes in a buffer of 64, @size first, tail @tail. */
 static void *sized(void *buf, __u32 size, unsigned char tail)
@@ -148,7 +144,7 @@ TEST_F(edu, attach_ids_and_pasids)
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	before = ioasid_live();
 	/* An id that was destroyed. */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &gone));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &gone));
 	d.id = gone;
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_DESTROY, &d));
 	EXPECT_EQ(-ENOENT, dev_attach(self->dfd, gone, 0, 0));
@@ -157,7 +153,7 @@ TEST_F(edu, attach_ids_and_pasids)
 	ASSERT_LE(0, fd2);
 	/* Ids count per fd: go past every id this test's fd has used. */
 	for (int i = 0; i < 8; i++)
-		ASSERT_EQ(0, ioas_alloc(fd2, &foreign));
+		ASSERT_EQ(0, ioas_alloc(fd2, 0, 0, &foreign));
 	EXPECT_EQ(-ENOENT, dev_attach(self->dfd, foreign, 0, 0));
 	close(fd2);
 	/* PASID with REPLACE; PASIDs out of range. */
@@ -204,13 +200,13 @@ TEST_F(edu, attach_refused_for_mapping_beyond_aperture)
 	if (info.out_aperture_last >= ~0ULL - PSZ)
 		SKIP(return, "the IOMMU translates the whole 64-bit space");
 	beyond = (info.out_aperture_last + 1) & ~(PSZ - 1);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, beyond));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, beyond, RW));
 	before = ioasid_live();
 	EXPECT_EQ(-EADDRINUSE, dev_attach(self->dfd, self->ioas, 0, 0));
 	EXPECT_NO_LEAK(before);
 	ASSERT_EQ(0, dev_info(self->dfd, &info));
 	EXPECT_EQ(0, info.out_ioas_id);
-	EXPECT_EQ(0, unmap(self->fd, self->ioas, beyond, PSZ));
+	EXPECT_EQ(0, unmap(self->fd, self->ioas, beyond, PSZ, 0, NULL));
 	EXPECT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
 }
 
@@ -222,10 +218,10 @@ TEST_F(edu, failed_replace_keeps_old_attachment)
 	__u32 bad = 0;
 
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
 	/* The target maps the MSI window: the device cannot go there. */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &bad));
-	ASSERT_EQ(0, map_fixed(self->fd, bad, self->buf + 2 * PSZ, PSZ, 0xfee00000));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &bad));
+	ASSERT_EQ(0, map_fixed(self->fd, bad, U(self->buf + 2 * PSZ), PSZ, 0xfee00000, RW));
 	before = ioasid_live();
 	EXPECT_EQ(-EADDRINUSE, dev_attach(self->dfd, bad, IOASID_ATTACH_REPLACE, 0));
 	EXPECT_EQ(-ENOENT, dev_attach(self->dfd, 4242, IOASID_ATTACH_REPLACE, 0));
@@ -233,8 +229,8 @@ TEST_F(edu, failed_replace_keeps_old_attachment)
 	ASSERT_EQ(0, dev_info(self->dfd, &info));
 	EXPECT_EQ(self->ioas, info.out_ioas_id);
 	/* DMA still goes through the old IOAS. */
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 

@@ -9,53 +9,23 @@
  * children cannot be destroyed, and closing the fd with a live tree and an
  * attached device leaves nothing behind.
  */
-#include "device_util.h"
+#define IOASID_WANT_FIXTURE_EDU
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 #define P_IOVA 0x100000UL	/* parent: buf pages 0-3 */
 #define C_IOVA 0x400000UL	/* child: parent IOVAs of pages 0-3 */
 #define G_IOVA 0x800000UL	/* grandchild: child IOVAs of pages 0-3 */
 
-static int ioas_alloc_nested(int fd, __u32 parent, __u32 *id)
-{
-	struct ioasid_ioas_alloc a = {
-		.size = sizeof(a), .flags = IOASID_IOAS_ALLOC_NESTED,
-		.parent_id = parent,
-	};
-
-	if (ioctl(fd, IOASID_IOAS_ALLOC, &a))
-		return -errno;
-	*id = a.out_ioas_id;
-	return 0;
-}
-
-/* Map [@parent_iova, +len) of the parent at @iova of nested IOAS @ioas. */
-static int map_nested(int fd, __u32 ioas, __u64 parent_iova, size_t len, __u64 iova)
-{
-	struct ioasid_ioas_map m = {
-		.size = sizeof(m), .ioas_id = ioas, .addr = parent_iova,
-		.length = len, .iova = iova,
-		.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE | IOASID_MAP_WRITEABLE,
-	};
-
-	return ioctl(fd, IOASID_IOAS_MAP, &m) ? -errno : 0;
-}
-
-static int destroy(int fd, __u32 id)
-{
-	struct ioasid_destroy d = { .size = sizeof(d), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &d) ? -errno : 0;
-}
-
 /* parent (fixture IOAS) <- child <- grandchild, all four pages mapped. */
 static void build_tree(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self,
 		       __u32 *child, __u32 *grand)
 {
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 4 * PSZ, P_IOVA));
-	ASSERT_EQ(0, ioas_alloc_nested(self->fd, self->ioas, child));
-	ASSERT_EQ(0, map_nested(self->fd, *child, P_IOVA, 4 * PSZ, C_IOVA));
-	ASSERT_EQ(0, ioas_alloc_nested(self->fd, *child, grand));
-	ASSERT_EQ(0, map_nested(self->fd, *grand, C_IOVA, 4 * PSZ, G_IOVA));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 4 * PSZ, P_IOVA, RW));
+	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, self->ioas, child));
+	ASSERT_EQ(0, map_fixed(self->fd, *child, P_IOVA, 4 * PSZ, C_IOVA, RW));
+	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, *child, grand));
+	ASSERT_EQ(0, map_fixed(self->fd, *grand, C_IOVA, 4 * PSZ, G_IOVA, RW));
 }
 
 /* Bind, attach to @ioas, map BAR0. */
@@ -87,7 +57,7 @@ TEST_F(edu, nested_two_levels_dma_roundtrip)
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 	/* And a map made after the attach reaches the device too. */
 	memset(self->buf + PSZ, 0, XFER);
-	ASSERT_EQ(0, map_nested(self->fd, grand, C_IOVA + PSZ, PSZ, G_IOVA + 8 * PSZ));
+	ASSERT_EQ(0, map_fixed(self->fd, grand, C_IOVA + PSZ, PSZ, G_IOVA + 8 * PSZ, RW));
 	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, G_IOVA + 8 * PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
@@ -101,19 +71,19 @@ TEST_F(edu, parent_unmap_kills_child_translation)
 {
 	__u32 child = 0, grand = 0;
 
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, P_IOVA));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + 2 * PSZ, 2 * PSZ,
-			       P_IOVA + 2 * PSZ));
-	ASSERT_EQ(0, ioas_alloc_nested(self->fd, self->ioas, &child));
-	ASSERT_EQ(0, map_nested(self->fd, child, P_IOVA, 2 * PSZ, C_IOVA));
-	ASSERT_EQ(0, map_nested(self->fd, child, P_IOVA + 2 * PSZ, 2 * PSZ, C_IOVA + 2 * PSZ));
-	ASSERT_EQ(0, ioas_alloc_nested(self->fd, child, &grand));
-	ASSERT_EQ(0, map_nested(self->fd, grand, C_IOVA, 2 * PSZ, G_IOVA));
-	ASSERT_EQ(0, map_nested(self->fd, grand, C_IOVA + 2 * PSZ, 2 * PSZ, G_IOVA + 2 * PSZ));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, P_IOVA, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + 2 * PSZ), 2 * PSZ,
+			       P_IOVA + 2 * PSZ, RW));
+	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, self->ioas, &child));
+	ASSERT_EQ(0, map_fixed(self->fd, child, P_IOVA, 2 * PSZ, C_IOVA, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, child, P_IOVA + 2 * PSZ, 2 * PSZ, C_IOVA + 2 * PSZ, RW));
+	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, child, &grand));
+	ASSERT_EQ(0, map_fixed(self->fd, grand, C_IOVA, 2 * PSZ, G_IOVA, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, grand, C_IOVA + 2 * PSZ, 2 * PSZ, G_IOVA + 2 * PSZ, RW));
 	up_on(_metadata, self, grand);
 	ASSERT_EQ(0, edu_dma(self->bar, G_IOVA, EDU_BUF, XFER, false));
 	/* The root mapping behind grandchild pages 2-3 goes. */
-	ASSERT_EQ(0, unmap(self->fd, self->ioas, P_IOVA + 2 * PSZ, 2 * PSZ));
+	ASSERT_EQ(0, unmap(self->fd, self->ioas, P_IOVA + 2 * PSZ, 2 * PSZ, 0, NULL));
 	/* DMA to grandchild pages 2-3 reaches nothing: the pages stay zero. */
 	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, G_IOVA + 3 * PSZ, XFER, true));
 	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, G_IOVA + 2 * PSZ, XFER, true));
@@ -135,10 +105,10 @@ TEST_F(edu, nested_maps_charge_nothing_and_need_a_parent_mapping)
 	/* Four pages pinned and charged once, on the parent. */
 	EXPECT_EQ(before + 4, ioasid_stat("charged_pages"));
 	/* A parent range that is not mapped: refused, nothing changes. */
-	EXPECT_EQ(-ENOENT, map_nested(self->fd, child, P_IOVA + 16 * PSZ, PSZ,
-				      C_IOVA + 16 * PSZ));
-	EXPECT_EQ(-ENOENT, map_nested(self->fd, grand, C_IOVA + 2 * PSZ, 4 * PSZ,
-				      G_IOVA + 32 * PSZ));
+	EXPECT_EQ(-ENOENT, map_fixed(self->fd, child, P_IOVA + 16 * PSZ, PSZ,
+				      C_IOVA + 16 * PSZ, RW));
+	EXPECT_EQ(-ENOENT, map_fixed(self->fd, grand, C_IOVA + 2 * PSZ, 4 * PSZ,
+				      G_IOVA + 32 * PSZ, RW));
 	EXPECT_EQ(before + 4, ioasid_stat("charged_pages"));
 }
 
@@ -149,7 +119,7 @@ TEST_F(edu, copy_between_nested_ioases)
 
 	build_tree(_metadata, self, &child, &grand);
 	/* A second child of the same parent gets the child's mappings. */
-	ASSERT_EQ(0, ioas_alloc_nested(self->fd, self->ioas, &sibling));
+	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, self->ioas, &sibling));
 	c.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE | IOASID_MAP_WRITEABLE;
 	c.dst_ioas_id = sibling;
 	c.src_ioas_id = child;
@@ -204,25 +174,23 @@ TEST_F(edu, hardware_nesting_refused_with_reason)
 TEST(close_with_live_tree_and_attached_device)
 {
 	struct ioasid_live base = ioasid_live();
-	const char *bdf = edu_bdf();
+	const char *path = edu_dev_path();
 	__u32 root = 0, child = 0;
-	char path[128];
 	char *buf;
 	int fd, dfd;
 
-	if (!bdf)
+	if (!path)
 		SKIP(return, "no edu device bound to ioasid-pci in this VM");
 	fd = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, fd);
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
 	dfd = open(path, O_RDWR);
 	ASSERT_LE(0, dfd);
 	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, ioas_alloc(fd, &root));
-	ASSERT_EQ(0, map_fixed(fd, root, buf, 2 * PSZ, P_IOVA));
-	ASSERT_EQ(0, ioas_alloc_nested(fd, root, &child));
-	ASSERT_EQ(0, map_nested(fd, child, P_IOVA, 2 * PSZ, C_IOVA));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &root));
+	ASSERT_EQ(0, map_fixed(fd, root, U(buf), 2 * PSZ, P_IOVA, RW));
+	ASSERT_EQ(0, ioas_alloc(fd, IOASID_IOAS_ALLOC_NESTED, root, &child));
+	ASSERT_EQ(0, map_fixed(fd, child, P_IOVA, 2 * PSZ, C_IOVA, RW));
 	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	ASSERT_EQ(0, dev_attach(dfd, child, 0, 0));
 	close(fd);

@@ -2,7 +2,7 @@
 /*
  * Devices end to end: QEMU's edu device, given to ioasid-pci, bound to a
  * /dev/ioasid fd, attached to IOASes, doing real DMA through the emulated
- * IOMMU (see device_util.h for edu's limits).
+ * IOMMU (see lib/ioasid_util.h for edu's limits).
  *
  * The suite needs an edu device bound to ioasid-pci (selftests/guest.sh
  * does that); without one every test SKIPs with the reason.
@@ -11,28 +11,33 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "device_util.h"
+#include <pthread.h>
+#include <linux/pci_regs.h>
+
+#define IOASID_WANT_FIXTURE_EDU
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 TEST_F(edu, dma_roundtrip)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
 	/* RAM -> edu buffer -> RAM at another IOVA. */
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
 TEST_F(edu, dma_after_unmap_does_not_reach_page)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, unmap(self->fd, self->ioas, IOVA_B, PSZ));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, unmap(self->fd, self->ioas, EDU_IOVA_B, PSZ, 0, NULL));
 	/* The device writes to an IOVA that is gone: the page stays zero. */
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]);
 }
@@ -40,10 +45,10 @@ TEST_F(edu, dma_after_unmap_does_not_reach_page)
 TEST_F(edu, dma_after_detach_does_not_reach_page)
 {
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 	ASSERT_EQ(0, dev_detach(self->dfd, 0, 0));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]);
 }
@@ -52,20 +57,20 @@ TEST_F(edu, map_after_attach_reaches_device)
 {
 	/* Mappings made while attached go to the domain too. */
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
 TEST_F(edu, mapped_before_attach_filled_into_domain)
 {
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + PSZ, XFER));
 }
 
@@ -74,17 +79,17 @@ TEST_F(edu, replace_switches_address_space)
 	__u32 ioas2 = 0;
 
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &ioas2));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
 	/* Same IOVA, other page in the second IOAS. */
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf + 2 * PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf + 2 * PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 	ASSERT_EQ(0, dev_attach(self->dfd, ioas2, IOASID_ATTACH_REPLACE, 0));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_B, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_B, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]) TH_LOG("old IOAS was written");
@@ -102,7 +107,7 @@ static void *dma_loop_fn(void *arg)
 	struct dma_loop *l = arg;
 
 	while (!l->stop) {
-		l->err = edu_dma(l->bar, EDU_BUF, IOVA_B, XFER, true);
+		l->err = edu_dma(l->bar, EDU_BUF, EDU_IOVA_B, XFER, true);
 		if (l->err)
 			break;
 		__atomic_add_fetch(&l->count, 1, __ATOMIC_SEQ_CST);
@@ -126,14 +131,14 @@ TEST_F(edu, replace_under_dma_loop_no_stale_write)
 	int c0;
 
 	bring_up(_metadata, self);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	/* IOVA_B is page 1 in the first IOAS, page 2 in the second. */
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, IOVA_A));
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf + PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, map_fixed(self->fd, ioas2, self->buf + 2 * PSZ, PSZ,
-			       IOVA_B));
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &ioas2));
+	/* EDU_IOVA_B is page 1 in the first IOAS, page 2 in the second. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, EDU_IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf + PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(self->buf + 2 * PSZ), PSZ,
+			       EDU_IOVA_B, RW));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
 
 	loop.bar = self->bar;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, dma_loop_fn, &loop));
@@ -174,27 +179,16 @@ TEST_F(edu, two_devices_one_ioas_both_dma)
 	bar2 = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, dfd2,
 		    region_offset(0));
 	ASSERT_NE(MAP_FAILED, bar2);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, 4 * PSZ, IOVA_A));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 4 * PSZ, EDU_IOVA_A, RW));
 	/* Device 1 reads page 0, device 2 writes it to page 2 and 1 to 3. */
-	ASSERT_EQ(0, edu_dma(self->bar, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(bar2, IOVA_A, EDU_BUF, XFER, false));
-	ASSERT_EQ(0, edu_dma(bar2, EDU_BUF, IOVA_A + 2 * PSZ, XFER, true));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, IOVA_A + 3 * PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, EDU_IOVA_A, EDU_BUF, XFER, false));
+	ASSERT_EQ(0, edu_dma(bar2, EDU_BUF, EDU_IOVA_A + 2 * PSZ, XFER, true));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + 3 * PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 3 * PSZ, XFER));
 	munmap((void *)bar2, 1 << 20);
 	close(dfd2);
-}
-
-static int cache_flush(int fd, __u32 *nr_cpus)
-{
-	struct ioasid_cache_flush f = { .size = sizeof(f) };
-
-	if (ioctl(fd, IOASID_CACHE_FLUSH, &f))
-		return -errno;
-	if (nr_cpus)
-		*nr_cpus = f.out_nr_cpus;
-	return 0;
 }
 
 /*
@@ -226,12 +220,10 @@ TEST_F(edu, cache_flush_struct_rules)
 {
 	struct ioasid_cache_flush f = { .size = sizeof(f), .flags = 1 };
 
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, xioctl(self->fd, IOASID_CACHE_FLUSH, &f));
 	f.flags = 0;
 	f.__reserved = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_CACHE_FLUSH, &f));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOASID_CACHE_FLUSH, &f));
 }
 
 TEST_F(edu, get_info)
@@ -299,18 +291,18 @@ TEST_F(edu, reserved_regions_leave_usable_ranges)
 		EXPECT_FALSE(ranges[i].start <= 0xfee00000 &&
 			     ranges[i].last >= 0xfee00000);
 	/* And a fixed map there is refused. */
-	EXPECT_EQ(-ENOSPC, map_fixed(self->fd, self->ioas, self->buf, PSZ,
-				     0xfee00000));
+	EXPECT_EQ(-ENOSPC, map_fixed(self->fd, self->ioas, U(self->buf), PSZ,
+				     0xfee00000, RW));
 }
 
 TEST_F(edu, attach_refused_when_mapping_in_reserved_region)
 {
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, self->buf, PSZ, 0xfee00000));
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), PSZ, 0xfee00000, RW));
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	EXPECT_EQ(-EADDRINUSE, dev_attach(self->dfd, self->ioas, 0, 0));
 	/* Nothing changed: the mapping is there, the device detached. */
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, 0, 0));
-	EXPECT_EQ(0, unmap(self->fd, self->ioas, 0xfee00000, PSZ));
+	EXPECT_EQ(0, unmap(self->fd, self->ioas, 0xfee00000, PSZ, 0, NULL));
 	EXPECT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
 }
 
@@ -341,17 +333,15 @@ TEST_F(edu, errnos)
 				      IOASID_ATTACH_REPLACE, 0));
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, 0, 0));
 	/* The device object belongs to the driver. */
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, IOASID_DESTROY, &d));
 
 	ASSERT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
 	EXPECT_EQ(-EBUSY, dev_attach(self->dfd, self->ioas, 0, 0));
 	/* An attached IOAS cannot be destroyed. */
 	d.id = self->ioas;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, IOASID_DESTROY, &d));
 	/* edu has no PASID capability. */
-	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &other));
 	EXPECT_EQ(-EOPNOTSUPP, dev_attach(self->dfd, other, IOASID_ATTACH_PASID, 1));
 	EXPECT_EQ(-ENOENT, dev_detach(self->dfd, IOASID_ATTACH_PASID, 1));
 	EXPECT_EQ(0, dev_detach(self->dfd, 0, 0));
@@ -469,10 +459,19 @@ static volatile void *bar_map(int dfd)
 
 static int edu_open(void)
 {
-	char path[128];
+	return open(edu_dev_path(), O_RDWR);
+}
 
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", edu_bdf());
-	return open(path, O_RDWR);
+/* BAR0 through @dfd, mapped and answering with edu's ID register. */
+static volatile void *live_bar(struct __test_metadata *_metadata, int dfd)
+{
+	volatile void *bar = bar_map(dfd);
+	uint32_t val = 0;
+
+	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
+	EXPECT_EQ(EDU_ID_VALUE, val);
+	return bar;
 }
 
 TEST_F(edu, bar_mapping_sigbus_after_unbind)
@@ -483,10 +482,7 @@ TEST_F(edu, bar_mapping_sigbus_after_unbind)
 
 	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 
 	/* Unbind: close the file that bound the device. */
 	close(self->dfd);
@@ -498,11 +494,7 @@ TEST_F(edu, bar_mapping_sigbus_after_unbind)
 	/* Bound again: the old mapping stays dead, a new one works. */
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
-	bar2 = bar_map(dfd2);
-	ASSERT_NE(NULL, bar2) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar2, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar2 = live_bar(_metadata, dfd2);
 	ASSERT_EQ(0, bar_write(bar2, EDU_LIVENESS, 0x12345678));
 	ASSERT_EQ(0, bar_read(bar2, EDU_LIVENESS, &val));
 	EXPECT_EQ(~0x12345678U, val);
@@ -532,10 +524,7 @@ TEST_F(edu, bar_mapped_untouched_sigbus_after_unbind)
 	/* The device is free: another file binds it and maps it afresh. */
 	munmap((void *)bar, BAR0_SIZE);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
@@ -580,15 +569,8 @@ TEST_F(edu, bar_mapping_via_second_node_sigbus_after_unbind)
 	ASSERT_LE(0, dfd2);
 
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar_alt = bar_map(afd);
-	ASSERT_NE(NULL, bar_alt) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar_alt, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
-	bar_orig = bar_map(dfd2);
-	ASSERT_NE(NULL, bar_orig) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar_orig, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar_alt = live_bar(_metadata, afd);
+	bar_orig = live_bar(_metadata, dfd2);
 
 	/* Unbind: close the file that bound the device. */
 	close(self->dfd);
@@ -627,10 +609,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 
 	/* Used through the second node, then all of it gone. */
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(afd);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, afd);
 	close(self->dfd);
 	self->dfd = -1;
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
@@ -640,11 +619,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 
 	/* Through files of the original node opened before it. */
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd3);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd3);
 	close(dfd2); /* unbinds */
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val))
 		TH_LOG("BAR mapping survived unbind");
@@ -654,11 +629,7 @@ TEST_F(edu, bind_unbind_after_second_node_freed)
 	ASSERT_EQ(0, dev_bind(dfd3, self->fd, NULL));
 	dfd2 = edu_open();
 	ASSERT_LE(0, dfd2);
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	close(dfd3); /* unbinds */
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	munmap((void *)bar, BAR0_SIZE);
@@ -751,10 +722,7 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 
 	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(self->dfd);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, self->dfd);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
 	ASSERT_EQ(0, sysfs_write(path, bdf));
@@ -770,11 +738,7 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 	dfd2 = edu_open();
 	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = bar_map(dfd2);
-	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	val = 0;
-	ASSERT_EQ(0, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(EDU_ID_VALUE, val);
+	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
@@ -786,27 +750,25 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 TEST(live_counts_return_after_close)
 {
 	struct ioasid_live base = ioasid_live(), before;
-	const char *bdf = edu_bdf();
+	const char *path = edu_dev_path();
 	__u32 ioas1 = 0, ioas2 = 0;
-	char path[128];
 	char *buf;
 	int fd, dfd;
 
-	if (!bdf)
+	if (!path)
 		SKIP(return, "no edu device bound to ioasid-pci in this VM");
 	ASSERT_LE(0, base.fds);
 	fd = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, fd);
-	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
 	dfd = open(path, O_RDWR);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioas_alloc(fd, &ioas1));
-	ASSERT_EQ(0, ioas_alloc(fd, &ioas2));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas1));
+	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas2));
 	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, map_fixed(fd, ioas1, buf, 2 * PSZ, 0x100000));
-	ASSERT_EQ(0, map_fixed(fd, ioas2, buf, PSZ, 0x200000));
+	ASSERT_EQ(0, map_fixed(fd, ioas1, U(buf), 2 * PSZ, 0x100000, RW));
+	ASSERT_EQ(0, map_fixed(fd, ioas2, U(buf), PSZ, 0x200000, RW));
 	EXPECT_EQ(base.charged_pages + 3, ioasid_stat("charged_pages"));
 	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	ASSERT_EQ(0, dev_attach(dfd, ioas1, 0, 0));

@@ -8,7 +8,9 @@
 #include <libgen.h>
 #include <sys/wait.h>
 
-#include "device_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
+#include <linux/ioasid_device.h>
 
 struct edu {
 	char bdf[64];
@@ -65,7 +67,7 @@ static bool pick(struct edu *a, struct edu *b, struct edu *lone)
 	return pair && single;
 }
 
-static int open_dev(const struct edu *e)
+static int open_edu(const struct edu *e)
 {
 	char path[300];
 
@@ -73,32 +75,11 @@ static int open_dev(const struct edu *e)
 	return open(path, O_RDWR);
 }
 
-static int bind(int dfd, int fd)
-{
-	struct ioasid_device_bind b = { .size = sizeof(b), .ioasid_fd = fd };
-
-	return ioctl(dfd, IOASID_DEVICE_BIND, &b) ? -errno : 0;
-}
-
-static int attach(int dfd, __u32 ioas)
-{
-	struct ioasid_device_attach a = { .size = sizeof(a), .ioas_id = ioas };
-
-	return ioctl(dfd, IOASID_DEVICE_ATTACH, &a) ? -errno : 0;
-}
-
-static int detach(int dfd)
-{
-	struct ioasid_device_detach d = { .size = sizeof(d) };
-
-	return ioctl(dfd, IOASID_DEVICE_DETACH, &d) ? -errno : 0;
-}
-
 static __u32 new_ioas(int fd)
 {
-	struct ioasid_ioas_alloc a = { .size = sizeof(a) };
+	__u32 id;
 
-	return ioctl(fd, IOASID_IOAS_ALLOC, &a) ? 0 : a.out_ioas_id;
+	return ioas_alloc(fd, 0, 0, &id) ? 0 : id;
 }
 
 /* The other non-edu members of a group (the bridge): their drivers. */
@@ -155,9 +136,9 @@ FIXTURE_SETUP(group)
 					self->a.group, others);
 	self->fd1 = open("/dev/ioasid", O_RDWR);
 	self->fd2 = open("/dev/ioasid", O_RDWR);
-	self->da = open_dev(&self->a);
-	self->db = open_dev(&self->b);
-	self->dl = open_dev(&self->lone);
+	self->da = open_edu(&self->a);
+	self->db = open_edu(&self->b);
+	self->dl = open_edu(&self->lone);
 	ASSERT_LE(0, self->fd1);
 	ASSERT_LE(0, self->fd2);
 	ASSERT_LE(0, self->da);
@@ -186,34 +167,34 @@ TEST_F(group, group_info_reports_size)
 
 TEST_F(group, other_fd_cannot_bind_a_bound_group)
 {
-	ASSERT_EQ(0, bind(self->da, self->fd1));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
 	/* The second device of the group, to another ioasid fd: refused. */
-	EXPECT_EQ(-EBUSY, bind(self->db, self->fd2));
+	EXPECT_EQ(-EBUSY, dev_bind(self->db, self->fd2, NULL));
 	/* To the same fd: fine. */
-	EXPECT_EQ(0, bind(self->db, self->fd1));
+	EXPECT_EQ(0, dev_bind(self->db, self->fd1, NULL));
 }
 
 TEST_F(group, lone_device_binds_anywhere)
 {
-	ASSERT_EQ(0, bind(self->da, self->fd1));
-	EXPECT_EQ(0, bind(self->dl, self->fd2));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	EXPECT_EQ(0, dev_bind(self->dl, self->fd2, NULL));
 }
 
 TEST_F(group, group_attaches_to_one_ioas)
 {
 	__u32 i1 = new_ioas(self->fd1), i2 = new_ioas(self->fd1);
 
-	ASSERT_EQ(0, bind(self->da, self->fd1));
-	ASSERT_EQ(0, bind(self->db, self->fd1));
-	ASSERT_EQ(0, attach(self->da, i1));
-	EXPECT_EQ(-EINVAL, attach(self->db, i2));
-	EXPECT_EQ(0, attach(self->db, i1));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	ASSERT_EQ(0, dev_bind(self->db, self->fd1, NULL));
+	ASSERT_EQ(0, dev_attach(self->da, i1, 0, 0));
+	EXPECT_EQ(-EINVAL, dev_attach(self->db, i2, 0, 0));
+	EXPECT_EQ(0, dev_attach(self->db, i1, 0, 0));
 	/* The group stays attached while one device still is. */
-	EXPECT_EQ(0, detach(self->da));
-	EXPECT_EQ(-EINVAL, attach(self->da, i2));
-	EXPECT_EQ(0, detach(self->db));
+	EXPECT_EQ(0, dev_detach(self->da, 0, 0));
+	EXPECT_EQ(-EINVAL, dev_attach(self->da, i2, 0, 0));
+	EXPECT_EQ(0, dev_detach(self->db, 0, 0));
 	/* Detached entirely: the group may go elsewhere. */
-	EXPECT_EQ(0, attach(self->da, i2));
+	EXPECT_EQ(0, dev_attach(self->da, i2, 0, 0));
 }
 
 /* REPLACE moves a whole group only when its device is the only one attached. */
@@ -223,18 +204,17 @@ TEST_F(group, replace_with_two_attached_members_is_busy)
 					  .flags = IOASID_ATTACH_REPLACE };
 	__u32 i1 = new_ioas(self->fd1), i2 = new_ioas(self->fd1);
 
-	ASSERT_EQ(0, bind(self->da, self->fd1));
-	ASSERT_EQ(0, bind(self->db, self->fd1));
-	ASSERT_EQ(0, attach(self->da, i1));
-	ASSERT_EQ(0, attach(self->db, i1));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	ASSERT_EQ(0, dev_bind(self->db, self->fd1, NULL));
+	ASSERT_EQ(0, dev_attach(self->da, i1, 0, 0));
+	ASSERT_EQ(0, dev_attach(self->db, i1, 0, 0));
 	r.ioas_id = i2;
-	EXPECT_EQ(-1, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, xioctl(self->da, IOASID_DEVICE_ATTACH, &r));
 	/* With one member left, it moves the group. */
-	EXPECT_EQ(0, detach(self->db));
+	EXPECT_EQ(0, dev_detach(self->db, 0, 0));
 	EXPECT_EQ(0, ioctl(self->da, IOASID_DEVICE_ATTACH, &r));
-	EXPECT_EQ(-EINVAL, attach(self->db, i1));
-	EXPECT_EQ(0, attach(self->db, i2));
+	EXPECT_EQ(-EINVAL, dev_attach(self->db, i1, 0, 0));
+	EXPECT_EQ(0, dev_attach(self->db, i2, 0, 0));
 }
 
 TEST_F(group, two_groups_share_one_ioas)
@@ -242,10 +222,10 @@ TEST_F(group, two_groups_share_one_ioas)
 	struct ioasid_ioas_info info = { .size = sizeof(info) };
 	__u32 i1 = new_ioas(self->fd1);
 
-	ASSERT_EQ(0, bind(self->da, self->fd1));
-	ASSERT_EQ(0, bind(self->dl, self->fd1));
-	ASSERT_EQ(0, attach(self->da, i1));
-	ASSERT_EQ(0, attach(self->dl, i1));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	ASSERT_EQ(0, dev_bind(self->dl, self->fd1, NULL));
+	ASSERT_EQ(0, dev_attach(self->da, i1, 0, 0));
+	ASSERT_EQ(0, dev_attach(self->dl, i1, 0, 0));
 	info.ioas_id = i1;
 	ASSERT_EQ(0, ioctl(self->fd1, IOASID_IOAS_GET_INFO, &info));
 	EXPECT_EQ(2, info.out_nr_devices);
@@ -255,12 +235,12 @@ TEST_F(group, two_groups_share_one_ioas)
 
 TEST_F(group, rebind_after_close)
 {
-	ASSERT_EQ(0, bind(self->da, self->fd1));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
 	close(self->da);
-	self->da = open_dev(&self->a);
+	self->da = open_edu(&self->a);
 	ASSERT_LE(0, self->da);
 	/* The group is free again (fd1 holds no device of it any more). */
-	EXPECT_EQ(0, bind(self->db, self->fd2));
+	EXPECT_EQ(0, dev_bind(self->db, self->fd2, NULL));
 }
 
 static int sysfs_put(const char *dir, const char *file, const char *val)
@@ -289,14 +269,14 @@ TEST_F(group, kernel_driver_in_group_blocks_bind)
 	ASSERT_EQ(0, sysfs_put(dev, "driver_override", "uio_pci_generic"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->b.bdf));
 
-	EXPECT_EQ(-EBUSY, bind(self->da, self->fd1));
+	EXPECT_EQ(-EBUSY, dev_bind(self->da, self->fd1, NULL));
 
 	/* Give the device back to ioasid-pci: the group is claimable. */
 	ASSERT_EQ(0, sysfs_put(dev, "driver/unbind", self->b.bdf));
 	ASSERT_EQ(0, sysfs_put(dev, "driver_override", "ioasid-pci"));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->b.bdf));
-	EXPECT_EQ(0, bind(self->da, self->fd1));
-	self->db = open_dev(&self->b);
+	EXPECT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	self->db = open_edu(&self->b);
 	EXPECT_LE(0, self->db);
 }
 
@@ -345,27 +325,27 @@ TEST_F(group, detached_member_translates_until_the_group_detaches)
 	for (int i = 0; i < XFER; i++)
 		buf[i] = (char)(i * 13 + 5);
 	memset(buf + PSZ, 0, PSZ);
-	ASSERT_EQ(0, map_fixed(self->fd1, i1, buf, 2 * PSZ, IOVA_A));
-	ASSERT_EQ(0, bind(self->da, self->fd1));
-	ASSERT_EQ(0, bind(self->db, self->fd1));
-	ASSERT_EQ(0, attach(self->da, i1));
-	ASSERT_EQ(0, attach(self->db, i1));
+	ASSERT_EQ(0, map_fixed(self->fd1, i1, U(buf), 2 * PSZ, IOVA_A, RW));
+	ASSERT_EQ(0, dev_bind(self->da, self->fd1, NULL));
+	ASSERT_EQ(0, dev_bind(self->db, self->fd1, NULL));
+	ASSERT_EQ(0, dev_attach(self->da, i1, 0, 0));
+	ASSERT_EQ(0, dev_attach(self->db, i1, 0, 0));
 	ASSERT_EQ(0, enable_bus_master(self->da));
 	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, self->da,
 		   region_offset(0));
 	ASSERT_NE(MAP_FAILED, bar);
 
 	/* Detached, its group still attached: its DMA reaches the IOAS. */
-	ASSERT_EQ(0, detach(self->da));
+	ASSERT_EQ(0, dev_detach(self->da, 0, 0));
 	ASSERT_EQ(0, edu_dma(bar, IOVA_A, EDU_BUF, XFER, false));
 	ASSERT_EQ(0, edu_dma(bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 	/* The group cannot be taken elsewhere meanwhile, nor the IOAS freed. */
-	EXPECT_EQ(-EINVAL, attach(self->da, new_ioas(self->fd1)));
+	EXPECT_EQ(-EINVAL, dev_attach(self->da, new_ioas(self->fd1), 0, 0));
 
 	/* The last member detaches: the group is blocked, for both. */
 	memset(buf + PSZ, 0, PSZ);
-	ASSERT_EQ(0, detach(self->db));
+	ASSERT_EQ(0, dev_detach(self->db, 0, 0));
 	ASSERT_EQ(0, edu_dma(bar, EDU_BUF, IOVA_A + PSZ, XFER, true));
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, buf[PSZ + i]);

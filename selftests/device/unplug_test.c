@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 #include <linux/ioasid_device.h>
 
 static const char *qemu_id = "edu0";
@@ -97,16 +97,11 @@ TEST_F_TIMEOUT(unplug, bound_attached_device, 180)
 	TH_LOG("%s gone after %.1f s", bdf[0], i / 10.0);
 
 	/* The open device fd now only says the device is gone. */
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));
-	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_DETACH, &dt));
-	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_REGION_INFO, &r));
-	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_BIND, &b));
-	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-ENODEV, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
+	EXPECT_EQ(-ENODEV, xioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(-ENODEV, xioctl(dfd, IOASID_DEVICE_DETACH, &dt));
+	EXPECT_EQ(-ENODEV, xioctl(dfd, IOASID_DEVICE_REGION_INFO, &r));
+	EXPECT_EQ(-ENODEV, xioctl(dfd, IOASID_DEVICE_BIND, &b));
 
 	/* Detached and unbound at removal: the IOAS is free, the fd works. */
 	m.iova = 0x200000;

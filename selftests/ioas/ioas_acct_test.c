@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ioas_acct_test: RLIMIT_MEMLOCK accounting in both IOASID_RLIMIT_*
- * modes (fixture acct, see ioas_util.h).
- * Shared helpers, fixtures and design notes: ioas_util.h.
+ * modes (fixture acct). Root has CAP_IPC_LOCK, which is charged but never
+ * refused, so every test forks a child (acct_fork()) that lowers
+ * RLIMIT_MEMLOCK to 64 pages, drops CAP_IPC_LOCK with capset() and switches
+ * to a fresh uid (a different one per test, so the per-user charge of one
+ * test cannot leak into the next) before using /dev/ioasid. _metadata is
+ * MAP_SHARED by the harness, so ASSERT/EXPECT inside that child report to
+ * the test as usual.
+ * Shared helpers, fixtures and design notes: lib/ioasid_util.h.
  */
 #include <grp.h>
 
-#include "ioas_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* ================================================================== */
 /* fixture acct: RLIMIT_MEMLOCK accounting, both modes                  */

@@ -3,11 +3,12 @@
  * ioas_alloc_test: IOAS_ALLOC, GET_INFO, DESTROY, OPTION, MM-mode charge
  * as root and fd close (fixture ioas), and failures of those calls that
  * must leave the mapped fixture's mappings intact.
- * Shared helpers, fixtures and design notes: ioas_util.h.
+ * Shared helpers, fixtures and design notes: lib/ioasid_util.h.
  */
 #define IOAS_WANT_FIXTURE_IOAS
 #define IOAS_WANT_FIXTURE_MAPPED
-#include "ioas_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* ---- IOAS_ALLOC / GET_INFO / DESTROY ---- */
 

@@ -2,11 +2,12 @@
 /*
  * ioas_copy_test: IOAS_COPY, positive paths (fixture ioas), failures
  * (fixture mapped) and the permission subsets (fixture perm).
- * Shared helpers, fixtures and design notes: ioas_util.h.
+ * Shared helpers, fixtures and design notes: lib/ioasid_util.h.
  */
 #define IOAS_WANT_FIXTURE_IOAS
 #define IOAS_WANT_FIXTURE_MAPPED
-#include "ioas_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* ---- IOAS_COPY, positive paths ---- */
 

@@ -2,11 +2,12 @@
 /*
  * ioas_map_test: IOAS_MAP and IOAS_UNMAP, positive paths (fixture ioas)
  * and every failure plus the UNMAP variants (fixture mapped).
- * Shared helpers, fixtures and design notes: ioas_util.h.
+ * Shared helpers, fixtures and design notes: lib/ioasid_util.h.
  */
 #define IOAS_WANT_FIXTURE_IOAS
 #define IOAS_WANT_FIXTURE_MAPPED
-#include "ioas_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* ---- IOAS_MAP, positive paths ---- */
 

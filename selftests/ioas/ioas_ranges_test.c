@@ -2,11 +2,12 @@
 /*
  * ioas_ranges_test: IOAS_IOVA_RANGES and IOAS_ALLOW_IOVAS, without
  * (fixture ioas) and with (fixture mapped) mappings present.
- * Shared helpers, fixtures and design notes: ioas_util.h.
+ * Shared helpers, fixtures and design notes: lib/ioasid_util.h.
  */
 #define IOAS_WANT_FIXTURE_IOAS
 #define IOAS_WANT_FIXTURE_MAPPED
-#include "ioas_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 /* ---- IOVA_RANGES / ALLOW_IOVAS ---- */
 

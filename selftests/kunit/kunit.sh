@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The KUnit suites built into ioasid.ko ran when it was loaded: turn their
-# debugfs results (KTAP) into one TAP line per case. SKIP on a kernel
-# without KUnit (the stock one).
+# The KUnit suites live in their own module, ioasid_kunit.ko (built only
+# against a kernel with KUnit), and run when it is loaded (after ioasid.ko,
+# which guest.sh loaded): load it, turn its debugfs results (KTAP) into one
+# TAP line per case, unload it (so ioasid.ko can be unloaded later). SKIP
+# on a kernel without KUnit (the stock one).
 set -u
+KMOD=${KMOD:?}
 dir=/sys/kernel/debug/kunit
 echo "TAP version 13"
 if [ ! -d "$dir" ]; then
@@ -11,6 +14,12 @@ if [ ! -d "$dir" ]; then
 	echo "ok 1 kunit.suites # SKIP kernel without CONFIG_KUNIT (make check-debug runs them)"
 	exit 0
 fi
+if ! out=$(insmod "$KMOD/ioasid_kunit.ko" 2>&1); then
+	echo "1..1"
+	echo "not ok 1 kunit.insmod # $KMOD/ioasid_kunit.ko: ${out//$'\n'/ }"
+	exit 1
+fi
+trap 'rmmod ioasid_kunit' EXIT
 n=0 bad=0 suites=0
 for s in "$dir"/ioasid_*; do
 	[ -e "$s/results" ] || continue
@@ -36,7 +45,7 @@ for s in "$dir"/ioasid_*; do
 done
 if [ "$suites" = 0 ]; then
 	n=$((n + 1))
-	echo "not ok $n kunit.suites # KUnit is on but ioasid.ko has no suites"
+	echo "not ok $n kunit.suites # KUnit is on but ioasid_kunit.ko ran no suites"
 	bad=1
 fi
 echo "1..$n"

@@ -38,18 +38,3 @@ tap_end() {
 	[ $_tap_fail -eq 0 ]
 }
 
-# Run a test program NAME CMD...: pass its TAP through; if it exits non-zero
-# without reporting a failing test, add a synthetic "not ok" so a crash never
-# passes silently. Returns the program's status.
-tap_run_program() {
-	local name=$1 out rc
-	shift
-	out=$(mktemp)
-	"$@" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-		echo "not ok 1 $name.exit_status # exited $rc without a failing test"
-	fi
-	rm -f "$out"
-	return "$rc"
-}

@@ -9,7 +9,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
-#include "mock_util.h"
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 #include "mock_policy.skel.h"
 
 #define NPAGES 32
@@ -25,16 +26,11 @@ FIXTURE(mock) {
 FIXTURE_SETUP(mock)
 {
 	self->base = ioasid_live();
-	self->fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->tfd = open("/dev/ioasid_test", O_RDWR);
-	ASSERT_LE(0, self->tfd);
+	self->fd = open_dev(_metadata, "/dev/ioasid");
+	self->tfd = open_dev(_metadata, "/dev/ioasid_test");
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas));
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas2));
-	self->buf = mmap(NULL, NPAGES * PSZ, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	fill(self->buf, NPAGES * PSZ, 0x3a5c);
+	self->buf = new_buf(_metadata, NPAGES * PSZ, 0x3a5c);
 	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 4 * PSZ, IOVA_A, RW));
 	ASSERT_EQ(0, map_fixed(self->fd, self->ioas2, U(self->buf) + 4 * PSZ,
 			       4 * PSZ, IOVA_A, RW));

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
 
 TEST(module_has_btf)
 {
@@ -63,10 +63,8 @@ TEST_F(ioctl, unknown_ioctl_enotty)
 {
 	uint32_t buf[16] = { sizeof(buf) };
 
-	EXPECT_EQ(-1, ioctl(self->fd, _IO(IOASID_TYPE, 0x3f), buf));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, _IO(0x42, IOASID_CMD_DESTROY), buf));
-	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(IOASID_TYPE, 0x3f), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(0x42, IOASID_CMD_DESTROY), buf));
 	/* Right number, wrong direction bits: not our ioctl. */
 	EXPECT_EQ(-1, ioctl(self->fd, _IOW(IOASID_TYPE, IOASID_CMD_DESTROY,
 					   uint32_t), buf));
@@ -77,11 +75,9 @@ TEST_F(ioctl, undersized_struct_einval)
 {
 	struct ioasid_destroy d = { .size = 4, .id = 1 };
 
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOASID_DESTROY, &d));
 	d.size = 0;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &d));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOASID_DESTROY, &d));
 }
 
 TEST_F(ioctl, oversized_struct_zero_tail_ok_nonzero_e2big)
@@ -92,17 +88,14 @@ TEST_F(ioctl, oversized_struct_zero_tail_ok_nonzero_e2big)
 	} big = { .d = { .size = sizeof(big), .id = 12345 } };
 
 	/* Zero tail: accepted, the command itself fails with ENOENT. */
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &big));
-	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, IOASID_DESTROY, &big));
 	big.tail = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, &big));
-	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOASID_DESTROY, &big));
 }
 
 TEST_F(ioctl, bad_user_pointer_efault)
 {
-	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DESTROY, (void *)8));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, IOASID_DESTROY, (void *)8));
 }
 
 TEST_HARNESS_MAIN

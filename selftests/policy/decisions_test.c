@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <sys/wait.h>
 
-#include "policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 #define REC_SIZE sizeof(struct ioasid_decision_record)
 
@@ -69,7 +71,7 @@ TEST_F(policy, decisions_attach_refused_flush_detach)
 {
 	struct ioasid_device_attach att = { .size = sizeof(att) };
 	struct ioasid_decision_record rec;
-	long bdf = find_edu();
+	long bdf = edu_bdf() ? pci_bdf(edu_bdf()) : -1;
 	int dfd, devfd, fd2;
 	__u32 ioas;
 
@@ -106,7 +108,7 @@ TEST_F(policy, decisions_attach_refused_flush_detach)
 	/* A fd without a grant: refused by the core before any policy. */
 	fd2 = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(-EPERM, flush(fd2));
+	EXPECT_EQ(-EPERM, cache_flush(fd2, NULL));
 	close(fd2);
 	NEXT_OF_KIND(dfd, &rec, IOASID_POLICY_OP_CACHE_FLUSH);
 	EXPECT_EQ(-EPERM, rec.error);
@@ -126,7 +128,7 @@ TEST_F(policy, decisions_attach_refused_flush_detach)
 TEST_F(policy, decisions_history_kept_for_late_readers)
 {
 	struct ioasid_decision_record rec, last = { 0 };
-	struct ioasid_decisions_open op;
+	struct ioasid_decisions_open op = { 0 };
 	int dfd, n = 0, found = 0;
 
 	ASSERT_EQ(0, marker(self->fd, 0x1234, 0xd1d1));
@@ -189,7 +191,7 @@ TEST_F(policy, decisions_poll_and_read_sizes)
 TEST_F(policy, decisions_overrun_counted)
 {
 	struct ioasid_decision_record rec;
-	struct ioasid_decisions_open op;
+	struct ioasid_decisions_open op = { 0 };
 	__u32 i, total, n = 0;
 	__u64 lost = 0, prev = 0;
 	int dfd;

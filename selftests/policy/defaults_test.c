@@ -10,12 +10,14 @@
 #include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
-#include "../lib/util.h"
+#include "../lib/ioasid_util.h"
+#include "ioasid_rules.h"
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
 #include "nosnoop_rules.skel.h"
 
 #define PIN_ROOT "/sys/fs/bpf/ioasid-defaults-test"
+#define PINNED(map) PIN_ROOT "/" IOASID_RULE_MAP_NAME(map)
 
 struct dev_case {
 	__u32 op;
@@ -29,7 +31,7 @@ static const struct dev_case matrix[] = {
 	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_CACHE_COHERENCY, 0, 0 },
 	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_ENFORCE_COHERENCY, 0, 0 },
 	{ IOASID_POLICY_OP_ATTACH, IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
-	  IOASID_IOMMU_CAP_CACHE_COHERENCY | IOASID_IOMMU_CAP_PASID, 20, 0 },
+	  IOASID_IOMMU_CAP_CACHE_COHERENCY | IOASID_IOMMU_CAP_PASID, IOASID_PASID_BITS, 0 },
 	{ IOASID_POLICY_OP_ATTACH_PASID, 0, 0, 1 },
 	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID, 8, 5 },
 	{ IOASID_POLICY_OP_ATTACH_PASID, IOASID_IOMMU_CAP_PASID, 8, 300 },
@@ -110,8 +112,8 @@ FIXTURE_SETUP(strict)
 FIXTURE_TEARDOWN(strict)
 {
 	strict__destroy(self->skel);
-	unlink(PIN_ROOT "/strict_coherent_ok");
-	unlink(PIN_ROOT "/strict_pasid_drivers");
+	unlink(PINNED(IOASID_STRICT_COHERENT_OK));
+	unlink(PINNED(IOASID_STRICT_PASID_DRIVERS));
 	rmdir(PIN_ROOT);
 	close(self->fd);
 }
@@ -120,15 +122,13 @@ TEST_F(strict, enforces_or_refuses)
 {
 	struct ioasid_policy_dry_run dr;
 
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
 
 	/* The built-in would allow no-snoop and grant the flush: not strict. */
-	dry_run_init(&dr, 0x8086, 0x1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, 0);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	EXPECT_STREQ("strict: IOMMU cannot enforce snooping", dr.out_decision.reason);
 }
@@ -136,16 +136,15 @@ TEST_F(strict, enforces_or_refuses)
 TEST_F(strict, allowlist_edited_without_reload)
 {
 	struct ioasid_policy_dry_run dr;
-	__u32 key = 0x8086 << 16 | 0x1;
+	__u32 key = IOASID_RULE_ID_KEY(0x8086, 0x1);
 	__u8 one = 1;
 	int map;
 
 	/* Operators reach the rule map by its pin, as ioasidctl will. */
-	map = bpf_obj_get(PIN_ROOT "/strict_coherent_ok");
+	map = bpf_obj_get(PINNED(IOASID_STRICT_COHERENT_OK));
 	ASSERT_LE(0, map);
 	ASSERT_EQ(0, bpf_map_update_elem(map, &key, &one, BPF_ANY));
-	dry_run_init(&dr, 0x8086, 0x1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, 0);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	/* Allowlisted, yet never a cache-flush grant. */
@@ -182,7 +181,7 @@ TEST_F(strict, pasid_only_for_listed_drivers)
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 
-	map = bpf_obj_get(PIN_ROOT "/strict_pasid_drivers");
+	map = bpf_obj_get(PINNED(IOASID_STRICT_PASID_DRIVERS));
 	ASSERT_LE(0, map);
 	ASSERT_EQ(0, bpf_map_update_elem(map, key, &one, BPF_ANY));
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
@@ -215,7 +214,10 @@ FIXTURE_SETUP(nsr)
 FIXTURE_TEARDOWN(nsr)
 {
 	static const char *const maps[] = {
-		"nsr_by_id", "nsr_by_driver", "nsr_by_cgroup", "nsr_default",
+		IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID),
+		IOASID_RULE_MAP_NAME(IOASID_NSR_BY_DRIVER),
+		IOASID_RULE_MAP_NAME(IOASID_NSR_BY_CGROUP),
+		IOASID_RULE_MAP_NAME(IOASID_NSR_DEFAULT),
 	};
 	char path[128];
 
@@ -247,8 +249,7 @@ TEST_F(nsr, no_rule_defers_to_builtin)
 {
 	struct ioasid_policy_dry_run dr;
 
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 }
@@ -260,20 +261,18 @@ TEST_F(nsr, vendor_device_rule_allows_nosnoop_with_rate)
 		.flags = IOASID_RULE_F_FLUSH, .flush_rate = 100, .flush_burst = 4,
 	};
 	struct ioasid_policy_dry_run dr;
-	__u32 key = 0x8086 << 16 | 0x1;
+	__u32 key = IOASID_RULE_ID_KEY(0x8086, 0x1);
 
-	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &r));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID), &key, &r));
 	/* Coherency-capable, yet the rule allows no-snoop: rules change live. */
-	dry_run_init(&dr, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("nosnoop_rules", dr.out_decision.policy);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
 	EXPECT_EQ(100, dr.out_decision.flush_rate);
 	EXPECT_EQ(4, dr.out_decision.flush_burst);
 	/* Another device has no rule. */
-	dry_run_init(&dr, 0x8086, 0x2, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x2, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 }
 
@@ -283,14 +282,13 @@ TEST_F(nsr, driver_rule_and_precedence)
 	struct ioasid_rule allow = { .action = IOASID_RULE_ALLOW };
 	struct ioasid_policy_dry_run dr;
 	char drv[IOASID_NAME_LEN] = "ioasid-pci";
-	__u32 key = 0x1234 << 16 | 0x11e8;
+	__u32 key = IOASID_RULE_ID_KEY(0x1234, 0x11e8);
 
-	ASSERT_EQ(0, rule_set("nsr_by_driver", drv, &deny));
-	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_BY_DRIVER), drv, &deny));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EACCES, dr.out_decision.verdict);
 	/* A vendor:device rule comes before a driver rule. */
-	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &allow));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID), &key, &allow));
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	/* ALLOW without a snoop mode: the built-in's (enforce here). */
@@ -307,13 +305,12 @@ TEST_F(nsr, cgroup_rule_and_default_action)
 	__u64 cg;
 
 	/* Default: deny everything without a rule. */
-	ASSERT_EQ(0, rule_set("nsr_default", &zero, &deny));
-	dry_run_init(&dr, 0x10de, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_DEFAULT), &zero, &deny));
+	DRY_RUN(&dr, self->fd, 0x10de, 0x1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	/* The caller's cgroup (filled by the kernel) gets an allow rule. */
 	cg = dr.req.cgroup_id;
-	ASSERT_EQ(0, rule_set("nsr_by_cgroup", &cg, &allow));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_BY_CGROUP), &cg, &allow));
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
@@ -326,13 +323,13 @@ TEST_F(nsr, pasid_range_from_rule)
 		.pasid_min = 10, .pasid_max = 20,
 	};
 	struct ioasid_policy_dry_run dr;
-	__u32 key = 0x8086 << 16 | 0xb25;
+	__u32 key = IOASID_RULE_ID_KEY(0x8086, 0xb25);
 
-	ASSERT_EQ(0, rule_set("nsr_by_id", &key, &r));
+	ASSERT_EQ(0, rule_set(IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID), &key, &r));
 	dry_run_init(&dr, 0x8086, 0xb25, IOASID_IOMMU_CAP_ENFORCE_COHERENCY |
 		     IOASID_IOMMU_CAP_PASID);
 	dr.req.op = IOASID_POLICY_OP_ATTACH_PASID;
-	dr.req.pasid_bits = 20;
+	dr.req.pasid_bits = IOASID_PASID_BITS;
 	dr.req.pasid = 15;
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
 	EXPECT_EQ(0, dr.out_decision.verdict);

@@ -6,8 +6,6 @@
 #ifndef IOASID_POLICY_COUNT_H
 #define IOASID_POLICY_COUNT_H
 
-#include "policy_lib.h"
-#include "../mock/mock_util.h"
 #include "policy_count.skel.h"
 
 /* Load policy_count with only the struct_ops map @name. */

@@ -4,6 +4,9 @@
  * and reported, denial, PASID grants the hardware cannot honour, and
  * replacement, registration and unload while another thread attaches.
  */
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 #include "policy_count.h"
 
 /* A thread attaching and detaching one device as fast as it can. */
@@ -68,9 +71,7 @@ TEST_F(policy, replace_under_attach_load)
 	self->skel = load_a_and_b();
 	ASSERT_NE(NULL, self->skel);
 	ATTACH("t_prio_a");
-	l.dfd = bind_bound_edu(_metadata, self->fd, &l.ioas);
-	if (l.dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	l.dfd = BIND_EDU_OR_SKIP(&l.ioas);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, attach_loop, &l));
 	for (i = 0; i < 40 && !l.err; i++) {
 		wait_attaches(&l, 3);
@@ -110,9 +111,7 @@ TEST_F(policy, register_and_unload_while_attaching)
 	int round;
 
 	LOAD("t_prio_a");
-	l.dfd = bind_bound_edu(_metadata, self->fd, &l.ioas);
-	if (l.dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	l.dfd = BIND_EDU_OR_SKIP(&l.ioas);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, attach_loop, &l));
 	for (round = 0; round < 10 && !l.err; round++) {
 		wait_attaches(&l, 5);
@@ -142,48 +141,35 @@ TEST_F(policy, pasid_grant_refused_on_real_device_without_pasid)
 
 	LOAD("t_pasid10");
 	ATTACH("t_pasid10");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
 	a.ioas_id = info.out_ioas_id;
 	a.flags = IOASID_ATTACH_PASID;
 	a.pasid = 5;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &a));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-EOPNOTSUPP, xioctl(dfd, IOASID_DEVICE_ATTACH, &a));
 	close(dfd);
 }
 
 TEST_F(policy, real_attach_denied_by_policy)
 {
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind), .ioasid_fd = self->fd };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct ioasid_device_info info;
 	struct ioasid_live before;
-	char path[300];
+	__u32 ioas;
 	int dfd;
 
-	if (!bound_edu(path, sizeof(path)))
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_deny");
 	ATTACH("t_deny");
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
+	dfd = BIND_EDU_OR_SKIP(&ioas);
 	before = ioasid_live();
-	att.ioas_id = alloc.out_ioas_id;
-	EXPECT_EQ(-1, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
-	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, dev_attach(dfd, ioas, 0, 0));
 	EXPECT_NO_LEAK(before);
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0, dev_info(dfd, &info));
 	EXPECT_EQ(0, info.out_ioas_id);
 	EXPECT_EQ(-EPERM, info.out_decision.verdict);
 	EXPECT_STREQ("vendor 1234 is not welcome", info.out_decision.reason);
 	/* Unloaded: the next attach is the built-in's. */
 	bpf_link__destroy(self->links[--self->nr_links]);
-	EXPECT_EQ(0, ioctl(dfd, IOASID_DEVICE_ATTACH, &att));
+	EXPECT_EQ(0, dev_attach(dfd, ioas, 0, 0));
 	close(dfd);
 }
 
@@ -195,30 +181,20 @@ TEST_F(policy, real_attach_denied_by_policy)
  */
 TEST_F(policy, real_attach_follows_policy_and_hardware)
 {
-	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct ioasid_device_bind bind = { .size = sizeof(bind) };
-	struct ioasid_device_attach att = { .size = sizeof(att) };
-	struct ioasid_device_info info = { .size = sizeof(info) };
-	char path[300];
+	struct ioasid_device_info info;
+	__u32 ioas;
 	int dfd, rc;
 
-	if (!bound_edu(path, sizeof(path)))
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	LOAD("t_enforce");
 	ATTACH("t_enforce");
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_ALLOC, &alloc));
-	bind.ioasid_fd = self->fd;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_BIND, &bind));
-	att.ioas_id = alloc.out_ioas_id;
-	rc = ioctl(dfd, IOASID_DEVICE_ATTACH, &att) ? -errno : 0;
-	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
+	dfd = BIND_EDU_OR_SKIP(&ioas);
+	rc = dev_attach(dfd, ioas, 0, 0);
+	ASSERT_EQ(0, dev_info(dfd, &info));
 	EXPECT_STREQ("t_enforce", info.out_decision.policy);
 	if (info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY) {
 		EXPECT_EQ(0, rc);
 		EXPECT_EQ(IOASID_SNOOP_ENFORCE, info.out_decision.snoop);
-		EXPECT_EQ(alloc.out_ioas_id, info.out_ioas_id);
+		EXPECT_EQ(ioas, info.out_ioas_id);
 	} else {
 		EXPECT_EQ(-EINVAL, rc);
 		EXPECT_EQ(-EINVAL, info.out_decision.verdict);

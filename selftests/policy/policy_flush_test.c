@@ -4,7 +4,26 @@
  * time, and which CPUs a flush reaches (counted per CPU by the test
  * module) as the tracked thread moves, exits, or outlives its fd.
  */
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 #include "policy_count.h"
+
+/*
+ * An edu attached to self->fd under the built-in, which grants the flush
+ * (no snoop enforcement), with the test module loaded; or SKIP.
+ */
+#define ATTACH_FLUSHABLE_OR_SKIP() ({					\
+	int _dfd;							\
+	if (access("/dev/ioasid_test", F_OK))				\
+		SKIP(return, "ioasid_test module not loaded");		\
+	_dfd = ATTACH_EDU_OR_SKIP();					\
+	if (cache_flush(self->fd, NULL) == -EPERM) {			\
+		close(_dfd);						\
+		SKIP(return, "device attached coherent: the built-in grants no flush here"); \
+	}								\
+	_dfd;								\
+})
 
 TEST_F(policy, cache_flush_rate_from_policy)
 {
@@ -13,18 +32,16 @@ TEST_F(policy, cache_flush_rate_from_policy)
 
 	LOAD("t_flushrate");
 	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	/* Burst of two, then over the rate, then refilled after a second. */
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL));
 	nanosleep(&ts, NULL);
-	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	close(dfd);
 	/* The device went: so did the grant. */
-	EXPECT_EQ(-EPERM, flush(self->fd));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
 }
 
 TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
@@ -33,12 +50,10 @@ TEST_F(policy, cache_flush_denied_by_policy_at_flush_time)
 
 	LOAD("t_flushrate", "t_flushdeny");
 	ATTACH("t_flushrate");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	EXPECT_EQ(0, flush(self->fd));
+	dfd = ATTACH_EDU_OR_SKIP();
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	ATTACH("t_flushdeny");
-	EXPECT_EQ(-EACCES, flush(self->fd));
+	EXPECT_EQ(-EACCES, cache_flush(self->fd, NULL));
 	close(dfd);
 }
 
@@ -129,9 +144,7 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 	    sysconf(_SC_NPROCESSORS_ONLN) > MAX_CPUS)
 		SKIP(return, "needs 2 to %d online CPUs", MAX_CPUS);
 	all = (1LL << sysconf(_SC_NPROCESSORS_ONLN)) - 1;
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
+	dfd = ATTACH_EDU_OR_SKIP();
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
 
 	/* The first flush knows no history: every CPU. */
@@ -193,15 +206,7 @@ TEST_F(policy, cache_flush_tracked_thread_exits_first)
 	__u32 nr;
 	int dfd, i;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	if (flush(self->fd) == -EPERM) {
-		close(dfd);
-		SKIP(return, "device attached coherent: the built-in grants no flush here");
-	}
+	dfd = ATTACH_FLUSHABLE_OR_SKIP();
 	close(self->fd);
 	/* A fresh fd, first flushed by a thread that then exits. */
 	self->fd = open("/dev/ioasid", O_RDWR);
@@ -254,15 +259,7 @@ TEST_F(policy, cache_flush_fd_closed_by_other_thread)
 	int dfd;
 	char c;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	dfd = attach_bound_edu(_metadata, self->fd);
-	if (dfd == -ENODEV)
-		SKIP(return, "no edu bound to ioasid-pci in this VM");
-	if (flush(self->fd) == -EPERM) {
-		close(dfd);
-		SKIP(return, "device attached coherent: the built-in grants no flush here");
-	}
+	dfd = ATTACH_FLUSHABLE_OR_SKIP();
 	/* A fresh fd whose first flush is another thread's. */
 	close(dfd);
 	close(self->fd);
@@ -332,21 +329,21 @@ TEST_F(policy, cache_flush_bucket_survives_replace_and_reattach)
 	EXPECT_LE(0, refused) TH_LOG("no flush_refused count in sysfs");
 
 	/* Rate 1/s, burst 1: one flush, and moving around refills nothing. */
-	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[1], IOASID_ATTACH_REPLACE, 0, NULL));
-	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("REPLACE refilled the bucket");
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL)) TH_LOG("REPLACE refilled the bucket");
 	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[0], IOASID_ATTACH_REPLACE, 0, NULL));
-	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("REPLACE back refilled the bucket");
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL)) TH_LOG("REPLACE back refilled the bucket");
 	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
-	EXPECT_EQ(-EPERM, flush(self->fd)) TH_LOG("detached: no grant");
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL)) TH_LOG("detached: no grant");
 	EXPECT_EQ(0, mock_attach(m.tfd, m.id, m.ioas[0], 0, 0, NULL));
-	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("detach + attach refilled the bucket");
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL)) TH_LOG("detach + attach refilled the bucket");
 	EXPECT_EQ(throttled + 3, ioasid_stat("flush_throttled"));
 	EXPECT_EQ(refused + 1, ioasid_stat("flush_refused"));
 	/* The rate itself still refills. */
 	nanosleep(&ts, NULL);
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL));
 
 	close(m.tfd);
 	count_down(skel, link);
@@ -363,7 +360,7 @@ static void *flood_thread(void *arg)
 	struct flood *f = arg;
 
 	while (!*f->stop) {
-		int rc = flush(f->fd);
+		int rc = cache_flush(f->fd, NULL);
 
 		if (!rc)
 			f->ok++;
@@ -379,7 +376,7 @@ static void *flush_once(void *arg)
 {
 	struct flood *f = arg;
 
-	if (!flush(f->fd))
+	if (!cache_flush(f->fd, NULL))
 		f->ok++;
 	return NULL;
 }
@@ -464,7 +461,7 @@ TEST_F(policy, cache_flush_builtin_rate_holds_for_many_threads)
 	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_rate", 1));
 	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_burst", 8));
 	flush_mock_up(_metadata, self->fd, &m);
-	EXPECT_EQ(0, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ioasid_stat("flush_cpu_tracking") == 1) {
 		struct flood one = { .fd = self->fd, .stop = &stop };
@@ -500,7 +497,7 @@ static void *flush_then_live_on(void *arg)
 	struct tracked_lives_on *t = arg;
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 
-	t->flushed = !flush(t->fd) && !flush(t->fd);
+	t->flushed = !cache_flush(t->fd, NULL) && !cache_flush(t->fd, NULL);
 	if (write(t->done[1], "x", 1) != 1)
 		return NULL;
 	/* In and out of user space, long after the fd went. */
@@ -582,16 +579,16 @@ TEST_F(policy, cache_flush_strictest_grant_holds_until_it_leaves)
 	EXPECT_STREQ("builtin", d.policy);
 	EXPECT_LT(1, d.flush_burst);
 
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd)) TH_LOG("a later, looser grant won");
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL)) TH_LOG("a later, looser grant won");
 	/* The loose device leaves: the strict grant still holds. */
 	EXPECT_EQ(0, mock_detach(m.tfd, loose, 0, 0));
 	nanosleep(&ts, NULL);
-	EXPECT_EQ(0, flush(self->fd));
-	EXPECT_EQ(-EAGAIN, flush(self->fd));
+	EXPECT_EQ(0, cache_flush(self->fd, NULL));
+	EXPECT_EQ(-EAGAIN, cache_flush(self->fd, NULL));
 	/* The strict one leaves too: no grant. */
 	EXPECT_EQ(0, mock_detach(m.tfd, m.id, 0, 0));
-	EXPECT_EQ(-EPERM, flush(self->fd));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
 	close(m.tfd);
 }
 
@@ -608,13 +605,13 @@ TEST_F(policy, cache_flush_granted_by_noncoherent_pasid_attachment)
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));
 	ASSERT_EQ(0, mock_create(tfd, 10, 0, &id));
 	ASSERT_EQ(0, mock_bind(tfd, id, self->fd, 0x1af4, 0x1000, NULL));
-	EXPECT_EQ(-EPERM, flush(self->fd));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
 	ASSERT_EQ(0, mock_attach(tfd, id, a, IOASID_ATTACH_PASID, 3, &d));
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, d.snoop);
 	EXPECT_NE(0, d.flags & IOASID_DECISION_FLUSH_GRANT);
-	EXPECT_EQ(0, flush(self->fd)) TH_LOG("non-coherent PASID domain not counted");
+	EXPECT_EQ(0, cache_flush(self->fd, NULL)) TH_LOG("non-coherent PASID domain not counted");
 	EXPECT_EQ(0, mock_detach(tfd, id, IOASID_ATTACH_PASID, 3));
-	EXPECT_EQ(-EPERM, flush(self->fd));
+	EXPECT_EQ(-EPERM, cache_flush(self->fd, NULL));
 	close(tfd);
 }
 

@@ -5,22 +5,22 @@
  * replacement, error handling, kill switch, and what the verifier must
  * refuse.
  */
-#include "policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 
 TEST_F(policy, builtin_without_policies)
 {
 	struct ioasid_policy_dry_run dr;
 
-	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_BUILTIN);
 	EXPECT_FALSE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
 
-	dry_run_init(&dr, 0x1234, 0x11e8, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, 0);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
@@ -52,16 +52,14 @@ TEST_F(policy, deny_and_defer)
 	LOAD("t_deny");
 	ATTACH("t_deny");
 
-	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	EXPECT_STREQ("t_deny", dr.out_decision.policy);
 	EXPECT_STREQ("vendor 1234 is not welcome", dr.out_decision.reason);
 	EXPECT_EQ(1, dr.out_nr_verdicts);
 
 	/* Another vendor: t_deny defers and the built-in decides. */
-	dry_run_init(&dr, 0x1af4, 0x1000, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1af4, 0x1000, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	EXPECT_EQ(IOASID_VERDICT_DEFER, dr.out_verdicts[0].verdict);
@@ -77,8 +75,7 @@ TEST_F(policy, kfuncs_shape_decision)
 	LOAD("t_nosnoop");
 	ATTACH("t_nosnoop");
 	/* Coherency-capable IOMMU, yet the policy allows no-snoop. */
-	dry_run_init(&dr, 0x8086, 0x1234, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x8086, 0x1234, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ALLOW_NOSNOOP, dr.out_decision.snoop);
 	EXPECT_TRUE(dr.out_decision.flags & IOASID_DECISION_FLUSH_GRANT);
@@ -93,13 +90,11 @@ TEST_F(policy, enforce_without_hardware_fails)
 
 	LOAD("t_enforce");
 	ATTACH("t_enforce");
-	dry_run_init(&dr, 0x1234, 0x11e8, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, 0);
 	EXPECT_EQ(-EINVAL, dr.out_decision.verdict);
 	EXPECT_NE(NULL, strstr(dr.out_decision.reason, "no snoop control"));
 
-	dry_run_init(&dr, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_EQ(IOASID_SNOOP_ENFORCE, dr.out_decision.snoop);
 }
@@ -112,8 +107,7 @@ TEST_F(policy, priority_order)
 	/* Register b (60) before a (50): a is still asked first. */
 	ATTACH("t_prio_b");
 	ATTACH("t_prio_a");
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_STREQ("t_prio_a", dr.out_decision.policy);
 	EXPECT_STREQ("a", dr.out_decision.reason);
 	EXPECT_EQ(1, dr.out_nr_verdicts);
@@ -137,8 +131,7 @@ TEST_F(policy, priority_set_before_load)
 	ASSERT_EQ(0, policy_test__load(self->skel));
 	ATTACH("t_prio_a");
 	ATTACH("t_prio_b");
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_STREQ("t_prio_b", dr.out_decision.policy);
 }
 
@@ -156,8 +149,7 @@ TEST_F(policy, replace_keeps_slot_and_link)
 	ATTACH("t_prio_a");
 	link_id = sysfs_long(POLICY_SYSFS "/t_prio_a/link_id");
 	ASSERT_LT(0, link_id);
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_STREQ("a", dr.out_decision.reason);
 
 	ASSERT_EQ(0, bpf_link__update_map(self->links[0], b));
@@ -187,18 +179,15 @@ TEST_F(policy, replace_refuses_a_name_in_use)
 	/* b's name is registered already: a's link keeps a. */
 	EXPECT_EQ(-EEXIST, bpf_link__update_map(self->links[0],
 						self->skel->maps.t_prio_b));
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_STREQ("a", dr.out_decision.reason);
 	/* A different priority moves the policy in the stack. */
 	ASSERT_EQ(0, bpf_link__update_map(self->links[0],
 					  self->skel->maps.t_deny));
-	dry_run_init(&dr, 0x1234, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 1, 0);
 	EXPECT_STREQ("t_deny", dr.out_decision.policy);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_STREQ("b", dr.out_decision.reason);
 }
 
@@ -252,8 +241,7 @@ TEST_F(policy, errored_policy_falls_back)
 	LOAD("t_garbage", "t_deny");
 	ATTACH("t_garbage");
 	ATTACH("t_deny");
-	dry_run_init(&dr, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	/* t_garbage (priority 5) is skipped, t_deny decides. */
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
 	EXPECT_STREQ("t_deny", dr.out_decision.policy);
@@ -277,8 +265,7 @@ TEST_F(policy, shadow_never_decides)
 
 	LOAD("t_shadow");
 	ATTACH("t_shadow");
-	dry_run_init(&dr, 1, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	ASSERT_EQ(1, dr.out_nr_verdicts);
@@ -293,8 +280,7 @@ TEST_F(policy, kill_switch)
 	LOAD("t_deny");
 	ATTACH("t_deny");
 	ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "1"));
-	dry_run_init(&dr, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
 	EXPECT_EQ(0, dr.out_nr_verdicts);
@@ -355,8 +341,7 @@ TEST_F(policy, dry_run_needs_privilege_fields)
 	dry_run_init(&dr, 1, 1, 0);
 	dr.req.op = IOASID_POLICY_OP_CACHE_FLUSH;
 	EXPECT_EQ(-EINVAL, dry_run(self->fd, &dr));
-	dry_run_init(&dr, 1, 1, 0);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 1, 1, 0);
 	EXPECT_EQ((__u32)getpid(), dr.req.pid);
 	EXPECT_NE(0, dr.req.fd_id);
 	EXPECT_TRUE(dr.req.flags & IOASID_REQ_DRY_RUN);
@@ -377,8 +362,7 @@ TEST_F(policy, decision_tracepoint)
 	ATTACH("t_deny");
 	ASSERT_EQ(0, sysfs_write("/sys/kernel/tracing/trace", ""));
 	ASSERT_EQ(0, sysfs_write(ev, "1"));
-	dry_run_init(&dr, 0x1234, 0x4321, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
-	ASSERT_EQ(0, dry_run(self->fd, &dr));
+	DRY_RUN(&dr, self->fd, 0x1234, 0x4321, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	ASSERT_EQ(0, sysfs_write(ev, "0"));
 	f = fopen("/sys/kernel/tracing/trace", "r");
 	ASSERT_NE(NULL, f);
@@ -396,12 +380,12 @@ TEST_F(policy, decision_tracepoint)
 TEST_F(policy, dry_run_real_device)
 {
 	struct ioasid_policy_dry_run dr;
-	long bdf = find_edu();
+	long bdf = pci_bdf(edu_bdf());
 	char path[128], buf[32];
 	bool enforce;
 
 	if (bdf < 0)
-		SKIP(return, "no edu device in this VM");
+		SKIP(return, "no edu bound to ioasid-pci in this VM");
 	memset(&dr, 0, sizeof(dr));
 	dr.size = sizeof(dr);
 	dr.flags = IOASID_DRY_RUN_DEVICE_BDF;

@@ -16,7 +16,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "robust_util.h"
+#include "../lib/ioasid_util.h"
 
 static int fd;			/* the /dev/ioasid every object lives in */
 static atomic_uint cur_id;	/* the id the driver side was just given */
@@ -36,7 +36,7 @@ static void *destroy_loop(void *arg)
 
 		/* The current id and the next few (ids grow cyclically). */
 		for (k = 0; id && k < 3; k++) {
-			int rc = obj_destroy(fd, id + k);
+			int rc = destroy(fd, id + k);
 
 			d->calls++;
 			if (!rc)
@@ -90,7 +90,7 @@ static int cycle(enum race r, const char *edu, int tfd, __u32 mock)
 		if (rc)
 			return rc;
 		atomic_store(&cur_id, a.out_obj_id);
-		return acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, a.access_id, 0, 0, NULL);
+		return acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, a.access_id, 0, 0, NULL, 0);
 	}
 }
 

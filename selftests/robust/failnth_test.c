@@ -14,7 +14,7 @@
  */
 #include <sys/wait.h>
 
-#include "robust_util.h"
+#include "../lib/ioasid_util.h"
 
 #define MAX_NTH 3000
 
@@ -82,21 +82,21 @@ static void seq_core(void)
 
 	if (fd < 0)
 		return;
-	ioas_alloc(fd, 0, &a);
-	ioas_alloc(fd, 0, &b);
-	ioas_map(fd, a, mem, 4 * PSZ, 0x100000);
-	ioas_copy(fd, b, 0x400000, a, 0x100000, 4 * PSZ);
+	ioas_alloc(fd, 0, 0, &a);
+	ioas_alloc(fd, 0, 0, &b);
+	map_fixed(fd, a, U(mem), 4 * PSZ, 0x100000, RW);
+	copy_fixed(fd, b, a, 0x100000, 4 * PSZ, 0x400000, RW);
 	al.ioas_id = b;
 	xioctl(fd, IOASID_IOAS_ALLOW_IOVAS, &al);
 	r.ioas_id = b;
 	xioctl(fd, IOASID_IOAS_IOVA_RANGES, &r);
-	ioas_unmap(fd, a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT);
-	ioas_info(fd, a, &info);
-	ioas_alloc(fd, a, &c);
-	ioas_map_nested(fd, c, 0x100000, PSZ, 0x900000);
-	obj_destroy(fd, c);
-	obj_destroy(fd, b);
-	cache_flush(fd);
+	unmap(fd, a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL);
+	get_info(fd, a, &info);
+	ioas_alloc(fd, IOASID_IOAS_ALLOC_NESTED, a, &c);
+	map_fixed(fd, c, 0x100000, PSZ, 0x900000, RW);
+	destroy(fd, c);
+	destroy(fd, b);
+	cache_flush(fd, NULL);
 	close(fd);
 }
 
@@ -114,19 +114,19 @@ static void seq_device(void)
 
 	if (fd < 0 || dfd < 0)
 		goto out;
-	ioas_alloc(fd, 0, &a);
-	ioas_alloc(fd, 0, &b);
-	ioas_map(fd, a, mem, 2 * PSZ, 0x100000);
-	ioas_map(fd, b, mem + 2 * PSZ, 2 * PSZ, 0x200000);
-	dev_bind(dfd, fd);
+	ioas_alloc(fd, 0, 0, &a);
+	ioas_alloc(fd, 0, 0, &b);
+	map_fixed(fd, a, U(mem), 2 * PSZ, 0x100000, RW);
+	map_fixed(fd, b, U(mem + 2 * PSZ), 2 * PSZ, 0x200000, RW);
+	dev_bind(dfd, fd, NULL);
 	dev_attach(dfd, a, 0, 0);
-	ioas_map(fd, a, mem + 4 * PSZ, PSZ, 0x300000);
-	ioas_unmap(fd, a, 0x300000, PSZ, 0);
+	map_fixed(fd, a, U(mem + 4 * PSZ), PSZ, 0x300000, RW);
+	unmap(fd, a, 0x300000, PSZ, 0, NULL);
 	dev_attach(dfd, b, IOASID_ATTACH_REPLACE, 0);
 	xioctl(dfd, IOASID_DEVICE_GET_INFO, &dinfo);
 	dev_attach(dfd, a, IOASID_ATTACH_PASID, 1);
-	cache_flush(fd);
-	dev_detach(dfd);
+	cache_flush(fd, NULL);
+	dev_detach(dfd, 0, 0);
 out:
 	/*
 	 * Releasing the device returns its group to the kernel's default
@@ -191,10 +191,10 @@ static void seq_mock(void)
 
 	if (fd < 0)
 		goto out;
-	ioas_alloc(fd, 0, &a);
-	ioas_alloc(fd, 0, &b);
-	ioas_map(fd, a, mem, 4 * PSZ, 0x100000);
-	ioas_map(fd, b, mem + 4 * PSZ, 2 * PSZ, 0x100000);
+	ioas_alloc(fd, 0, 0, &a);
+	ioas_alloc(fd, 0, 0, &b);
+	map_fixed(fd, a, U(mem), 4 * PSZ, 0x100000, RW);
+	map_fixed(fd, b, U(mem + 4 * PSZ), 2 * PSZ, 0x100000, RW);
 	m.ioasid_fd = fd;
 	m.vendor = 0x1af4;
 	mock_op(tfd, IOASID_TEST_MOCK_BIND, mock_user, &m);
@@ -214,12 +214,12 @@ static void seq_mock(void)
 
 	/* A well-behaved and a misbehaving software device, and an unmap. */
 	acc_create_attach(tfd, fd, a, 0, &acc);
-	acc_op(tfd, IOASID_TEST_ACCESS_PIN, acc, 0x100000, 2 * PSZ, NULL);
-	acc_op(tfd, IOASID_TEST_ACCESS_WRITE, acc, 0x100800, sizeof(rw), rw);
+	acc_op(tfd, IOASID_TEST_ACCESS_PIN, acc, 0x100000, 2 * PSZ, NULL, 0);
+	acc_op(tfd, IOASID_TEST_ACCESS_WRITE, acc, 0x100800, sizeof(rw), rw, 0);
 	acc_create_attach(tfd, fd, a, IOASID_TEST_ACCESS_MISBEHAVE, &bad);
-	acc_op(tfd, IOASID_TEST_ACCESS_PIN, bad, 0x102000, PSZ, NULL);
-	ioas_unmap(fd, a, 0x100000, 4 * PSZ, 0);
-	acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, bad, 0, 0, NULL);
+	acc_op(tfd, IOASID_TEST_ACCESS_PIN, bad, 0x102000, PSZ, NULL, 0);
+	unmap(fd, a, 0x100000, 4 * PSZ, 0, NULL);
+	acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, bad, 0, 0, NULL, 0);
 
 	/* A kernel-owned device with two PASID contexts. */
 	memset(&m, 0, sizeof(m));
@@ -268,8 +268,8 @@ static void split_prepare(void)
 		memset(sp_mem + i * PSZ, 0x10 + i, PSZ);
 	sp_fd = open("/dev/ioasid", O_RDWR);
 	sp_tfd = open("/dev/ioasid_test", O_RDWR);
-	if (sp_fd < 0 || sp_tfd < 0 || ioas_alloc(sp_fd, 0, &sp_ioas) ||
-	    ioas_map(sp_fd, sp_ioas, sp_mem, 4 * PSZ, SPLIT_IOVA) ||
+	if (sp_fd < 0 || sp_tfd < 0 || ioas_alloc(sp_fd, 0, 0, &sp_ioas) ||
+	    map_fixed(sp_fd, sp_ioas, U(sp_mem), 4 * PSZ, SPLIT_IOVA, RW) ||
 	    mock_op(sp_tfd, IOASID_TEST_MOCK_CREATE, 0, &m))
 		_exit(94);
 	sp_mock = m.mock_id;
@@ -282,14 +282,14 @@ static void split_prepare(void)
 		_exit(94);
 	if (path) {
 		sp_dfd = open(path, O_RDWR);
-		if (sp_dfd < 0 || dev_bind(sp_dfd, sp_fd) || dev_attach(sp_dfd, sp_ioas, 0, 0))
+		if (sp_dfd < 0 || dev_bind(sp_dfd, sp_fd, NULL) || dev_attach(sp_dfd, sp_ioas, 0, 0))
 			_exit(94);
 	}
 }
 
 static void seq_split(void)
 {
-	sp_rc = ioas_unmap(sp_fd, sp_ioas, SPLIT_IOVA + PSZ, PSZ, IOASID_UNMAP_ALLOW_SPLIT);
+	sp_rc = unmap(sp_fd, sp_ioas, SPLIT_IOVA + PSZ, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL);
 	disarm();
 }
 
@@ -329,7 +329,7 @@ static int check_split(void)
 		return 40;
 	if (sp_rc && sp_rc != -ENOMEM && sp_rc != -EFAULT)
 		return 41;
-	if (ioas_info(sp_fd, sp_ioas, &info) || info.out_nr_mappings != (split ? 2U : 1U) ||
+	if (get_info(sp_fd, sp_ioas, &info) || info.out_nr_mappings != (split ? 2U : 1U) ||
 	    info.out_mapped_bytes != (split ? 3 : 4) * PSZ)
 		return 42;
 	for (i = 0; i < 4; i++) {
@@ -338,7 +338,7 @@ static int check_split(void)
 			return 43 + i;
 	}
 	/* The remainders come apart cleanly, and the IOAS is empty. */
-	if (ioas_unmap(sp_fd, sp_ioas, 0, 0, IOASID_UNMAP_ALL))
+	if (unmap(sp_fd, sp_ioas, 0, 0, IOASID_UNMAP_ALL, NULL))
 		return 47;
 	if (sp_dfd >= 0)
 		close(sp_dfd);
@@ -358,11 +358,11 @@ static int check_core(void)
 	if (fd < 0)
 		return 10;
 	/* A fresh fd works end to end. */
-	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000) ||
-	    ioas_unmap(fd, a, 0x100000, PSZ, 0) || obj_destroy(fd, a))
+	if (ioas_alloc(fd, 0, 0, &a) || map_fixed(fd, a, U(mem), PSZ, 0x100000, RW) ||
+	    unmap(fd, a, 0x100000, PSZ, 0, NULL) || destroy(fd, a))
 		rc = 11;
 	for (id = 1; id < 8 && !rc; id++) {
-		int e = ioas_info(fd, id, &info);
+		int e = get_info(fd, id, &info);
 
 		if (e && e != -ENOENT)
 			rc = 12;
@@ -384,11 +384,11 @@ static int check_device(void)
 	if (fd < 0 || dfd < 0)
 		return 20;
 	/* The device is free again: bound, attached, mapped, detached. */
-	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000))
+	if (ioas_alloc(fd, 0, 0, &a) || map_fixed(fd, a, U(mem), PSZ, 0x100000, RW))
 		rc = 21;
-	else if (dev_bind(dfd, fd))
+	else if (dev_bind(dfd, fd, NULL))
 		rc = 22;
-	else if (dev_attach(dfd, a, 0, 0) || dev_detach(dfd))
+	else if (dev_attach(dfd, a, 0, 0) || dev_detach(dfd, 0, 0))
 		rc = 23;
 	close(dfd);
 	close(fd);
@@ -409,7 +409,7 @@ static int check_mock(void)
 	t = open("/dev/ioasid_test", O_RDWR);
 	if (fd < 0 || t < 0)
 		return 30;
-	if (ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000) ||
+	if (ioas_alloc(fd, 0, 0, &a) || map_fixed(fd, a, U(mem), PSZ, 0x100000, RW) ||
 	    mock_op(t, IOASID_TEST_MOCK_CREATE, 0, &m))
 		rc = 31;
 	m.flags = 0;	/* COHERENT above; as attach flags it would mean PASID */

@@ -10,7 +10,7 @@
  */
 #include <time.h>
 
-#include "robust_util.h"
+#include "../lib/ioasid_util.h"
 
 static unsigned long long state;
 
@@ -74,7 +74,7 @@ static __u64 rnd_ptr(void)
 }
 
 /* Fill @buf as a plausible-but-random command of @size bytes. */
-static void fill(size_t size)
+static void fuzz_fill(size_t size)
 {
 	__u64 *w = (__u64 *)buf;
 	size_t i;
@@ -136,7 +136,7 @@ static int fuzz_test_module(int tfd, const int *fds)
 	if (rnd() % 2) {
 		struct ioasid_test_access *a = (void *)buf;
 
-		fill(sizeof(*a));
+		fuzz_fill(sizeof(*a));
 		a->size = sizeof(*a);
 		a->op = 1 + rnd() % 11;
 		a->access_id = rnd() % 4;
@@ -151,7 +151,7 @@ static int fuzz_test_module(int tfd, const int *fds)
 	} else {
 		struct ioasid_test_mock *m = (void *)buf;
 
-		fill(sizeof(*m));
+		fuzz_fill(sizeof(*m));
 		m->size = sizeof(*m);
 		m->op = 1 + rnd() % 15;
 		m->mock_id = rnd() % 3;
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 		size = PICK(0, 1, 4, 8) == 8 ? size :
 		       rnd() % 8 == 0 ? rnd() % 512 :
 		       rnd() % 8 == 1 ? size + 8 : size;
-		fill(size + 16);
+		fuzz_fill(size + 16);
 		*(__u32 *)buf = size;
 		/* Device BIND takes an fd: give it one of ours most of the time. */
 		if (fd == dfd && cmd == IOASID_DEVICE_BIND && rnd() % 4)
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 		int fd = open("/dev/ioasid", O_RDWR);
 		__u32 a = 0;
 
-		if (fd < 0 || ioas_alloc(fd, 0, &a) || ioas_map(fd, a, mem, PSZ, 0x100000)) {
+		if (fd < 0 || ioas_alloc(fd, 0, 0, &a) || map_fixed(fd, a, U(mem), PSZ, 0x100000, RW)) {
 			printf("not ok 1 fuzz.ioctls # the module no longer works\n");
 			return 1;
 		}

@@ -9,7 +9,9 @@
 
 #include <stdarg.h>
 
-#include "robust_util.h"
+#include <grp.h>
+
+#include "../lib/ioasid_util.h"
 
 static int tap, failed;
 
@@ -86,7 +88,7 @@ static int flush_needs_grant(void *unused)
 
 	if (fd < 0)
 		return 1;
-	if (cache_flush(fd) != -EPERM)
+	if (cache_flush(fd, NULL) != -EPERM)
 		return 2;
 	close(fd);
 	return 0;
@@ -101,16 +103,16 @@ static int other_fd_objects_unreachable(void *unused)
 
 	if (fd1 < 0 || fd2 < 0 || mem == MAP_FAILED)
 		return 1;
-	if (ioas_alloc(fd1, 0, &a) || ioas_map(fd1, a, mem, PSZ, 0x100000))
+	if (ioas_alloc(fd1, 0, 0, &a) || map_fixed(fd1, a, U(mem), PSZ, 0x100000, RW))
 		return 2;
 	/* The same id means nothing in another fd. */
-	if (ioas_info(fd2, a, &info) != -ENOENT)
+	if (get_info(fd2, a, &info) != -ENOENT)
 		return 3;
-	if (ioas_unmap(fd2, a, 0x100000, PSZ, 0) != -ENOENT)
+	if (unmap(fd2, a, 0x100000, PSZ, 0, NULL) != -ENOENT)
 		return 4;
-	if (obj_destroy(fd2, a) != -ENOENT)
+	if (destroy(fd2, a) != -ENOENT)
 		return 5;
-	if (ioas_info(fd1, a, &info) || info.out_nr_mappings != 1)
+	if (get_info(fd1, a, &info) || info.out_nr_mappings != 1)
 		return 6;
 	return 0;
 }

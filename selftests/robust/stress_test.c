@@ -15,7 +15,7 @@
 #include <time.h>
 #include <ioasidbpf.h>
 
-#include "robust_util.h"
+#include "../lib/ioasid_util.h"
 
 #define ROOT "/sys/fs/bpf/ioasid-stress"
 
@@ -57,31 +57,31 @@ static void step_map(struct worker *w, unsigned int *seed)
 	__u64 iova = 0x1000000 + (rand_r(seed) % 64) * PSZ;
 	__u32 ioas = rand_r(seed) & 1 ? ioas_a : ioas_b;
 
-	note(w, ioas_map(shared_fd, ioas, mem + (rand_r(seed) % 8) * PSZ, PSZ, iova), "map");
-	note(w, ioas_unmap(shared_fd, ioas, iova, PSZ * (1 + rand_r(seed) % 4),
-			   IOASID_UNMAP_ALLOW_SPLIT), "unmap");
+	note(w, map_fixed(shared_fd, ioas, U(mem + (rand_r(seed) % 8) * PSZ), PSZ, iova, RW), "map");
+	note(w, unmap(shared_fd, ioas, iova, PSZ * (1 + rand_r(seed) % 4),
+			   IOASID_UNMAP_ALLOW_SPLIT, NULL), "unmap");
 }
 
 static void step_copy(struct worker *w, unsigned int *seed)
 {
 	__u64 off = (rand_r(seed) % 32) * PSZ;
 
-	note(w, ioas_copy(shared_fd, ioas_b, 0x4000000 + off, ioas_a, 0x1000000 + off, PSZ),
+	note(w, copy_fixed(shared_fd, ioas_b, ioas_a, 0x1000000 + off, PSZ, 0x4000000 + off, RW),
 	     "copy");
-	note(w, ioas_unmap(shared_fd, ioas_b, 0x4000000 + off, PSZ, 0), "unmap copy");
+	note(w, unmap(shared_fd, ioas_b, 0x4000000 + off, PSZ, 0, NULL), "unmap copy");
 }
 
 static void step_nested(struct worker *w, unsigned int *seed)
 {
 	__u32 child = 0;
-	int rc = ioas_alloc(shared_fd, ioas_a, &child);
+	int rc = ioas_alloc(shared_fd, IOASID_IOAS_ALLOC_NESTED, ioas_a, &child);
 
 	note(w, rc, "nested alloc");
 	if (rc)
 		return;
-	note(w, ioas_map_nested(shared_fd, child, 0x1000000 + (rand_r(seed) % 64) * PSZ,
-				PSZ, 0x8000000), "nested map");
-	note(w, obj_destroy(shared_fd, child), "nested destroy");
+	note(w, map_fixed(shared_fd, child, 0x1000000 + (rand_r(seed) % 64) * PSZ,
+				PSZ, 0x8000000, RW), "nested map");
+	note(w, destroy(shared_fd, child), "nested destroy");
 }
 
 static int dfd = -1;
@@ -92,14 +92,14 @@ static void step_device(struct worker *w, unsigned int *seed)
 
 	if (dfd < 0) {
 		dfd = open(edu, O_RDWR);
-		if (dfd < 0 || dev_bind(dfd, shared_fd))
+		if (dfd < 0 || dev_bind(dfd, shared_fd, NULL))
 			return;
 	}
 	rc = dev_attach(dfd, ioas_a, 0, 0);
 	note(w, rc == -EBUSY ? 0 : rc, "attach");
 	note(w, dev_attach(dfd, rand_r(seed) & 1 ? ioas_b : ioas_a,
 			   IOASID_ATTACH_REPLACE, 0), "replace");
-	note(w, dev_detach(dfd), "detach");
+	note(w, dev_detach(dfd, 0, 0), "detach");
 	if (rand_r(seed) % 16 == 0) {
 		close(dfd);
 		dfd = -1;
@@ -115,13 +115,13 @@ static void step_fds(struct worker *w, unsigned int *seed)
 		note(w, -errno, "open");
 		return;
 	}
-	note(w, ioas_alloc(fd, 0, &a), "alloc");
-	note(w, ioas_map(fd, a, mem, 2 * PSZ, 0x100000), "map");
-	note(w, ioas_alloc(fd, a, &c), "nested alloc");
-	note(w, ioas_map_nested(fd, c, 0x100000, PSZ, 0x200000), "nested map");
+	note(w, ioas_alloc(fd, 0, 0, &a), "alloc");
+	note(w, map_fixed(fd, a, U(mem), 2 * PSZ, 0x100000, RW), "map");
+	note(w, ioas_alloc(fd, IOASID_IOAS_ALLOC_NESTED, a, &c), "nested alloc");
+	note(w, map_fixed(fd, c, 0x100000, PSZ, 0x200000, RW), "nested map");
 	/* Close with a live tree half the time. */
 	if (rand_r(seed) & 1)
-		note(w, obj_destroy(fd, c), "destroy");
+		note(w, destroy(fd, c), "destroy");
 	close(fd);
 }
 
@@ -185,22 +185,22 @@ static void step_access(struct worker *w, unsigned int *seed)
 			.access_id = acc_id, .ioas_id = ioas_a,
 		};
 
-		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_DETACH, acc_id, 0, 0, NULL),
+		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_DETACH, acc_id, 0, 0, NULL, 0),
 		     "access detach");
 		note(w, xioctl(acc_tfd, IOASID_TEST_ACCESS, &a), "access attach");
 		break;
 	}
 	case 1:
 	case 2:
-		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_READ, acc_id, iova, len, buf),
+		note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_READ, acc_id, iova, len, buf, 0),
 		     "access read");
 		break;
 	default:
-		rc = acc_op(acc_tfd, IOASID_TEST_ACCESS_PIN, acc_id, iova, len, NULL);
+		rc = acc_op(acc_tfd, IOASID_TEST_ACCESS_PIN, acc_id, iova, len, NULL, 0);
 		note(w, rc, "access pin");
 		if (!rc)
 			note(w, acc_op(acc_tfd, IOASID_TEST_ACCESS_UNPIN, acc_id, iova,
-				       len, NULL), "access unpin");
+				       len, NULL, 0), "access unpin");
 	}
 }
 
@@ -323,12 +323,12 @@ int main(int argc, char **argv)
 	edu = edu_dev_path();
 	mem = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	shared_fd = open("/dev/ioasid", O_RDWR);
-	if (mem == MAP_FAILED || shared_fd < 0 || ioas_alloc(shared_fd, 0, &ioas_a) ||
-	    ioas_alloc(shared_fd, 0, &ioas_b)) {
+	if (mem == MAP_FAILED || shared_fd < 0 || ioas_alloc(shared_fd, 0, 0, &ioas_a) ||
+	    ioas_alloc(shared_fd, 0, 0, &ioas_b)) {
 		printf("not ok 1 stress.setup\n");
 		return 1;
 	}
-	ioas_map(shared_fd, ioas_a, mem, 16 * PSZ, 0x1000000);
+	map_fixed(shared_fd, ioas_a, U(mem), 16 * PSZ, 0x1000000, RW);
 	vfd = open("/sys/kernel/ioasid/stats/unpin_violations", O_RDONLY);
 	if (vfd >= 0 && read(vfd, vbuf, sizeof(vbuf) - 1) > 0)
 		violations = atol(vbuf);
@@ -385,10 +385,10 @@ int main(int argc, char **argv)
 		       violations, vbuf);
 		failed++;
 	}
-	i = ioas_unmap(shared_fd, ioas_a, 0, 0, IOASID_UNMAP_ALL);
+	i = unmap(shared_fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL);
 	if (i && (int)i != -ENOENT)
 		failed++;
-	if (obj_destroy(shared_fd, ioas_b) || obj_destroy(shared_fd, ioas_a)) {
+	if (destroy(shared_fd, ioas_b) || destroy(shared_fd, ioas_a)) {
 		printf("not ok %d stress.consistent_after\n", ++t);
 		failed++;
 	} else {

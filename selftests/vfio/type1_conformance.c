@@ -135,13 +135,13 @@ TEST_F(c, map_unmap)
 	uint64_t done;
 
 	ASSERT_LT(0, avail);
-	CHECK("map", 0, vfio_map(c, IOVA, self->buf, 4 * PSZ, RW));
+	CHECK("map", 0, vfio_map(c, IOVA, self->buf, 4 * PSZ, VRW));
 	CHECK("avail_after_map", avail - 1, vfio_dma_avail(c));
-	CHECK("map_same", -EEXIST, vfio_map(c, IOVA, self->buf, 4 * PSZ, RW));
+	CHECK("map_same", -EEXIST, vfio_map(c, IOVA, self->buf, 4 * PSZ, VRW));
 	CHECK("map_overlap_tail", -EEXIST,
-	      vfio_map(c, IOVA + 3 * PSZ, self->buf, 2 * PSZ, RW));
+	      vfio_map(c, IOVA + 3 * PSZ, self->buf, 2 * PSZ, VRW));
 	CHECK("map_overlap_head", -EEXIST,
-	      vfio_map(c, IOVA - PSZ, self->buf, 2 * PSZ, RW));
+	      vfio_map(c, IOVA - PSZ, self->buf, 2 * PSZ, VRW));
 	CHECK("map_read_only", 0,
 	      vfio_map(c, IOVA + 8 * PSZ, self->buf, PSZ, VFIO_DMA_MAP_FLAG_READ));
 	CHECK("map_write_only", 0,
@@ -164,18 +164,18 @@ TEST_F(c, map_bad)
 	char *b = self->buf;
 
 	CHECK("no_perm", -EINVAL, vfio_map(c, IOVA, b, PSZ, 0));
-	CHECK("unknown_flag", -EINVAL, vfio_map(c, IOVA, b, PSZ, RW | (1 << 7)));
-	CHECK("size0", -EINVAL, vfio_map(c, IOVA, b, 0, RW));
-	CHECK("iova_unaligned", -EINVAL, vfio_map(c, IOVA + 1, b, PSZ, RW));
-	CHECK("size_unaligned", -EINVAL, vfio_map(c, IOVA, b, PSZ + 1, RW));
-	CHECK("vaddr_unaligned", -EINVAL, vfio_map(c, IOVA, b + 8, PSZ, RW));
-	CHECK("iova_wrap", -EINVAL, vfio_map(c, -PSZ, b, 2 * PSZ, RW));
-	CHECK("beyond_aperture", -EINVAL, vfio_map(c, 1ULL << 62, b, PSZ, RW));
+	CHECK("unknown_flag", -EINVAL, vfio_map(c, IOVA, b, PSZ, VRW | (1 << 7)));
+	CHECK("size0", -EINVAL, vfio_map(c, IOVA, b, 0, VRW));
+	CHECK("iova_unaligned", -EINVAL, vfio_map(c, IOVA + 1, b, PSZ, VRW));
+	CHECK("size_unaligned", -EINVAL, vfio_map(c, IOVA, b, PSZ + 1, VRW));
+	CHECK("vaddr_unaligned", -EINVAL, vfio_map(c, IOVA, b + 8, PSZ, VRW));
+	CHECK("iova_wrap", -EINVAL, vfio_map(c, -PSZ, b, 2 * PSZ, VRW));
+	CHECK("beyond_aperture", -EINVAL, vfio_map(c, 1ULL << 62, b, PSZ, VRW));
 	/* not the caller's memory */
-	CHECK("bad_vaddr", -EFAULT, vfio_map(c, IOVA, (void *)PSZ, PSZ, RW));
+	CHECK("bad_vaddr", -EFAULT, vfio_map(c, IOVA, (void *)PSZ, PSZ, VRW));
 	memset(&m, 0, sizeof(m));
 	m.argsz = offsetof(struct vfio_iommu_type1_dma_map, size);
-	m.flags = RW;
+	m.flags = VRW;
 	m.vaddr = (uintptr_t)b;
 	m.iova = IOVA;
 	m.size = PSZ;
@@ -195,8 +195,8 @@ TEST_F(c, unmap_rules)
 	long avail = vfio_dma_avail(c);
 	uint64_t done;
 
-	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, 4 * PSZ, RW));
-	ASSERT_EQ(0, vfio_map(c, IOVA + 4 * PSZ, self->buf + 4 * PSZ, 4 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, 4 * PSZ, VRW));
+	ASSERT_EQ(0, vfio_map(c, IOVA + 4 * PSZ, self->buf + 4 * PSZ, 4 * PSZ, VRW));
 	CHECK("bisect_head", -EINVAL, vfio_unmap(c, IOVA + PSZ, 3 * PSZ, 0, NULL));
 	CHECK("bisect_tail", -EINVAL, vfio_unmap(c, IOVA, 2 * PSZ, 0, NULL));
 	CHECK("bisect_both", -EINVAL,
@@ -231,9 +231,9 @@ TEST_F(c, unmap_all)
 	long avail = vfio_dma_avail(c);
 	uint64_t done;
 
-	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, PSZ, RW));
-	ASSERT_EQ(0, vfio_map(c, IOVA + 2 * PSZ, self->buf, 2 * PSZ, RW));
-	ASSERT_EQ(0, vfio_map(c, 0x4000000, self->buf, 8 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, PSZ, VRW));
+	ASSERT_EQ(0, vfio_map(c, IOVA + 2 * PSZ, self->buf, 2 * PSZ, VRW));
+	ASSERT_EQ(0, vfio_map(c, 0x4000000, self->buf, 8 * PSZ, VRW));
 	CHECK("avail_3", avail - 3, vfio_dma_avail(c));
 	CHECK("all_with_iova", -EINVAL,
 	      vfio_unmap(c, IOVA, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
@@ -258,15 +258,15 @@ TEST_F(c, dma_avail)
 		SKIP(return, "dma_entry_limit %ld: run.sh sets 16", avail);
 	ans(_metadata->name, "avail", avail);
 	for (i = 0; i < avail; i++)
-		ASSERT_EQ(0, vfio_map(c, IOVA + 2 * i * PSZ, self->buf, PSZ, RW));
+		ASSERT_EQ(0, vfio_map(c, IOVA + 2 * i * PSZ, self->buf, PSZ, VRW));
 	CHECK("avail_0", 0, vfio_dma_avail(c));
 	CHECK("map_full", -ENOSPC,
-	      vfio_map(c, IOVA + 2 * avail * PSZ, self->buf, PSZ, RW));
+	      vfio_map(c, IOVA + 2 * avail * PSZ, self->buf, PSZ, VRW));
 	/* overlap is reported before the limit */
-	CHECK("map_full_overlap", -EEXIST, vfio_map(c, IOVA, self->buf, PSZ, RW));
+	CHECK("map_full_overlap", -EEXIST, vfio_map(c, IOVA, self->buf, PSZ, VRW));
 	CHECK("unmap_one", 0, vfio_unmap(c, IOVA, PSZ, 0, &done));
 	CHECK("avail_1", 1, vfio_dma_avail(c));
-	CHECK("map_again", 0, vfio_map(c, IOVA, self->buf, PSZ, RW));
+	CHECK("map_again", 0, vfio_map(c, IOVA, self->buf, PSZ, VRW));
 	CHECK("all", 0, vfio_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
 	CHECK("all_size", avail * PSZ, done);
 }
@@ -285,7 +285,7 @@ TEST_F(c, edu_dma)
 	for (i = 0; i < XFER; i++)
 		src[i] = (char)(i * 7 + 3);
 	memset(dst, 0, PSZ);
-	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, 2 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(c, IOVA, self->buf, 2 * PSZ, VRW));
 	ASSERT_EQ(0, edu_run_dma(bar, IOVA, EDU_BUF, XFER, 0));
 	ASSERT_EQ(0, edu_run_dma(bar, EDU_BUF, IOVA + PSZ, XFER, 1));
 	CHECK("round_trip", 0, memcmp(src, dst, XFER));

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# The vfio suite's programs (included by selftests/Makefile).
+# The vfio suite's programs (included by selftests/Makefile); the suite
+# itself is selftests/vfio/run.sh in the manifest.
 VFIO_PROGS := $(OUT)/type1_conformance $(OUT)/vfio_ioasid_test
 all: $(VFIO_PROGS)
 
@@ -8,5 +9,6 @@ $(OUT)/type1_conformance: vfio/type1_conformance.c vfio/vfio_util.h | $(OUT)
 	$(CC) $(TEST_CFLAGS) $< -o $@
 
 $(OUT)/vfio_ioasid_test: vfio/vfio_ioasid_test.c vfio/vfio_util.h \
-		policy/policy_lib.h $(BPF_TEST_SKELS) $(UAPI) | $(OUT)
-	$(CC) $(TEST_CFLAGS) $< -o $@ $(LDLIBS_BPF)
+		$(OUT)/ioasid_util.o $(LIBIOASIDBPF) $(BPF_TEST_SKELS) $(UAPI) | $(OUT)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(OUT)/ioasid_util.o $(LIBIOASIDBPF) \
+		$(LDLIBS_BPF)

@@ -11,7 +11,9 @@
 #include <sys/klog.h>
 #include <linux/ioasid_vfio.h>
 
-#include "../policy/policy_lib.h"
+#define IOASID_WANT_FIXTURE_POLICY
+#include "kselftest_harness.h"
+#include "../lib/ioasid_util.h"
 #include "vfio_util.h"
 
 #define TRACE "/sys/kernel/tracing"
@@ -133,7 +135,7 @@ TEST_F(policy, served_by_ioasid)
 	buf = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, 16 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, 16 * PSZ, VRW));
 	now = ioasid_live();
 	EXPECT_EQ(before.charged_pages + 16, now.charged_pages);
 	EXPECT_EQ(before.groups + 1, now.groups);
@@ -199,7 +201,7 @@ TEST_F(policy, deny_not_served_by_type1)
 	/* Nobody serves the container: no info, no map, no device. */
 	EXPECT_EQ(-1, ioctl(e.container, VFIO_IOMMU_GET_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-EINVAL, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	EXPECT_EQ(-EINVAL, vfio_map(e.container, IOVA, buf, PSZ, VRW));
 	EXPECT_GT(0, ioctl(e.group, VFIO_GROUP_GET_DEVICE_FD, bdf));
 	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
 	EXPECT_EQ(ours_ref, refcnt("ioasid_vfio"));
@@ -223,7 +225,7 @@ TEST_F(policy, deny_not_served_by_type1)
 	EXPECT_EQ(0, ioctl(e.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(ours_ref + 1, refcnt("ioasid_vfio"));
 	EXPECT_EQ(type1_ref, refcnt("vfio_iommu_type1"));
-	EXPECT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	EXPECT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, VRW));
 	vfio_close(&e);
 	EXPECT_NO_LEAK(before);
 }
@@ -318,7 +320,7 @@ TEST_F(policy, join_ioas)
 	EXPECT_EQ(-EBADF, join(e.container, jsz, 0, -1, alloc.out_ioas_id));
 	EXPECT_EQ(-ENOENT, join(e.container, jsz, 0, self->fd, 9999));
 	close(null_fd);
-	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, RW));
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, buf, PSZ, VRW));
 	EXPECT_EQ(-EBUSY, join(e.container, jsz, 0, self->fd, alloc.out_ioas_id));
 	ASSERT_EQ(0, vfio_unmap(e.container, IOVA, PSZ, 0, NULL));
 
@@ -331,9 +333,9 @@ TEST_F(policy, join_ioas)
 	m.iova = 0x300000;
 	m.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE;
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_IOAS_MAP, &m));
-	ASSERT_EQ(0, vfio_map(e.container, IOVA, dst, PSZ, RW));
+	ASSERT_EQ(0, vfio_map(e.container, IOVA, dst, PSZ, VRW));
 	/* VFIO sees the native mapping: it overlaps. */
-	EXPECT_EQ(-EEXIST, vfio_map(e.container, 0x300000, dst, PSZ, RW));
+	EXPECT_EQ(-EEXIST, vfio_map(e.container, 0x300000, dst, PSZ, VRW));
 	for (i = 0; i < XFER; i++)
 		src[i] = (char)(i * 5 + 1);
 	memset(dst, 0, PSZ);
@@ -384,7 +386,7 @@ TEST_F(policy, join_ioas_denied)
 	pg = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, pg);
-	EXPECT_EQ(0, vfio_map(e.container, IOVA, pg, PSZ, RW));
+	EXPECT_EQ(0, vfio_map(e.container, IOVA, pg, PSZ, VRW));
 	EXPECT_EQ(0, ioctl(self->fd, IOASID_DESTROY, &(struct ioasid_destroy){
 		.size = sizeof(struct ioasid_destroy), .id = alloc.out_ioas_id }));
 	vfio_close(&e);

@@ -26,6 +26,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+/* The ioasid selftest library defines the same when included first. */
+#ifndef IOASID_UTIL_H
 #define PSZ 4096UL
 #define EDU_DMA_SRC 0x80
 #define EDU_DMA_DST 0x88
@@ -35,6 +37,7 @@
 #define EDU_CMD_TO_RAM 0x2
 #define EDU_BUF 0x40000
 #define XFER 2048
+#endif
 
 /* The edu run.sh bound to vfio-pci, or NULL. */
 static inline const char *vfio_bdf(void)
@@ -127,7 +130,7 @@ static inline int vfio_map(int container, uint64_t iova, void *va, uint64_t size
 	return ioctl(container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
 }
 
-#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define VRW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 /* Unmap; the bytes unmapped in *done; -errno. */
 static inline int vfio_unmap(int container, uint64_t iova, uint64_t size,

@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
+#include "ioasid_rules.h"
 
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
@@ -276,12 +277,12 @@ int main(int argc, char **argv)
 	report(json);
 	close(dfd);
 	close(fd);
-	unlink(PIN_ROOT "/strict_coherent_ok");
-	unlink(PIN_ROOT "/strict_pasid_drivers");
-	unlink(PIN_ROOT "/nsr_by_id");
-	unlink(PIN_ROOT "/nsr_by_driver");
-	unlink(PIN_ROOT "/nsr_by_cgroup");
-	unlink(PIN_ROOT "/nsr_default");
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_STRICT_COHERENT_OK));
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_STRICT_PASID_DRIVERS));
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_NSR_BY_ID));
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_NSR_BY_DRIVER));
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_NSR_BY_CGROUP));
+	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_NSR_DEFAULT));
 	rmdir(PIN_ROOT);
 	return 0;
 }

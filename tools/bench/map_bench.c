@@ -28,7 +28,7 @@
 #include <json-c/json.h>
 #include <linux/vfio.h>
 #include <linux/ioasid.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 #include <linux/ioasid_device.h>
 
 #define PSZ 4096UL

@@ -35,7 +35,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include <linux/ioasid.h>
-#include <linux/ioasid_test.h>
+#include "ioasid_test_uapi.h"
 #include <linux/ioasid_device.h>
 
 #define PSZ 4096UL

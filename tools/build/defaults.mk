@@ -26,12 +26,13 @@ CC := gcc
 endif
 
 CFLAGS_USER ?= -std=gnu11 -O2 -g -Wall -Wextra -Werror \
-	-I$(TOP)/kernel/include/uapi -I$(DEPS)/include -I$(TOP)/libioasidbpf/include
+	-I$(TOP)/kernel/include/uapi -I$(DEPS)/include -I$(TOP)/libioasidbpf/include \
+	-I$(TOP)/bpf
 LDLIBS_BPF ?= $(DEPS)/lib/libbpf.a -lelf -lz
 
 ifndef BPF_CFLAGS
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	-I$(DEPS)/include -I$(TOP)/kernel/include/uapi -I$(TOP)/bpf \
+	-I$(DEPS)/include -I$(TOP)/kernel/include/uapi -I$(TOP)/kernel/include -I$(TOP)/bpf \
 	-I/usr/include/$(shell $(CC) -dumpmachine)
 endif
 

@@ -481,14 +481,16 @@ static int policy_test(int argc, char **argv)
 				return usage_error("%s", ioasidbpf_errmsg());
 			break;
 		case 'P':
-			if (parse_uint(optarg, (1UL << 20) - 1, &val) || !val)
-				return usage_error("PASID '%s' out of range (1..1048575)", optarg);
+			if (parse_uint(optarg, IOASID_PASID_MAX, &val) || !val)
+				return usage_error("PASID '%s' out of range (1..%u)", optarg,
+						   IOASID_PASID_MAX);
 			req->op = IOASID_POLICY_OP_ATTACH_PASID;
 			req->pasid = val;
 			break;
 		case 'B':
-			if (parse_uint(optarg, 20, &val))
-				return usage_error("PASID width '%s' out of range (0..20)", optarg);
+			if (parse_uint(optarg, IOASID_PASID_BITS, &val))
+				return usage_error("PASID width '%s' out of range (0..%d)", optarg,
+						   IOASID_PASID_BITS);
 			req->pasid_bits = val;
 			break;
 		case 'h':

@@ -17,6 +17,16 @@ bool ioasid_file_is_ioasid(struct file *filp);
 struct file *ioasid_kernel_file(void);
 
 /*
+ * Extensible ioctl structs (the rule is in linux/ioasid.h): every ioctl of
+ * ioasid, ioasid-pci and the test module copies through these. See
+ * kernel/main.c.
+ */
+int ioasid_copy_struct_from_user(void *dst, size_t ksize, size_t minsz,
+				 const void __user *uarg, u32 *usize);
+int ioasid_copy_struct_to_user(void __user *uarg, u32 usize, const void *src,
+			       size_t ksize);
+
+/*
  * Binding drivers (ioasid-pci): a driver with driver_managed_dma binds its
  * device to an ioasid fd, then attaches it as user space asks. See
  * kernel/device.c for the contract of each call.

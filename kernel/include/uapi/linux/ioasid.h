@@ -2,12 +2,21 @@
 /*
  * ioasid: IO address spaces with BPF-programmable policy.
  *
- * The /dev/ioasid uAPI. Every ioctl argument is an extensible struct whose
- * first member is its size in bytes, filled in by the caller:
+ * The /dev/ioasid uAPI.
  *
- * - a @size smaller than the first version of the struct gives EINVAL;
- * - a @size larger than the kernel knows is accepted only if the unknown
- *   tail is all zero, otherwise E2BIG;
+ * Extensible structs: the one rule for every ioctl argument of ioasid
+ * (here, linux/ioasid_device.h and linux/ioasid_policy.h). The struct's
+ * first member is its size in bytes (a __u32), filled in by the caller
+ * with sizeof() of the struct it was built with. Structs only ever grow at
+ * the end; the first version of each is the smallest @size accepted.
+ *
+ * - a @size smaller than the struct's first version gives EINVAL;
+ * - a @size between the first version and the struct the kernel knows (an
+ *   older binary): the fields the caller lacks read as zero, and output is
+ *   written back only up to @size;
+ * - a @size larger than the kernel knows (a newer binary) is accepted only
+ *   if the unknown tail is all zero, otherwise E2BIG; output is written up
+ *   to the end of the struct the kernel knows, the tail is left untouched;
  * - every reserved field must be zero (EINVAL), every unknown flag bit gives
  *   EOPNOTSUPP;
  * - there is no implicit padding: all structs are laid out explicitly and

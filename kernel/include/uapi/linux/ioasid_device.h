@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * ioasid device fds: the uAPI of /dev/ioasid-dev/<BDF> (ioasid-pci).
- * Same rules as linux/ioasid.h: extensible structs, size first.
+ * Every struct is extensible by the rule stated once in linux/ioasid.h.
  */
 #ifndef _UAPI_LINUX_IOASID_DEVICE_H
 #define _UAPI_LINUX_IOASID_DEVICE_H
@@ -32,12 +32,11 @@ enum {
  * used by a kernel driver for DMA or bound to another ioasid fd, and every
  * device of a group must attach to the same IOAS (EINVAL otherwise).
  *
- * Every ioctl of a device fd takes an extensible struct whose first member
- * is its size: EINVAL if @size is smaller than the struct, E2BIG if it is
- * larger and the extra bytes are not zero, EFAULT on a bad pointer (also
- * when the answer cannot be written back: a BIND then leaves the device
- * unbound), ENODEV once the device is gone (hot-unplug), ENOTTY for an
- * unknown ioctl.
+ * Every ioctl of a device fd takes an extensible struct (size first; the
+ * rule, with its EINVAL and E2BIG, is in linux/ioasid.h). Besides: EFAULT
+ * on a bad pointer (also when the answer cannot be written back: a BIND
+ * then leaves the device unbound), ENODEV once the device is gone
+ * (hot-unplug), ENOTTY for an unknown ioctl.
  */
 
 /**

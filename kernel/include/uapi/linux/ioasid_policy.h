@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * ioasid policy contract: the one definition of the request a policy sees,
- * the decision it produces, the rules operators tune and the struct_ops
- * type policies implement. Included by the kernel module, by BPF policies
- * (through bpf/ioasid_policy.h) and by libioasidbpf.
+ * the decision it produces and the struct_ops type policies implement.
+ * Included by the kernel module, by BPF policies (through
+ * bpf/ioasid_policy.h) and by libioasidbpf. The rules the default policies
+ * keep in their maps are no concern of the kernel: bpf/ioasid_rules.h.
  *
  * A request carries scalars only: no kernel pointer ever reaches a policy,
  * so the layout is an ABI of its own, versioned by IOASID_POLICY_ABI_VERSION.
@@ -256,52 +257,6 @@ struct ioasid_policy_ops {
 	__u32 flags;
 	__u32 abi_version;
 	__u32 __reserved;
-};
-
-/**
- * enum ioasid_rule_action - what an operator rule does
- * @IOASID_RULE_DEFER: no opinion: the next policy decides
- * @IOASID_RULE_ALLOW: allow, with the rule's snoop mode and grants
- * @IOASID_RULE_DENY: refuse with @deny_errno (EPERM when 0)
- */
-enum ioasid_rule_action {
-	IOASID_RULE_DEFER = 0,
-	IOASID_RULE_ALLOW = 1,
-	IOASID_RULE_DENY = 2,
-};
-
-/**
- * enum ioasid_rule_flags - grants of an ALLOW rule
- * @IOASID_RULE_F_FLUSH: grant the cache flush at @flush_rate/@flush_burst
- * @IOASID_RULE_F_PASID: allow PASIDs @pasid_min..@pasid_max
- */
-enum ioasid_rule_flags {
-	IOASID_RULE_F_FLUSH = 1 << 0,
-	IOASID_RULE_F_PASID = 1 << 1,
-};
-
-/**
- * struct ioasid_rule - one operator rule (value of the rule maps of the
- *	nosnoop_rules policy, keyed by vendor << 16 | device, by driver name
- *	or by cgroup id; one default rule applies when none matches)
- * @action: enum ioasid_rule_action
- * @snoop: enum ioasid_snoop_mode (DEFAULT: the built-in rule)
- * @flags: enum ioasid_rule_flags
- * @flush_rate: cache flushes per second (0: unlimited)
- * @flush_burst: cache flushes at once
- * @pasid_min: first allowed PASID
- * @pasid_max: last allowed PASID
- * @deny_errno: positive errno for DENY (0: EPERM)
- */
-struct ioasid_rule {
-	__u32 action;
-	__u32 snoop;
-	__u32 flags;
-	__u32 flush_rate;
-	__u32 flush_burst;
-	__u32 pasid_min;
-	__u32 pasid_max;
-	__u32 deny_errno;
 };
 
 /* Dry run: evaluate the registered policies for a described device. */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suites for ioasid's internals, built into ioasid.ko when the
- * target kernel has CONFIG_KUNIT (the debug kernel of make check-debug);
- * they run when the module loads and report through KTAP and debugfs.
+ * KUnit suites for ioasid's internals: their own module, ioasid_kunit.ko,
+ * built only when the target kernel has CONFIG_KUNIT (the debug kernel of
+ * make check-debug), so ioasid.ko carries no test code. The internals they
+ * call are exported to EXPORTED_FOR_KUNIT_TESTING by EXPORT_SYMBOL_IF_KUNIT
+ * (nothing is exported without KUnit). The suites run when the module
+ * loads (ioasid.ko first) and report through KTAP and debugfs.
  *
  *   ioasid_flush_bucket  the cache-flush rate limiter, on a synthetic clock
  *   ioasid_decisions     stacking, DEFER, shadows, garbage verdicts and the
@@ -19,11 +22,13 @@
 #include <linux/uaccess.h>
 
 #include <linux/highmem.h>
+#include <linux/module.h>
 #include <linux/ioasid_access.h>
+#include <linux/ioasid_kfuncs.h>
 
-#include "ioasid_private.h"
-#include "io_pagetable.h"
-#include "policy.h"
+#include "../ioasid_private.h"
+#include "../io_pagetable.h"
+#include "../policy.h"
 
 /* --- the rate limiter ----------------------------------------------------- */
 
@@ -218,8 +223,9 @@ static void decisions_pasid_clamped_to_hardware(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 15, d->pasid_max);
 	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 4, 16,
 					     &eval, verdicts));
-	/* 20 bits: the policy's 1000 is the limit. */
-	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps, 20, 1001,
+	/* Full width: the policy's 1000 is the limit. */
+	KUNIT_EXPECT_EQ(test, -EPERM, decide(test, IOASID_POLICY_OP_ATTACH_PASID, caps,
+					     IOASID_PASID_BITS, 1001,
 					     &eval, verdicts));
 	/* No PASID capability: nobody can grant one. */
 	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, decide(test, IOASID_POLICY_OP_ATTACH_PASID,
@@ -590,3 +596,8 @@ static struct kunit_suite iopt_suite = {
 };
 
 kunit_test_suites(&bucket_suite, &decision_suite, &iopt_suite);
+
+MODULE_IMPORT_NS(IOASID);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("ioasid KUnit suites (never for production)");
+MODULE_LICENSE("GPL");

@@ -3,9 +3,13 @@
  * /dev/ioasid_test, created by the ioasid_test module: test-only hooks into
  * ioasid, never loaded in production. It lets selftests look at an IOAS
  * from the kernel's side, byte for byte.
+ *
+ * Not part of the uAPI: shared by the test module and the selftests only
+ * (which include it from kernel/test/). Its structs follow the same rules
+ * as linux/ioasid.h, and may change with the tests.
  */
-#ifndef _UAPI_LINUX_IOASID_TEST_H
-#define _UAPI_LINUX_IOASID_TEST_H
+#ifndef __IOASID_TEST_UAPI_H
+#define __IOASID_TEST_UAPI_H
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
@@ -164,7 +168,7 @@ enum ioasid_test_mock_flags {
  * @ioasid_fd: BIND: the /dev/ioasid fd
  * @ioas_id: ATTACH: the IOAS
  * @pasid: ATTACH/DETACH/DMA/QUERY/CTX_*: the PASID
- * @pasid_bits: CREATE: PASID width (0: none, at most 20)
+ * @pasid_bits: CREATE: PASID width (0: none, at most IOASID_PASID_BITS)
  * @vendor: BIND/KDEV_OPEN: vendor id presented to policies
  * @device: BIND/KDEV_OPEN: device id presented to policies
  * @dev_needs: BIND/KDEV_OPEN: enum ioasid_dev_needs
@@ -287,4 +291,4 @@ struct ioasid_test_access {
 
 #define IOASID_TEST_ACCESS _IO(IOASID_TYPE, IOASID_TEST_CMD_ACCESS)
 
-#endif /* _UAPI_LINUX_IOASID_TEST_H */
+#endif /* __IOASID_TEST_UAPI_H */

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The runner and the manifest: selftests/run, given canned guest outputs
+# through a stand-in for tools/vm/run, fails short and long plans, a failed
+# setup or edu binding, a crash without a failing test, and counts setup
+# steps as nothing; every harness program lists exactly as many tests as
+# its manifest plan; every test source is in the manifest.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+TOP=${TOP:?} B=${B:?}
+MANIFEST=$TOP/selftests/manifest
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The stand-in VM: an empty serial log, $FAKE_OUT as the guest's output.
+cat > "$tmp/vm" <<'EOF'
+#!/bin/bash
+while [ $# -gt 0 ]; do
+	case $1 in --log) : > "$2"; shift 2 ;; --) break ;; *) shift ;; esac
+done
+cat "$FAKE_OUT"
+exit "${FAKE_RC:-0}"
+EOF
+chmod +x "$tmp/vm"
+
+# A guest output for suite unload (4 results planned) with N results.
+guest_out() {
+	local n=$1 i
+	echo "# ioasid-setup ok insmod_ioasid"
+	echo "# ioasid-setup ok edu_bind 1"
+	echo "# ioasid-program unload unload.sh"
+	echo "TAP version 13"
+	for ((i = 1; i <= n; i++)); do echo "ok $i unload.case$i"; done
+	echo "1..$n"
+	echo "# ioasid-exit unload unload.sh ${2:-0}"
+}
+
+# Run the runner on $FAKE_OUT for suite unload in intel-sc; sets out, rc.
+runner() {
+	out=$(IOASID_VM_RUN=$tmp/vm FAKE_OUT=$tmp/out IOASID_CONFIGS=intel-sc \
+	      IOASID_SUITES=unload B=$tmp/build "$TOP/selftests/run" 2>&1)
+	rc=$?
+}
+
+expect() {
+	grep -qxF -- "$1" <<<"$out" || { echo "missing line: $1"; echo "$out"; return 1; }
+}
+
+tap_begin runner
+
+all_planned_results_pass() {
+	guest_out 4 > "$tmp/out"
+	runner
+	[ $rc = 0 ] || { echo "rc $rc"; echo "$out"; return 1; }
+	# 4 results and kernel_log_clean; the setup lines count as nothing.
+	expect "5 passed, 0 failed, 0 skipped" &&
+		! grep -q setup <<<"$out"
+}
+tap_check all_planned_results_pass all_planned_results_pass
+
+missing_results_fail() {
+	guest_out 2 > "$tmp/out"
+	runner
+	[ $rc != 0 ] || { echo "rc 0"; return 1; }
+	expect "FAIL intel-sc unload.unload.sh: 2 of 4 planned results missing, it declares 1..2" &&
+		expect "3 passed, 2 failed, 0 skipped"
+}
+tap_check missing_results_fail missing_results_fail
+
+extra_results_fail() {
+	guest_out 5 > "$tmp/out"
+	runner
+	[ $rc != 0 ] || { echo "rc 0"; return 1; }
+	expect "FAIL intel-sc unload.unload.sh: 5 results, 4 planned (selftests/manifest), it declares 1..5"
+}
+tap_check extra_results_fail extra_results_fail
+
+crash_without_failing_test_fails() {
+	guest_out 4 139 > "$tmp/out"
+	runner
+	[ $rc != 0 ] || { echo "rc 0"; return 1; }
+	expect "FAIL intel-sc unload.unload.sh.exit_status: exited 139 without a failing test"
+}
+tap_check crash_without_failing_test_fails crash_without_failing_test_fails
+
+unbound_edu_fails_configuration() {
+	printf '%s\n' "# ioasid-setup ok insmod_ioasid" \
+		"# ioasid-setup FAIL edu_bind: 0 of 1 edu devices bound to ioasid-pci (1 present)" > "$tmp/out"
+	runner
+	[ $rc != 0 ] || { echo "rc 0"; return 1; }
+	expect "FAIL intel-sc setup.edu_bind: 0 of 1 edu devices bound to ioasid-pci (1 present)" &&
+		expect "FAIL intel-sc unload.unload.sh: 4 of 4 planned results missing" &&
+		expect "1 passed, 5 failed, 0 skipped"
+}
+tap_check unbound_edu_fails_configuration unbound_edu_fails_configuration
+
+# The harness programs list their tests (-l): fixtures x variants.
+harness_plans_match() {
+	local kind suite plan cmd prog n bad=0
+	while read -r kind suite plan cmd; do
+		[ "$kind" = test ] && [[ $cmd == '$S/'* ]] || continue
+		prog=$B/selftests/${cmd#\$S/}
+		prog=${prog%% *}
+		# Only kselftest-harness programs list without running.
+		grep -qs TEST_HARNESS_MAIN "$TOP"/selftests/*/"${prog##*/}.c" || continue
+		n=$("$prog" -l 2>&1 | awk 'NR > 1 {
+			if (/^-----/) { total += t * (v ? v : 1); t = v = 0; next }
+			if (substr($0, 22, 25) ~ /[^ ]/) v++	# variant column
+			if (substr($0, 48) ~ /[^ ]/) t++	# test column
+		} END { print total + t * (v ? v : 1) }')
+		if [ "$n" != "$plan" ]; then
+			echo "$suite ${prog##*/}: $n tests, manifest plans $plan"
+			bad=1
+		fi
+	done < "$MANIFEST"
+	return $bad
+}
+tap_check harness_plans_match harness_plans_match
+
+every_test_source_listed() {
+	local f name bad=0
+	for f in "$TOP"/selftests/*/*_test.c "$TOP"/selftests/*/*_test.sh \
+		 "$TOP"/selftests/*/*_test.py; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .c)
+		grep -Eq "^test +[a-z]+ +[0-9]+ +\\\$(S/$name|TOP/selftests/.*/$(basename "$f"))( |\$)" "$MANIFEST" ||
+			{ echo "not in selftests/manifest: $f"; bad=1; }
+	done
+	return $bad
+}
+tap_check every_test_source_listed every_test_source_listed
+
+tap_end
