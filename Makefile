@@ -37,7 +37,7 @@ linux-src: packages
 
 # --- build -----------------------------------------------------------------
 
-modules: packages
+modules: packages linux-src
 	@$(MAKE) -s -C $(TOP)/kernel KDIR=$(KDIR)
 
 bpf: bpf-tools

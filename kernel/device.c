@@ -97,14 +97,16 @@ static void igroup_put(struct ioasid_group *igroup)
  * (ioasid_dev_probe()); every policy request about it reads that.
  *
  * Return: the bound device, or an ERR_PTR: -EBADF (not /dev/ioasid),
- * -EINVAL (no IOMMU, unknown flags), -EBUSY (the group is used for DMA by
+ * -EINVAL (no IOMMU, unknown flags, IOASID_BIND_EXTERNAL_OWNER on a group
+ * nobody claimed), -EBUSY (the group is used for DMA by
  * a kernel driver or owned by another ioasid fd), -ENOMEM.
  */
 struct ioasid_device *
 ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 			const struct ioasid_bind_desc *desc)
 {
-	bool claim = !(desc->flags & IOASID_BIND_KERNEL_OWNED);
+	bool claim = !(desc->flags & (IOASID_BIND_KERNEL_OWNED |
+				      IOASID_BIND_EXTERNAL_OWNER));
 	struct ioasid_ctx *ctx;
 	struct ioasid_device *idev;
 	struct ioasid_object *obj;
@@ -113,12 +115,19 @@ ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 
 	if (!ioasid_file_is_ioasid(ioasid_file))
 		return ERR_PTR(-EBADF);
-	if (desc->flags & ~(IOASID_BIND_KERNEL_OWNED | IOASID_BIND_MOCK))
+	if (desc->flags & ~(IOASID_BIND_KERNEL_OWNED | IOASID_BIND_MOCK |
+			    IOASID_BIND_EXTERNAL_OWNER))
 		return ERR_PTR(-EINVAL);
 	ctx = ioasid_file->private_data;
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-EINVAL);
+	/* Whoever says it owns the group's DMA must have claimed it. */
+	if ((desc->flags & IOASID_BIND_EXTERNAL_OWNER) &&
+	    !iommu_group_dma_owner_claimed(group)) {
+		iommu_group_put(group);
+		return ERR_PTR(-EINVAL);
+	}
 
 	rc = claim ? iommu_device_claim_dma_owner(dev, ctx) : 0;
 	if (rc) {
@@ -221,7 +230,8 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	list_del(&idev->group_node);
 	mutex_unlock(&idev->igroup->lock);
 
-	if (!(idev->bind_flags & IOASID_BIND_KERNEL_OWNED))
+	if (!(idev->bind_flags & (IOASID_BIND_KERNEL_OWNED |
+				  IOASID_BIND_EXTERNAL_OWNER)))
 		iommu_device_release_dma_owner(idev->dev);
 	ioasid_object_destroy_held(ctx, &idev->obj);
 	fput(file);

@@ -813,6 +813,17 @@ int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 }
 EXPORT_SYMBOL_IF_KUNIT(iopt_get_ranges);
 
+/* Is any byte of [start, last] mapped? */
+bool iopt_mapped(struct ioasid_ioas *ioas, u64 start, u64 last)
+{
+	bool mapped;
+
+	ioas_lock(ioas);
+	mapped = area_it_iter_first(&ioas->area_itree, start, last);
+	ioas_unlock(ioas);
+	return mapped;
+}
+
 /* --- access by IOVA ------------------------------------------------------- */
 
 static struct page *iova_to_page(struct ioasid_ioas *ioas, u64 iova,

@@ -226,6 +226,7 @@ int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 int iopt_rw(struct ioasid_ioas *ioas, u64 iova, void *buf, u64 length,
 	    bool write);
 int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys);
+bool iopt_mapped(struct ioasid_ioas *ioas, u64 start, u64 last);
 int iopt_count_pinned(struct ioasid_ioas *ioas, u64 *out);
 int iopt_get_pages(struct ioasid_ioas *ioas, u64 iova, u64 last, bool write,
 		   struct page **pages);

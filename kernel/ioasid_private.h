@@ -243,6 +243,5 @@ void ioasid_flush_exit(void);
 int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
 
 /* main.c: a context for in-kernel users, on an anonymous file */
-struct file *ioasid_kernel_file(void);
 
 #endif /* __IOASID_PRIVATE_H */

@@ -465,8 +465,8 @@ EXPORT_SYMBOL_NS_GPL(ioasid_file_is_ioasid, IOASID);
  * ioasid_kernel_file - an ioasid context for the kernel's own use
  *
  * A context on an anonymous file that no user space fd refers to, for
- * per-PASID kernel contexts (pasid.c). It behaves as an open /dev/ioasid;
- * fput() releases it.
+ * per-PASID kernel contexts (pasid.c) and VFIO containers (ioasid-vfio).
+ * It behaves as an open /dev/ioasid; fput() releases it.
  *
  * Return: the file, or an ERR_PTR.
  */
@@ -489,6 +489,7 @@ struct file *ioasid_kernel_file(void)
 	ctx->file = file;
 	return file;
 }
+EXPORT_SYMBOL_NS_GPL(ioasid_kernel_file, IOASID);
 
 /*
  * 0660 root:root, as iommufd's /dev/iommu: an fd pins memory and, with a

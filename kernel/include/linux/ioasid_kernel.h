@@ -11,8 +11,10 @@ struct file;
 struct device;
 struct ioasid_device;
 struct ioasid_device_info;
+struct ioasid_policy_decision;
 
 bool ioasid_file_is_ioasid(struct file *filp);
+struct file *ioasid_kernel_file(void);
 
 /*
  * Extensible ioctl structs (the rule is in linux/ioasid.h): every ioctl of
@@ -36,10 +38,15 @@ int ioasid_copy_struct_to_user(void __user *uarg, u32 usize, const void *src,
  *	only PASID attachments are allowed (see linux/ioasid_pasid.h)
  * @IOASID_BIND_MOCK: a test-module mock device; accepted, not reported to
  *	policies (nothing read the request flag it once set)
+ * @IOASID_BIND_EXTERNAL_OWNER: the caller already holds DMA ownership of
+ *	the device's whole IOMMU group (the VFIO backend: VFIO claimed it for
+ *	its group); the bind does not claim or release it, RID attachments
+ *	are allowed. The group must be claimed (else -EINVAL).
  */
 enum ioasid_bind_flags {
 	IOASID_BIND_KERNEL_OWNED = 1 << 0,
 	IOASID_BIND_MOCK = 1 << 1,
+	IOASID_BIND_EXTERNAL_OWNER = 1 << 2,
 };
 
 /**
@@ -72,7 +79,6 @@ void ioasid_device_unbind(struct ioasid_device *idev);
 u32 ioasid_device_id(struct ioasid_device *idev);
 int ioasid_device_attach(struct ioasid_device *idev, u32 ioas_id, u32 flags,
 			 u32 pasid);
-struct ioasid_policy_decision;
 int ioasid_device_attach_decision(struct ioasid_device *idev, u32 ioas_id,
 				  u32 flags, u32 pasid,
 				  struct ioasid_policy_decision *decision);
