@@ -521,6 +521,8 @@ int main(void)
 	int tap = 0, failed = 0, leaks;
 	char path[64];
 
+	/* Line by line: a VM timeout must still show which sequence was running. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
 	printf("TAP version 13\n1..%zu\n", sizeof(sequences) / sizeof(sequences[0]) + 1);
 	if (access(path, F_OK)) {
@@ -544,6 +546,7 @@ int main(void)
 
 	for (i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++) {
 		const struct sequence *s = &sequences[i];
+		time_t start = time(NULL);
 		unsigned int n;
 		int rc = 0;
 
@@ -557,8 +560,8 @@ int main(void)
 				break;
 		}
 		if (rc == 1) {
-			printf("# %s: %u failure points injected, each left a consistent state\n",
-			       s->name, n - 1);
+			printf("# %s: %u failure points injected, each left a consistent state (%lds)\n",
+			       s->name, n - 1, (long)(time(NULL) - start));
 			printf("ok %d failnth.%s\n", ++tap, s->name);
 			total += n - 1;
 		} else {
