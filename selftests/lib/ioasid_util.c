@@ -191,6 +191,13 @@ int set_mode(int fd, __u64 mode)
 		      &mode);
 }
 
+int get_mode(int fd, __u64 *mode)
+{
+	*mode = 0xdead;
+	return option(fd, IOASID_OPTION_OP_GET, IOASID_OPTION_RLIMIT_MODE, 0,
+		      mode);
+}
+
 int cache_flush(int fd, __u32 *nr_cpus)
 {
 	struct ioasid_cache_flush f = { .size = sizeof(f) };

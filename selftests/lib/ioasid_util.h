@@ -8,7 +8,7 @@
  * as "Expected -EEXIST (-17) == map_fixed(...) (-22)"; out parameters may
  * be NULL where the caller does not want them. Names by object:
  *   ioas_alloc, destroy, map_ex/map_fixed, unmap, copy_ex/copy_fixed,
- *   get_info, iova_ranges, allow_iovas, option/set_mode   /dev/ioasid IOAS
+ *   get_info, iova_ranges, allow_iovas, option/[gs]et_mode /dev/ioasid IOAS
  *   cache_flush, dry_run_init/dry_run                      /dev/ioasid
  *   dev_bind, dev_attach, dev_detach, dev_info, region_offset,
  *   enable_bus_master, edu_dma                             a device fd
@@ -134,6 +134,8 @@ int allow_iovas(int fd, __u32 ioas, const struct ioasid_iova_range *r,
 		__u32 num);
 int option(int fd, __u16 op, __u32 option_id, __u32 object_id, __u64 *val);
 int set_mode(int fd, __u64 mode);
+/* @fd's IOASID_OPTION_RLIMIT_MODE (0xdead in *mode if the GET fails). */
+int get_mode(int fd, __u64 *mode);
 int cache_flush(int fd, __u32 *nr_cpus);
 /* A dry-run request for a PCI device with the given IOMMU caps. */
 void dry_run_init(struct ioasid_policy_dry_run *dr, __u16 vendor,
@@ -244,6 +246,13 @@ __u64 unpin_violations(int fd, __u32 ioas);
  */
 #if defined(__KSELFTEST_HARNESS_H) && !defined(IOASID_UTIL_HARNESS_H)
 #define IOASID_UTIL_HARNESS_H
+
+/* Check that @fd's IOASID_OPTION_RLIMIT_MODE reads back as @mode. */
+#define EXPECT_MODE(fd, mode) do {					\
+	__u64 _mode;							\
+	ASSERT_EQ(0, get_mode(fd, &_mode));				\
+	EXPECT_EQ((__u64)(mode), _mode);				\
+} while (0)
 
 /* Assert that nothing is left above @base. */
 #define EXPECT_NO_LEAK(base) do {					\

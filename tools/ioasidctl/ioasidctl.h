@@ -39,7 +39,11 @@ int lib_fail_priv(int err);
 int need_bpf(void);
 
 void emit_json(struct json_object *obj);
-int read_text(const char *path, char *buf, size_t len);
+/*
+ * libioasidbpf's sysfs reader (src/util.c, internal to the library; ioasidctl
+ * links libioasidbpf.a): 0 or -errno, the trailing newline removed.
+ */
+int ioasidbpf_read_file(const char *path, char *buf, size_t len);
 
 const char *snoop_name(__u32 snoop);
 const char *verdict_name(int verdict, char *buf, size_t len);
