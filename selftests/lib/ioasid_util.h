@@ -593,19 +593,33 @@ static inline void log_reset(void)
 	libbpf_log[0] = 0;
 }
 
+/* Create exactly the struct_ops maps of @obj that @want says. */
+static inline void
+want_struct_ops(struct bpf_object *obj,
+		bool (*want)(const char *name, const void *arg), const void *arg)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			bpf_map__set_autocreate(map,
+						want(bpf_map__name(map), arg));
+}
+
+/* A want_struct_ops() filter: the map named @arg. */
+static inline bool struct_ops_named(const char *name, const void *arg)
+{
+	return !strcmp(name, arg);
+}
+
 /* Open the test object with exactly the struct_ops maps @want says. */
 static inline struct policy_test *
 open_policies(bool (*want)(const char *name, const void *arg), const void *arg)
 {
 	struct policy_test *skel = policy_test__open();
-	struct bpf_map *map;
 
-	if (!skel)
-		return NULL;
-	bpf_object__for_each_map(map, skel->obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
-			bpf_map__set_autocreate(map,
-						want(bpf_map__name(map), arg));
+	if (skel)
+		want_struct_ops(skel->obj, want, arg);
 	return skel;
 }
 
@@ -706,6 +720,13 @@ FIXTURE_TEARDOWN(policy)
 		struct bpf_link *_l = attach(self->skel, name);            \
 		ASSERT_NE(NULL, _l) TH_LOG("attach %s: %s", name, libbpf_log); \
 		self->links[self->nr_links++] = _l;                        \
+	} while (0)
+
+/* Load just the policy @name and register it. */
+#define LOAD_ATTACH(name)                                                  \
+	do {                                                               \
+		LOAD(name);                                                \
+		ATTACH(name);                                              \
 	} while (0)
 
 /*

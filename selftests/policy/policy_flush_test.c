@@ -30,8 +30,7 @@ TEST_F(policy, cache_flush_rate_from_policy)
 	struct timespec ts = { 1, 200 * 1000 * 1000 };
 	int dfd;
 
-	LOAD("t_flushrate");
-	ATTACH("t_flushrate");
+	LOAD_ATTACH("t_flushrate");
 	dfd = ATTACH_EDU_OR_SKIP();
 	/* Burst of two, then over the rate, then refilled after a second. */
 	EXPECT_EQ(0, cache_flush(self->fd, NULL));
@@ -179,8 +178,7 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 
 	/* A refused flush flushes nothing and keeps the history. */
 	ASSERT_EQ(0, run_on(0));
-	LOAD("t_flushdeny");
-	ATTACH("t_flushdeny");
+	LOAD_ATTACH("t_flushdeny");
 	EXPECT_EQ(-EACCES, flush_set(self->fd, &nr));
 	bpf_link__destroy(self->links[--self->nr_links]);
 	EXPECT_EQ(3, flush_set(self->fd, &nr)) TH_LOG("1 before the refusal, then 0");
