@@ -304,6 +304,22 @@ int bound_edus(char (*bdfs)[64], int max)
 	return n;
 }
 
+int pci_link_name(const char *bdf, const char *attr, char *buf, size_t len)
+{
+	char path[300], link[300];
+	const char *last;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	last = strrchr(link, '/');
+	snprintf(buf, len, "%s", last ? last + 1 : link);
+	return 0;
+}
+
 const char *edu_bdf(void)
 {
 	static char bdf[1][64];

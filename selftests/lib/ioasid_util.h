@@ -12,7 +12,7 @@
  *   cache_flush, dry_run_init/dry_run                      /dev/ioasid
  *   dev_bind, dev_attach, dev_detach, dev_info, region_offset,
  *   enable_bus_master, edu_dma                             a device fd
- *   bound_edus, edu_bdf, edu_dev_path, pci_bdf              edu devices
+ *   bound_edus, edu_bdf, edu_dev_path, pci_bdf, pci_link_name  PCI, edu
  *   iova_rw, peek, mock_*, acc_*                           /dev/ioasid_test
  *   sysfs_read, sysfs_write, sysfs_long, ioasid_stat, ioasid_live
  *
@@ -158,6 +158,12 @@ const char *edu_bdf(void);
 const char *edu_dev_path(void);
 /* "dddd:bb:dd.f" as the kernel's 32-bit BDF, or -1. */
 long pci_bdf(const char *name);
+/*
+ * The last part of the sysfs link /sys/bus/pci/devices/@bdf/@attr into @buf
+ * (the driver's name for "driver", the group number for "iommu_group"):
+ * 0 or -errno (-ENOENT: no such link, e.g. no driver bound).
+ */
+int pci_link_name(const char *bdf, const char *attr, char *buf, size_t len);
 
 #include "edu_regs.h"
 #define XFER		2048
@@ -246,6 +252,18 @@ __u64 unpin_violations(int fd, __u32 ioas);
  */
 #if defined(__KSELFTEST_HARNESS_H) && !defined(IOASID_UTIL_HARNESS_H)
 #define IOASID_UTIL_HARNESS_H
+
+/*
+ * Open /dev/ioasid into @fd and the first bound edu's device into @dfd, or
+ * skip the test when no edu is bound to ioasid-pci.
+ */
+#define OPEN_EDU_OR_SKIP(fd, dfd) do {					\
+	const char *_path = edu_dev_path();				\
+	if (!_path)							\
+		SKIP(return, "no edu device bound to ioasid-pci in this VM"); \
+	(fd) = open_dev(_metadata, "/dev/ioasid");			\
+	(dfd) = open_dev(_metadata, _path);				\
+} while (0)
 
 /* Check that @fd's IOASID_OPTION_RLIMIT_MODE reads back as @mode. */
 #define EXPECT_MODE(fd, mode) do {					\
