@@ -27,10 +27,11 @@ struct ctl {
 
 extern struct ctl ctl;
 
-/* One line "ioasidctl: ..." on stderr; returns EXIT_FAILED. */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Same, returning EXIT_USAGE. */
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line "ioasidctl: ..." on stderr; returns @code. */
+int report(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, returning EXIT_FAILED; for a bad command line, EXIT_USAGE. */
+#define fail(...) report(EXIT_FAILED, __VA_ARGS__)
+#define usage_error(...) report(EXIT_USAGE, __VA_ARGS__)
 /* A library error: its message; EXIT_FAILED. */
 int lib_fail(int err);
 /* Same, but EPERM/EACCES mean missing privilege: EXIT_ENV. */

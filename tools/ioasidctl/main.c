@@ -37,32 +37,16 @@ void print_error(const char *msg)
 	emit_json(o);
 }
 
-static void vmsg(const char *fmt, va_list ap)
+int report(int code, const char *fmt, ...)
 {
 	char msg[1024];
+	va_list ap;
 
+	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	print_error(msg);
-}
-
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	return EXIT_FAILED;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	return EXIT_USAGE;
+	return code;
 }
 
 int lib_fail(int err)
