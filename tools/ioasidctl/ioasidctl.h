@@ -63,11 +63,13 @@ void print_error(const char *msg);
  * @fn: runs it, given argc/argv from the command word on (argv[0] is it,
  *	as getopt expects)
  * @own_help: @fn prints its own --help (else the object's usage is shown)
+ * @no_args: the command takes no arguments (cmd_select() refuses any)
  */
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	bool own_help;
+	bool no_args;
 };
 
 /*

@@ -110,6 +110,8 @@ int cmd_select(const char *object, const struct cmd *cmds, const char *help,
 			continue;
 		if (!c->own_help && wants_help(argc, argv))
 			break;
+		if (c->no_args && argc != 1)
+			return usage_error("%s %s takes no arguments", object, argv[0]);
 		return c->fn(argc, argv);
 	}
 	if (wants_help(argc, argv) || !strcmp(argv[0], "help")) {

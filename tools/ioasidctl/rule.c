@@ -351,9 +351,8 @@ static int rule_change(bool add, int argc, char **argv)
 
 static int rule_list_cmd(int argc, char **argv)
 {
+	(void)argc;
 	(void)argv;
-	if (argc != 1)
-		return usage_error("rule list takes no arguments");
 	return rule_list();
 }
 
@@ -363,7 +362,7 @@ static int rule_change_cmd(int argc, char **argv)
 }
 
 static const struct cmd rule_cmds[] = {
-	{ .name = "list", .fn = rule_list_cmd },
+	{ .name = "list", .fn = rule_list_cmd, .no_args = true },
 	{ .name = "add", .fn = rule_change_cmd },
 	{ .name = "del", .fn = rule_change_cmd },
 	{}
