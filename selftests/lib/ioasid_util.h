@@ -402,6 +402,21 @@ static inline int open_dev(struct __test_metadata *_metadata, const char *path)
 	return fd;
 }
 
+/*
+ * A fixture teardown with the test module: close @tfd first (its accesses
+ * and mocks hold the ioasid fd), then @fd; unmap @len bytes at @buf; check
+ * that nothing is left above @base.
+ */
+static inline void close_with_test_fd(struct __test_metadata *_metadata,
+				      int tfd, int fd, void *buf, size_t len,
+				      struct ioasid_live base)
+{
+	close(tfd);
+	close(fd);
+	munmap(buf, len);
+	EXPECT_NO_LEAK(base);
+}
+
 static inline uint8_t *new_buf(struct __test_metadata *_metadata, size_t len,
 			       uint32_t seed)
 {
