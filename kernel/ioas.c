@@ -146,6 +146,21 @@ void ioasid_ioas_destroy(struct ioasid_object *obj)
 	mutex_destroy(&ioas->mutex);
 }
 
+/*
+ * Answer a map or copy that made @length bytes at @iova in @ioas; if telling
+ * the caller fails, do not leave a mapping behind that it does not know of.
+ */
+static int ioas_respond_mapped(struct ioasid_ucmd *ucmd, size_t cmd_len,
+			       struct ioasid_ioas *ioas, u64 iova, u64 length)
+{
+	int rc = ioasid_ucmd_respond(ucmd, cmd_len);
+	u64 unused;
+
+	if (rc)
+		iopt_unmap(ioas, iova, length, 0, &unused);
+	return rc;
+}
+
 int ioasid_ioas_map_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_ioas_map *cmd = ucmd->cmd;
@@ -170,13 +185,8 @@ int ioasid_ioas_map_ioctl(struct ioasid_ucmd *ucmd)
 				   cmd->align, cmd->flags);
 	if (!rc) {
 		cmd->iova = iova;
-		rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
-		/* Telling the caller failed: do not leave a mapping behind. */
-		if (rc) {
-			u64 unused;
-
-			iopt_unmap(ioas, iova, cmd->length, 0, &unused);
-		}
+		rc = ioas_respond_mapped(ucmd, sizeof(*cmd), ioas, iova,
+					 cmd->length);
 	}
 	ioas_put(ucmd, ioas);
 	return rc;
@@ -228,12 +238,8 @@ int ioasid_ioas_copy_ioctl(struct ioasid_ucmd *ucmd)
 		       cmd->flags);
 	if (!rc) {
 		cmd->dst_iova = iova;
-		rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
-		if (rc) {
-			u64 unused;
-
-			iopt_unmap(dst, iova, cmd->length, 0, &unused);
-		}
+		rc = ioas_respond_mapped(ucmd, sizeof(*cmd), dst, iova,
+					 cmd->length);
 	}
 	ioas_put(ucmd, dst);
 	ioas_put(ucmd, src);

@@ -113,6 +113,13 @@ static void ioasid_policy_builtin(struct ioasid_policy_eval *eval)
 
 /* --- evaluation ---------------------------------------------------------- */
 
+/* An attach of the whole device or of one PASID: what a decision covers. */
+static bool req_is_attach(const struct ioasid_policy_req *req)
+{
+	return req->op == IOASID_POLICY_OP_ATTACH ||
+	       req->op == IOASID_POLICY_OP_ATTACH_PASID;
+}
+
 static void policy_set_error(struct ioasid_policy *p, const char *fmt, ...)
 {
 	va_list args;
@@ -239,8 +246,7 @@ VISIBLE_IF_KUNIT void ioasid_policy_complete(struct ioasid_policy_eval *eval)
 
 	if (d->verdict)
 		return;
-	if (req->op != IOASID_POLICY_OP_ATTACH &&
-	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+	if (!req_is_attach(req))
 		return;
 
 	ioasid_policy_builtin(&builtin);
@@ -371,8 +377,7 @@ int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved || cmd->req.__reserved)
 		return -EINVAL;
-	if (cmd->req.op != IOASID_POLICY_OP_ATTACH &&
-	    cmd->req.op != IOASID_POLICY_OP_ATTACH_PASID)
+	if (!req_is_attach(&cmd->req))
 		return -EINVAL;
 
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
@@ -424,8 +429,7 @@ __bpf_kfunc int bpf_ioasid_set_snoop(const struct ioasid_policy_req *req,
 
 	if (mode > IOASID_SNOOP_ALLOW_NOSNOOP)
 		return -EINVAL;
-	if (req->op != IOASID_POLICY_OP_ATTACH &&
-	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+	if (!req_is_attach(req))
 		return -EINVAL;
 	eval->cur.snoop = mode;
 	return 0;
@@ -445,8 +449,7 @@ __bpf_kfunc int bpf_ioasid_grant_flush(const struct ioasid_policy_req *req,
 {
 	struct ioasid_policy_eval *eval = req_to_eval(req);
 
-	if (req->op != IOASID_POLICY_OP_ATTACH &&
-	    req->op != IOASID_POLICY_OP_ATTACH_PASID)
+	if (!req_is_attach(req))
 		return -EINVAL;
 	eval->cur.flags |= IOASID_DECISION_FLUSH_GRANT;
 	eval->cur.flush_rate = rate;

@@ -60,13 +60,20 @@ static void unload_all(void)
 		free(st);
 }
 
-static int load(const char *what, __s64 prio, __u32 flags)
+/* Open @what with the test's pin root. */
+static int open_policy(const char *what, struct ioasidbpf_policy **p)
 {
 	struct ioasidbpf_open_opts o = { .sz = sizeof(o), .pin_root = ROOT };
+
+	return ioasidbpf_policy_open(what, &o, p);
+}
+
+static int load(const char *what, __s64 prio, __u32 flags)
+{
 	struct ioasidbpf_policy *p;
 	int err;
 
-	err = ioasidbpf_policy_open(what, &o, &p);
+	err = open_policy(what, &p);
 	if (err)
 		return err;
 	if (prio >= 0)
@@ -80,11 +87,10 @@ static int load(const char *what, __s64 prio, __u32 flags)
 
 static int replace(const char *running, const char *what)
 {
-	struct ioasidbpf_open_opts o = { .sz = sizeof(o), .pin_root = ROOT };
 	struct ioasidbpf_policy *p;
 	int err;
 
-	err = ioasidbpf_policy_open(what, &o, &p);
+	err = open_policy(what, &p);
 	if (err)
 		return err;
 	err = ioasidbpf_policy_replace(p, running);

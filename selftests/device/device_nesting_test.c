@@ -174,17 +174,11 @@ TEST_F(edu, hardware_nesting_refused_with_reason)
 TEST(close_with_live_tree_and_attached_device)
 {
 	struct ioasid_live base = ioasid_live();
-	const char *path = edu_dev_path();
 	__u32 root = 0, child = 0;
 	char *buf;
 	int fd, dfd;
 
-	if (!path)
-		SKIP(return, "no edu device bound to ioasid-pci in this VM");
-	fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, fd);
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
+	OPEN_EDU_OR_SKIP(fd, dfd);
 	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &root));

@@ -750,18 +750,12 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 TEST(live_counts_return_after_close)
 {
 	struct ioasid_live base = ioasid_live(), before;
-	const char *path = edu_dev_path();
 	__u32 ioas1 = 0, ioas2 = 0;
 	char *buf;
 	int fd, dfd;
 
-	if (!path)
-		SKIP(return, "no edu device bound to ioasid-pci in this VM");
+	OPEN_EDU_OR_SKIP(fd, dfd);
 	ASSERT_LE(0, base.fds);
-	fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, fd);
-	dfd = open(path, O_RDWR);
-	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas1));
 	ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas2));
 	buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,

@@ -5,7 +5,6 @@
  * the bridge (tools/vm/run --edu-group 2); a third edu sits alone.
  */
 #include <dirent.h>
-#include <libgen.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -20,21 +19,15 @@ struct edu {
 /* edu devices bound to ioasid-pci, with their IOMMU group numbers. */
 static int find_edus(struct edu *out, int max)
 {
-	char bdfs[8][64], path[600], link[512];
+	char bdfs[8][64], group[32];
 	int n, i, got = 0;
 
 	n = bound_edus(bdfs, max < 8 ? max : 8);
 	for (i = 0; i < n; i++) {
-		ssize_t len;
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-			 bdfs[i]);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len < 0)
+		if (pci_link_name(bdfs[i], "iommu_group", group, sizeof(group)))
 			continue;
-		link[len] = 0;
 		strcpy(out[got].bdf, bdfs[i]);
-		out[got].group = atoi(basename(link));
+		out[got].group = atoi(group);
 		got++;
 	}
 	return got;
@@ -85,7 +78,7 @@ static __u32 new_ioas(int fd)
 /* The other non-edu members of a group (the bridge): their drivers. */
 static void group_others(const struct edu *e, char *drivers, size_t len)
 {
-	char path[600], link[256];
+	char path[600], drv[256];
 	struct dirent *de;
 	DIR *d;
 
@@ -95,20 +88,13 @@ static void group_others(const struct edu *e, char *drivers, size_t len)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		ssize_t n;
-
-		if (!strchr(de->d_name, ':'))
+		if (!strchr(de->d_name, ':') ||
+		    pci_link_name(de->d_name, "driver", drv, sizeof(drv)))
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
-			 de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		if (strcmp(basename(link), "ioasid-pci")) {
+		if (strcmp(drv, "ioasid-pci")) {
 			strncat(drivers, de->d_name, len - strlen(drivers) - 1);
 			strncat(drivers, "=", len - strlen(drivers) - 1);
-			strncat(drivers, basename(link), len - strlen(drivers) - 1);
+			strncat(drivers, drv, len - strlen(drivers) - 1);
 			strncat(drivers, " ", len - strlen(drivers) - 1);
 		}
 	}

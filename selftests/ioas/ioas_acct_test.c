@@ -2,7 +2,7 @@
 /*
  * ioas_acct_test: RLIMIT_MEMLOCK accounting in both IOASID_RLIMIT_*
  * modes (fixture acct). Root has CAP_IPC_LOCK, which is charged but never
- * refused, so every test forks a child (acct_fork()) that lowers
+ * refused, so every test forks a child (acct_fork(), ACCT_TEST()) that lowers
  * RLIMIT_MEMLOCK to 64 pages, drops CAP_IPC_LOCK with capset() and switches
  * to a fresh uid (a different one per test, so the per-user charge of one
  * test cannot leak into the next) before using /dev/ioasid. _metadata is
@@ -144,6 +144,41 @@ static void acct_wait(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
+typedef void (*acct_child_fn)(struct __test_metadata *_metadata,
+			      const FIXTURE_VARIANT(acct) *variant,
+			      struct actx c);
+
+/* Run @fn in an acct_fork() child and wait for it. */
+static void acct_run(struct __test_metadata *_metadata,
+		     const FIXTURE_VARIANT(acct) *variant, int uid_off,
+		     acct_child_fn fn)
+{
+	struct actx c;
+	pid_t pid = acct_fork(_metadata, variant, uid_off, &c);
+
+	if (!pid) {
+		fn(_metadata, variant, c);
+		_exit(0);
+	}
+	acct_wait(_metadata, pid);
+}
+
+/*
+ * ACCT_TEST(name, uid_off) { body }: a test of fixture acct whose body runs
+ * in an acct_fork() child (uid ACCT_UID + @uid_off) with its struct actx c.
+ */
+#define ACCT_TEST(name, uid_off)					\
+	static void name##_child(struct __test_metadata *_metadata,	\
+				 const FIXTURE_VARIANT(acct) *variant,	\
+				 struct actx c);			\
+	TEST_F(acct, name)						\
+	{								\
+		acct_run(_metadata, variant, uid_off, name##_child);	\
+	}								\
+	static void name##_child(struct __test_metadata *_metadata,	\
+				 const FIXTURE_VARIANT(acct) *variant,	\
+				 struct actx c)
+
 /* map @pages pages of c->buf from page @pg at a fixed IOVA */
 #define AMAP(fd, ioas, pg, pages, iova) \
 	map_fixed(fd, ioas, U(c.buf + (pg) * PSZ), (pages) * PSZ, iova, RW)
@@ -156,214 +191,165 @@ static void acct_wait(struct __test_metadata *_metadata, pid_t pid)
 #define LCK(pages) \
 	(variant->mode == IOASID_RLIMIT_MM ? (long)((pages) * PSZ / 1024) : 0L)
 
-TEST_F(acct, over_limit_enomem_changes_nothing)
+ACCT_TEST(over_limit_enomem_changes_nothing, 1)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 1, &c);
-
-	if (!pid) {
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 32, IOVA_A));
-		EXPECT_EQ(LCK(32), vmlck_kb());
-		/* 32 + 64 > 64 */
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 64, IOVA_B));
-		A_CHECK_INFO(c.ioas, 1, 32);
-		A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
-		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, c.ioas, IOVA_B));
-		EXPECT_EQ(LCK(32), vmlck_kb());
-		/* one page too many */
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 33, IOVA_B));
-		A_CHECK_INFO(c.ioas, 1, 32);
-		/* exactly the limit */
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 32, 32, IOVA_B));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 3 * IOVA_A));
-		A_CHECK_INFO(c.ioas, 2, 64);
-		A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
-		A_CHECK_BYTES(c.ioas, IOVA_B, 32, 32);
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 32, IOVA_A));
+	EXPECT_EQ(LCK(32), vmlck_kb());
+	/* 32 + 64 > 64 */
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 64, IOVA_B));
+	A_CHECK_INFO(c.ioas, 1, 32);
+	A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
+	ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, c.ioas, IOVA_B));
+	EXPECT_EQ(LCK(32), vmlck_kb());
+	/* one page too many */
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 32, 33, IOVA_B));
+	A_CHECK_INFO(c.ioas, 1, 32);
+	/* exactly the limit */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 32, 32, IOVA_B));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 3 * IOVA_A));
+	A_CHECK_INFO(c.ioas, 2, 64);
+	A_CHECK_BYTES(c.ioas, IOVA_A, 0, 32);
+	A_CHECK_BYTES(c.ioas, IOVA_B, 32, 32);
+	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
-TEST_F(acct, unmap_releases_charge)
+ACCT_TEST(unmap_releases_charge, 2)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 2, &c);
 	__u64 out;
 
-	if (!pid) {
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
-		ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, 64 * PSZ, 0, &out));
-		EXPECT_EQ(64 * PSZ, out);
-		EXPECT_EQ(0L, vmlck_kb());
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
-		/* a split unmap releases just the pages cut out */
-		ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_B + 16 * PSZ, 16 * PSZ,
-				   IOASID_UNMAP_ALLOW_SPLIT, &out));
-		EXPECT_EQ(16 * PSZ, out);
-		EXPECT_EQ(LCK(48), vmlck_kb());
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 128, 16, IOVA_A));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 144, 1, 3 * IOVA_A));
-		A_CHECK_INFO(c.ioas, 3, 64);
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, 64 * PSZ, 0, &out));
+	EXPECT_EQ(64 * PSZ, out);
+	EXPECT_EQ(0L, vmlck_kb());
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
+	/* a split unmap releases just the pages cut out */
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_B + 16 * PSZ, 16 * PSZ,
+			   IOASID_UNMAP_ALLOW_SPLIT, &out));
+	EXPECT_EQ(16 * PSZ, out);
+	EXPECT_EQ(LCK(48), vmlck_kb());
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 128, 16, IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 144, 1, 3 * IOVA_A));
+	A_CHECK_INFO(c.ioas, 3, 64);
 }
 
-TEST_F(acct, copy_is_not_charged)
+ACCT_TEST(copy_is_not_charged, 3)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 3, &c);
 	__u32 b;
 
-	if (!pid) {
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 48, IOVA_A));
-		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
-		/* 48 + 48 would be over the limit if it were charged */
-		ASSERT_EQ(0, copy_fixed(c.fd, b, c.ioas, IOVA_A, 48 * PSZ,
-					IOVA_A, RW));
-		ASSERT_EQ(0, copy_fixed(c.fd, c.ioas, c.ioas, IOVA_A, 48 * PSZ,
-					IOVA_B, RO));
-		EXPECT_EQ(LCK(48), vmlck_kb());
-		A_CHECK_BYTES(b, IOVA_A, 0, 48);
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 48, 16, 3 * IOVA_A));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 4 * IOVA_A));
-		/* b still pins the first 48 pages: they stay charged */
-		ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
-		EXPECT_EQ(LCK(48), vmlck_kb());
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 16, IOVA_A));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 80, 1, IOVA_B));
-		A_CHECK_BYTES(b, IOVA_A, 0, 48);
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 48, IOVA_A));
+	ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
+	/* 48 + 48 would be over the limit if it were charged */
+	ASSERT_EQ(0, copy_fixed(c.fd, b, c.ioas, IOVA_A, 48 * PSZ,
+				IOVA_A, RW));
+	ASSERT_EQ(0, copy_fixed(c.fd, c.ioas, c.ioas, IOVA_A, 48 * PSZ,
+				IOVA_B, RO));
+	EXPECT_EQ(LCK(48), vmlck_kb());
+	A_CHECK_BYTES(b, IOVA_A, 0, 48);
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 48, 16, 3 * IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, 4 * IOVA_A));
+	/* b still pins the first 48 pages: they stay charged */
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
+	EXPECT_EQ(LCK(48), vmlck_kb());
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 16, IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 80, 1, IOVA_B));
+	A_CHECK_BYTES(b, IOVA_A, 0, 48);
 }
 
 /* Nested maps and in-kernel pins charge nothing: the parent's pin counts. */
-TEST_F(acct, nested_maps_charged_once)
+ACCT_TEST(nested_maps_charged_once, 9)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 9, &c);
 	__u32 child, grand, sib;
 
-	if (!pid) {
-		/* The whole limit in the parent. */
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
-		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &child));
-		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, child, &grand));
-		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &sib));
-		/* Two levels, a sibling and a second view: 4 x 64 more pages. */
-		ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, IOVA_B, RW));
-		ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, 2 * IOVA_B, RW));
-		ASSERT_EQ(0, map_fixed(c.fd, grand, IOVA_B, 64 * PSZ, IOVA_A, RW));
-		ASSERT_EQ(0, map_fixed(c.fd, sib, IOVA_A, 64 * PSZ, IOVA_A, RW));
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		A_CHECK_BYTES(grand, IOVA_A, 0, 64);
-		/* Still no room for one more page of user memory anywhere. */
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
-		/* A parent unmap takes the dependents down; the charge goes. */
-		ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
-		EXPECT_EQ(0L, vmlck_kb());
-		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, grand, IOVA_A));
-		ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, sib, IOVA_A));
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	/* The whole limit in the parent. */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+	ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &child));
+	ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, child, &grand));
+	ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas, &sib));
+	/* Two levels, a sibling and a second view: 4 x 64 more pages. */
+	ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, IOVA_B, RW));
+	ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, 64 * PSZ, 2 * IOVA_B, RW));
+	ASSERT_EQ(0, map_fixed(c.fd, grand, IOVA_B, 64 * PSZ, IOVA_A, RW));
+	ASSERT_EQ(0, map_fixed(c.fd, sib, IOVA_A, 64 * PSZ, IOVA_A, RW));
+	EXPECT_EQ(LCK(64), vmlck_kb());
+	A_CHECK_BYTES(grand, IOVA_A, 0, 64);
+	/* Still no room for one more page of user memory anywhere. */
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 64, 1, IOVA_B));
+	/* A parent unmap takes the dependents down; the charge goes. */
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, 0, 0, IOASID_UNMAP_ALL, NULL));
+	EXPECT_EQ(0L, vmlck_kb());
+	ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, grand, IOVA_A));
+	ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, sib, IOVA_A));
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_B));
 }
 
-TEST_F(acct, failed_map_not_charged)
+ACCT_TEST(failed_map_not_charged, 4)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 4, &c);
 	uint8_t *p;
 
-	if (!pid) {
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 0, 65, IOVA_A));
-		EXPECT_EQ(0L, vmlck_kb());
-		/* faults after pinning most of it */
-		p = new_buf(_metadata, 64 * PSZ, 0xbad);
-		ASSERT_EQ(0, mprotect(p + 63 * PSZ, PSZ, PROT_NONE));
-		ASSERT_EQ(-EFAULT, map_fixed(c.fd, c.ioas, U(p), 64 * PSZ,
-					     IOVA_A, RW));
-		EXPECT_EQ(0L, vmlck_kb());
-		/* overlaps after the pages could have been pinned */
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 8, IOVA_A + 32 * PSZ));
-		ASSERT_EQ(-EEXIST, AMAP(c.fd, c.ioas, 8, 56, IOVA_A));
-		/* the whole limit is still available */
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 8, 56, IOVA_B));
-		A_CHECK_INFO(c.ioas, 2, 64);
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 0, 65, IOVA_A));
+	EXPECT_EQ(0L, vmlck_kb());
+	/* faults after pinning most of it */
+	p = new_buf(_metadata, 64 * PSZ, 0xbad);
+	ASSERT_EQ(0, mprotect(p + 63 * PSZ, PSZ, PROT_NONE));
+	ASSERT_EQ(-EFAULT, map_fixed(c.fd, c.ioas, U(p), 64 * PSZ,
+				     IOVA_A, RW));
+	EXPECT_EQ(0L, vmlck_kb());
+	/* overlaps after the pages could have been pinned */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 8, IOVA_A + 32 * PSZ));
+	ASSERT_EQ(-EEXIST, AMAP(c.fd, c.ioas, 8, 56, IOVA_A));
+	/* the whole limit is still available */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 8, 56, IOVA_B));
+	A_CHECK_INFO(c.ioas, 2, 64);
+	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
-TEST_F(acct, destroy_releases_charge)
+ACCT_TEST(destroy_releases_charge, 5)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 5, &c);
 	__u32 b;
 
-	if (!pid) {
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
-		ASSERT_EQ(0, destroy(c.fd, c.ioas));
-		EXPECT_EQ(0L, vmlck_kb());
-		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
-		ASSERT_EQ(0, AMAP(c.fd, b, 64, 64, IOVA_A));
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+	ASSERT_EQ(0, destroy(c.fd, c.ioas));
+	EXPECT_EQ(0L, vmlck_kb());
+	ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
+	ASSERT_EQ(0, AMAP(c.fd, b, 64, 64, IOVA_A));
+	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
-TEST_F(acct, close_releases_charge)
+ACCT_TEST(close_releases_charge, 6)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 6, &c);
 	__u32 child, r2, b;
 
-	if (!pid) {
-		/* live objects of every kind we have, then close */
-		ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas,
-					&child));
-		ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &r2));
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
-		ASSERT_EQ(0, copy_fixed(c.fd, r2, c.ioas, IOVA_A, 64 * PSZ,
-					IOVA_B, RW));
-		/* the other fd of the same task/user is at the limit too */
-		ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 1, IOVA_A));
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		ASSERT_EQ(0, close(c.fd));
-		EXPECT_EQ(0L, vmlck_kb());
-		ASSERT_EQ(0, AMAP(c.fd2, b, 64, 64, IOVA_A));
-		check_bytes(_metadata, c.tfd, c.fd2, b, IOVA_A,
-			    c.buf + 64 * PSZ, 64 * PSZ, __LINE__);
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	/* live objects of every kind we have, then close */
+	ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas,
+				&child));
+	ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &r2));
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 64, IOVA_A));
+	ASSERT_EQ(0, copy_fixed(c.fd, r2, c.ioas, IOVA_A, 64 * PSZ,
+				IOVA_B, RW));
+	/* the other fd of the same task/user is at the limit too */
+	ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 1, IOVA_A));
+	EXPECT_EQ(LCK(64), vmlck_kb());
+	ASSERT_EQ(0, close(c.fd));
+	EXPECT_EQ(0L, vmlck_kb());
+	ASSERT_EQ(0, AMAP(c.fd2, b, 64, 64, IOVA_A));
+	check_bytes(_metadata, c.tfd, c.fd2, b, IOVA_A,
+		    c.buf + 64 * PSZ, 64 * PSZ, __LINE__);
+	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
-TEST_F(acct, two_fds_share_the_limit)
+ACCT_TEST(two_fds_share_the_limit, 7)
 {
-	struct actx c;
-	pid_t pid = acct_fork(_metadata, variant, 7, &c);
 	__u32 b;
 
-	if (!pid) {
-		/* same task: both modes see both fds' charges */
-		ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 40, IOVA_A));
-		ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
-		ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 40, IOVA_A));
-		ASSERT_EQ(0, AMAP(c.fd2, b, 64, 24, IOVA_A));
-		EXPECT_EQ(LCK(64), vmlck_kb());
-		_exit(0);
-	}
-	acct_wait(_metadata, pid);
+	/* same task: both modes see both fds' charges */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 40, IOVA_A));
+	ASSERT_EQ(0, ioas_alloc(c.fd2, 0, 0, &b));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd2, b, 64, 40, IOVA_A));
+	ASSERT_EQ(0, AMAP(c.fd2, b, 64, 24, IOVA_A));
+	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
 /* USER mode: the charge is the user's, shared by all its processes. */
@@ -425,6 +411,27 @@ static void become_limited_user(struct __test_metadata *_metadata, uid_t uid)
 }
 
 /*
+ * Fork a child that becomes the limited user ACCT_UID + @uid_off and opens
+ * /dev/ioasid as that user into *@fd. Returns 0 in the child (which must
+ * _exit()), the pid in the parent (for acct_wait()).
+ */
+static pid_t limited_fork(struct __test_metadata *_metadata, int uid_off,
+			  int *fd)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid)
+		return pid;
+	become_limited_user(_metadata, ACCT_UID + uid_off);
+	*fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+	return 0;
+}
+
+/*
  * Issue 15, bug 1: the MM mode charged the mapping process's mm while the
  * pin lived with the fd, and needed no privilege: a parent that kept the
  * fd and forked mappers pinned a limit per child. Now choosing it needs
@@ -441,16 +448,10 @@ TEST(mm_mode_needs_cap_and_forks_share_one_limit)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to a limited uid");
-	fflush(stdout);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = limited_fork(_metadata, 40, &fd);
 	if (!pid) {
-		become_limited_user(_metadata, ACCT_UID + 40);
-		fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd);
 		ASSERT_EQ(-EPERM, set_mode(fd, IOASID_RLIMIT_MM));
-		ASSERT_EQ(0, option(fd, IOASID_OPTION_OP_GET,
-				    IOASID_OPTION_RLIMIT_MODE, 0, &val));
+		ASSERT_EQ(0, get_mode(fd, &val));
 		ASSERT_EQ((__u64)IOASID_RLIMIT_USER, val);
 		/* choosing the default back needs nothing */
 		ASSERT_EQ(0, set_mode(fd, IOASID_RLIMIT_USER));
@@ -475,9 +476,7 @@ TEST(mm_mode_needs_cap_and_forks_share_one_limit)
 			   LIMIT_PAGES, __LINE__);
 		_exit(_metadata->exit_code);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	acct_wait(_metadata, pid);
 }
 
 /*
@@ -494,7 +493,7 @@ TEST(huge_map_refused_before_allocating)
 		(1ULL << 40) - PSZ,		/* just under 1 TiB */
 		1ULL << 40,			/* 1 TiB */
 	};
-	int fd, status;
+	int fd;
 	unsigned int i;
 	uint8_t *buf;
 	__u32 ioas;
@@ -502,13 +501,8 @@ TEST(huge_map_refused_before_allocating)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to a limited uid");
-	fflush(stdout);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = limited_fork(_metadata, 41, &fd);
 	if (!pid) {
-		become_limited_user(_metadata, ACCT_UID + 41);
-		fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, ioas_alloc(fd, 0, 0, &ioas));
 		/* reserve the address space without backing it */
 		buf = mmap(NULL, 1ULL << 41, PROT_NONE,
@@ -526,9 +520,7 @@ TEST(huge_map_refused_before_allocating)
 		check_info(_metadata, fd, ioas, 0, 0, 0, __LINE__);
 		_exit(_metadata->exit_code);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	acct_wait(_metadata, pid);
 }
 
 TEST_HARNESS_MAIN

@@ -312,34 +312,21 @@ TEST_F(ioas, destroy_nested_chain_leaf_first)
 
 TEST_F(ioas, option_default_user)
 {
-	__u64 val = 0xdead;
-
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_USER);
 }
 
 TEST_F(ioas, option_set_get_per_fd)
 {
-	__u64 val = 0xdead;
 	int fd2;
 
 	ASSERT_EQ(0, set_mode(self->fd, IOASID_RLIMIT_MM));
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_MM, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_MM);
 	/* per fd: a second fd still has the default */
 	fd2 = open_dev(_metadata, "/dev/ioasid");
-	val = 0xdead;
-	ASSERT_EQ(0, option(fd2, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(fd2, IOASID_RLIMIT_USER);
 	close(fd2);
 	ASSERT_EQ(0, set_mode(self->fd, IOASID_RLIMIT_USER));
-	val = 0xdead;
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_USER);
 }
 
 TEST_F(ioas, option_unknown_eopnotsupp)
@@ -375,15 +362,11 @@ TEST_F(ioas, option_bad_value_einval)
 	o.size = offsetof(struct ioasid_option, val64);
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, IOASID_OPTION, &o));
 	/* nothing changed */
-	val = 0xdead;
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_USER);
 }
 
 TEST_F(ioas, option_busy_until_last_pin_gone)
 {
-	__u64 val = 0xdead;
 	__u32 b;
 
 	ASSERT_EQ(0, MAPF(0, 0x4000, IOVA_A, RW));
@@ -394,9 +377,7 @@ TEST_F(ioas, option_busy_until_last_pin_gone)
 	ASSERT_EQ(0, UNMAP(0, 0, IOASID_UNMAP_ALL, NULL));
 	/* b still holds the pages pinned */
 	EXPECT_EQ(-EBUSY, set_mode(self->fd, IOASID_RLIMIT_MM));
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_USER);
 	ASSERT_EQ(0, destroy(self->fd, b));
 	EXPECT_EQ(0, set_mode(self->fd, IOASID_RLIMIT_MM));
 }
@@ -480,19 +461,12 @@ TEST_F(ioas, test_rw_bad_fd_ebadf)
 
 TEST_F(mapped, option_set_while_pinned_ebusy)
 {
-	__u64 val = 0xdead;
-
 	FAILS(EBUSY, set_mode(self->fd, IOASID_RLIMIT_MM));
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_USER, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_USER);
 	/* with nothing pinned any more it is allowed */
 	ASSERT_EQ(0, UNMAP(0, 0, IOASID_UNMAP_ALL, NULL));
 	ASSERT_EQ(0, set_mode(self->fd, IOASID_RLIMIT_MM));
-	val = 0xdead;
-	ASSERT_EQ(0, option(self->fd, IOASID_OPTION_OP_GET,
-			    IOASID_OPTION_RLIMIT_MODE, 0, &val));
-	EXPECT_EQ((__u64)IOASID_RLIMIT_MM, val);
+	EXPECT_MODE(self->fd, IOASID_RLIMIT_MM);
 }
 
 TEST_F(mapped, destroy_unknown_enoent)

@@ -191,6 +191,13 @@ int set_mode(int fd, __u64 mode)
 		      &mode);
 }
 
+int get_mode(int fd, __u64 *mode)
+{
+	*mode = 0xdead;
+	return option(fd, IOASID_OPTION_OP_GET, IOASID_OPTION_RLIMIT_MODE, 0,
+		      mode);
+}
+
 int cache_flush(int fd, __u32 *nr_cpus)
 {
 	struct ioasid_cache_flush f = { .size = sizeof(f) };
@@ -295,6 +302,22 @@ int bound_edus(char (*bdfs)[64], int max)
 	}
 	closedir(d);
 	return n;
+}
+
+int pci_link_name(const char *bdf, const char *attr, char *buf, size_t len)
+{
+	char path[300], link[300];
+	const char *last;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	last = strrchr(link, '/');
+	snprintf(buf, len, "%s", last ? last + 1 : link);
+	return 0;
 }
 
 const char *edu_bdf(void)

@@ -8,11 +8,11 @@
  * as "Expected -EEXIST (-17) == map_fixed(...) (-22)"; out parameters may
  * be NULL where the caller does not want them. Names by object:
  *   ioas_alloc, destroy, map_ex/map_fixed, unmap, copy_ex/copy_fixed,
- *   get_info, iova_ranges, allow_iovas, option/set_mode   /dev/ioasid IOAS
+ *   get_info, iova_ranges, allow_iovas, option/[gs]et_mode /dev/ioasid IOAS
  *   cache_flush, dry_run_init/dry_run                      /dev/ioasid
  *   dev_bind, dev_attach, dev_detach, dev_info, region_offset,
  *   enable_bus_master, edu_dma                             a device fd
- *   bound_edus, edu_bdf, edu_dev_path, pci_bdf              edu devices
+ *   bound_edus, edu_bdf, edu_dev_path, pci_bdf, pci_link_name  PCI, edu
  *   iova_rw, peek, mock_*, acc_*                           /dev/ioasid_test
  *   sysfs_read, sysfs_write, sysfs_long, ioasid_stat, ioasid_live
  *
@@ -134,6 +134,8 @@ int allow_iovas(int fd, __u32 ioas, const struct ioasid_iova_range *r,
 		__u32 num);
 int option(int fd, __u16 op, __u32 option_id, __u32 object_id, __u64 *val);
 int set_mode(int fd, __u64 mode);
+/* @fd's IOASID_OPTION_RLIMIT_MODE (0xdead in *mode if the GET fails). */
+int get_mode(int fd, __u64 *mode);
 int cache_flush(int fd, __u32 *nr_cpus);
 /* A dry-run request for a PCI device with the given IOMMU caps. */
 void dry_run_init(struct ioasid_policy_dry_run *dr, __u16 vendor,
@@ -156,6 +158,12 @@ const char *edu_bdf(void);
 const char *edu_dev_path(void);
 /* "dddd:bb:dd.f" as the kernel's 32-bit BDF, or -1. */
 long pci_bdf(const char *name);
+/*
+ * The last part of the sysfs link /sys/bus/pci/devices/@bdf/@attr into @buf
+ * (the driver's name for "driver", the group number for "iommu_group"):
+ * 0 or -errno (-ENOENT: no such link, e.g. no driver bound).
+ */
+int pci_link_name(const char *bdf, const char *attr, char *buf, size_t len);
 
 #include "edu_regs.h"
 #define XFER		2048
@@ -244,6 +252,25 @@ __u64 unpin_violations(int fd, __u32 ioas);
  */
 #if defined(__KSELFTEST_HARNESS_H) && !defined(IOASID_UTIL_HARNESS_H)
 #define IOASID_UTIL_HARNESS_H
+
+/*
+ * Open /dev/ioasid into @fd and the first bound edu's device into @dfd, or
+ * skip the test when no edu is bound to ioasid-pci.
+ */
+#define OPEN_EDU_OR_SKIP(fd, dfd) do {					\
+	const char *_path = edu_dev_path();				\
+	if (!_path)							\
+		SKIP(return, "no edu device bound to ioasid-pci in this VM"); \
+	(fd) = open_dev(_metadata, "/dev/ioasid");			\
+	(dfd) = open_dev(_metadata, _path);				\
+} while (0)
+
+/* Check that @fd's IOASID_OPTION_RLIMIT_MODE reads back as @mode. */
+#define EXPECT_MODE(fd, mode) do {					\
+	__u64 _mode;							\
+	ASSERT_EQ(0, get_mode(fd, &_mode));				\
+	EXPECT_EQ((__u64)(mode), _mode);				\
+} while (0)
 
 /* Assert that nothing is left above @base. */
 #define EXPECT_NO_LEAK(base) do {					\
@@ -373,6 +400,21 @@ static inline int open_dev(struct __test_metadata *_metadata, const char *path)
 		       path, strerror(errno));
 	ASSERT_LE(0, fd);
 	return fd;
+}
+
+/*
+ * A fixture teardown with the test module: close @tfd first (its accesses
+ * and mocks hold the ioasid fd), then @fd; unmap @len bytes at @buf; check
+ * that nothing is left above @base.
+ */
+static inline void close_with_test_fd(struct __test_metadata *_metadata,
+				      int tfd, int fd, void *buf, size_t len,
+				      struct ioasid_live base)
+{
+	close(tfd);
+	close(fd);
+	munmap(buf, len);
+	EXPECT_NO_LEAK(base);
 }
 
 static inline uint8_t *new_buf(struct __test_metadata *_metadata, size_t len,
@@ -584,19 +626,33 @@ static inline void log_reset(void)
 	libbpf_log[0] = 0;
 }
 
+/* Create exactly the struct_ops maps of @obj that @want says. */
+static inline void
+want_struct_ops(struct bpf_object *obj,
+		bool (*want)(const char *name, const void *arg), const void *arg)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			bpf_map__set_autocreate(map,
+						want(bpf_map__name(map), arg));
+}
+
+/* A want_struct_ops() filter: the map named @arg. */
+static inline bool struct_ops_named(const char *name, const void *arg)
+{
+	return !strcmp(name, arg);
+}
+
 /* Open the test object with exactly the struct_ops maps @want says. */
 static inline struct policy_test *
 open_policies(bool (*want)(const char *name, const void *arg), const void *arg)
 {
 	struct policy_test *skel = policy_test__open();
-	struct bpf_map *map;
 
-	if (!skel)
-		return NULL;
-	bpf_object__for_each_map(map, skel->obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
-			bpf_map__set_autocreate(map,
-						want(bpf_map__name(map), arg));
+	if (skel)
+		want_struct_ops(skel->obj, want, arg);
 	return skel;
 }
 
@@ -697,6 +753,13 @@ FIXTURE_TEARDOWN(policy)
 		struct bpf_link *_l = attach(self->skel, name);            \
 		ASSERT_NE(NULL, _l) TH_LOG("attach %s: %s", name, libbpf_log); \
 		self->links[self->nr_links++] = _l;                        \
+	} while (0)
+
+/* Load just the policy @name and register it. */
+#define LOAD_ATTACH(name)                                                  \
+	do {                                                               \
+		LOAD(name);                                                \
+		ATTACH(name);                                              \
 	} while (0)
 
 /*

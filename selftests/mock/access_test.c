@@ -37,11 +37,8 @@ FIXTURE_SETUP(acc)
 
 FIXTURE_TEARDOWN(acc)
 {
-	/* The test fd goes first: its accesses hold the ioasid fd. */
-	close(self->tfd);
-	close(self->fd);
-	munmap(self->buf, NPAGES * PSZ);
-	EXPECT_NO_LEAK(self->base);
+	close_with_test_fd(_metadata, self->tfd, self->fd, self->buf,
+			   NPAGES * PSZ, self->base);
 }
 
 /* Create a software device and attach it to @ioas. */

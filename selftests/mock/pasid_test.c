@@ -38,11 +38,8 @@ FIXTURE_SETUP(mock)
 
 FIXTURE_TEARDOWN(mock)
 {
-	/* The test fd goes first: its mocks hold the ioasid fd. */
-	close(self->tfd);
-	close(self->fd);
-	munmap(self->buf, NPAGES * PSZ);
-	EXPECT_NO_LEAK(self->base);
+	close_with_test_fd(_metadata, self->tfd, self->fd, self->buf,
+			   NPAGES * PSZ, self->base);
 }
 
 /* A mock bound to the fixture's fd. */

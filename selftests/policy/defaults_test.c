@@ -19,6 +19,29 @@
 #define PIN_ROOT "/sys/fs/bpf/ioasid-defaults-test"
 #define PINNED(map) PIN_ROOT "/" IOASID_RULE_MAP_NAME(map)
 
+/*
+ * Fixture @f: /dev/ioasid in self->fd and the policy @obj (its skeleton's
+ * name) in self->skel, loaded with its maps pinned below PIN_ROOT and
+ * registered.
+ */
+#define PINNED_POLICY_FIXTURE(f, obj)					\
+	FIXTURE(f) {							\
+		int fd;							\
+		struct obj *skel;					\
+	};								\
+	FIXTURE_SETUP(f)						\
+	{								\
+		LIBBPF_OPTS(bpf_object_open_opts, opts,			\
+			    .pin_root_path = PIN_ROOT);			\
+		mkdir(PIN_ROOT, 0700);					\
+		self->fd = open("/dev/ioasid", O_RDWR);			\
+		ASSERT_LE(0, self->fd);					\
+		self->skel = obj##__open_opts(&opts);			\
+		ASSERT_NE(NULL, self->skel);				\
+		ASSERT_EQ(0, obj##__load(self->skel));			\
+		ASSERT_EQ(0, obj##__attach(self->skel));		\
+	}
+
 struct dev_case {
 	__u32 op;
 	__u32 caps;
@@ -91,23 +114,7 @@ TEST(vfio_compat_matches_builtin)
 	close(fd);
 }
 
-FIXTURE(strict) {
-	int fd;
-	struct strict *skel;
-};
-
-FIXTURE_SETUP(strict)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PIN_ROOT);
-
-	mkdir(PIN_ROOT, 0700);
-	self->fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->skel = strict__open_opts(&opts);
-	ASSERT_NE(NULL, self->skel);
-	ASSERT_EQ(0, strict__load(self->skel));
-	ASSERT_EQ(0, strict__attach(self->skel));
-}
+PINNED_POLICY_FIXTURE(strict, strict)
 
 FIXTURE_TEARDOWN(strict)
 {
@@ -193,23 +200,7 @@ TEST_F(strict, pasid_only_for_listed_drivers)
 	close(map);
 }
 
-FIXTURE(nsr) {
-	int fd;
-	struct nosnoop_rules *skel;
-};
-
-FIXTURE_SETUP(nsr)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = PIN_ROOT);
-
-	mkdir(PIN_ROOT, 0700);
-	self->fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->skel = nosnoop_rules__open_opts(&opts);
-	ASSERT_NE(NULL, self->skel);
-	ASSERT_EQ(0, nosnoop_rules__load(self->skel));
-	ASSERT_EQ(0, nosnoop_rules__attach(self->skel));
-}
+PINNED_POLICY_FIXTURE(nsr, nosnoop_rules)
 
 FIXTURE_TEARDOWN(nsr)
 {

@@ -6,20 +6,17 @@
 #ifndef IOASID_POLICY_COUNT_H
 #define IOASID_POLICY_COUNT_H
 
+/* After ../lib/ioasid_util.h with IOASID_WANT_FIXTURE_POLICY defined. */
 #include "policy_count.skel.h"
 
 /* Load policy_count with only the struct_ops map @name. */
 static inline struct policy_count *load_count(const char *name)
 {
 	struct policy_count *skel = policy_count__open();
-	struct bpf_map *map;
 
 	if (!skel)
 		return NULL;
-	bpf_object__for_each_map(map, skel->obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
-			bpf_map__set_autocreate(map,
-						!strcmp(bpf_map__name(map), name));
+	want_struct_ops(skel->obj, struct_ops_named, name);
 	if (policy_count__load(skel)) {
 		policy_count__destroy(skel);
 		return NULL;

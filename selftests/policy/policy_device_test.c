@@ -139,8 +139,7 @@ TEST_F(policy, pasid_grant_refused_on_real_device_without_pasid)
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	int dfd;
 
-	LOAD("t_pasid10");
-	ATTACH("t_pasid10");
+	LOAD_ATTACH("t_pasid10");
 	dfd = ATTACH_EDU_OR_SKIP();
 	ASSERT_EQ(0, ioctl(dfd, IOASID_DEVICE_GET_INFO, &info));
 	a.ioas_id = info.out_ioas_id;
@@ -157,8 +156,7 @@ TEST_F(policy, real_attach_denied_by_policy)
 	__u32 ioas;
 	int dfd;
 
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 	dfd = BIND_EDU_OR_SKIP(&ioas);
 	before = ioasid_live();
 	EXPECT_EQ(-EPERM, dev_attach(dfd, ioas, 0, 0));
@@ -185,8 +183,7 @@ TEST_F(policy, real_attach_follows_policy_and_hardware)
 	__u32 ioas;
 	int dfd, rc;
 
-	LOAD("t_enforce");
-	ATTACH("t_enforce");
+	LOAD_ATTACH("t_enforce");
 	dfd = BIND_EDU_OR_SKIP(&ioas);
 	rc = dev_attach(dfd, ioas, 0, 0);
 	ASSERT_EQ(0, dev_info(dfd, &info));

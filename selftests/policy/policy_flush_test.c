@@ -9,14 +9,29 @@
 #include "../lib/ioasid_util.h"
 #include "policy_count.h"
 
+/* Skip the test unless the ioasid_test module is loaded. */
+#define TEST_MODULE_OR_SKIP() do {					\
+	if (access("/dev/ioasid_test", F_OK))				\
+		SKIP(return, "ioasid_test module not loaded");		\
+} while (0)
+
+/*
+ * Skip the test unless the module is loaded and flushes track the CPUs a
+ * task ran on (CONFIG_PREEMPT_NOTIFIERS); @why says what is lost without.
+ */
+#define CPU_TRACKING_OR_SKIP(why) do {					\
+	TEST_MODULE_OR_SKIP();						\
+	if (ioasid_stat("flush_cpu_tracking") != 1)			\
+		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: %s", why); \
+} while (0)
+
 /*
  * An edu attached to self->fd under the built-in, which grants the flush
  * (no snoop enforcement), with the test module loaded; or SKIP.
  */
 #define ATTACH_FLUSHABLE_OR_SKIP() ({					\
 	int _dfd;							\
-	if (access("/dev/ioasid_test", F_OK))				\
-		SKIP(return, "ioasid_test module not loaded");		\
+	TEST_MODULE_OR_SKIP();						\
 	_dfd = ATTACH_EDU_OR_SKIP();					\
 	if (cache_flush(self->fd, NULL) == -EPERM) {			\
 		close(_dfd);						\
@@ -30,8 +45,7 @@ TEST_F(policy, cache_flush_rate_from_policy)
 	struct timespec ts = { 1, 200 * 1000 * 1000 };
 	int dfd;
 
-	LOAD("t_flushrate");
-	ATTACH("t_flushrate");
+	LOAD_ATTACH("t_flushrate");
 	dfd = ATTACH_EDU_OR_SKIP();
 	/* Burst of two, then over the rate, then refilled after a second. */
 	EXPECT_EQ(0, cache_flush(self->fd, NULL));
@@ -136,10 +150,7 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 	__u32 nr;
 	int dfd;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	if (ioasid_stat("flush_cpu_tracking") != 1)
-		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: every flush covers all CPUs");
+	CPU_TRACKING_OR_SKIP("every flush covers all CPUs");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
 	    sysconf(_SC_NPROCESSORS_ONLN) > MAX_CPUS)
 		SKIP(return, "needs 2 to %d online CPUs", MAX_CPUS);
@@ -179,8 +190,7 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 
 	/* A refused flush flushes nothing and keeps the history. */
 	ASSERT_EQ(0, run_on(0));
-	LOAD("t_flushdeny");
-	ATTACH("t_flushdeny");
+	LOAD_ATTACH("t_flushdeny");
 	EXPECT_EQ(-EACCES, flush_set(self->fd, &nr));
 	bpf_link__destroy(self->links[--self->nr_links]);
 	EXPECT_EQ(3, flush_set(self->fd, &nr)) TH_LOG("1 before the refusal, then 0");
@@ -316,8 +326,7 @@ TEST_F(policy, cache_flush_bucket_survives_replace_and_reattach)
 	struct flush_mock m;
 	struct bpf_link *link;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
+	TEST_MODULE_OR_SKIP();
 	skel = load_count("t_flush1");
 	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
 	link = bpf_map__attach_struct_ops(skel->maps.t_flush1);
@@ -411,8 +420,7 @@ TEST_F(policy, cache_flush_builtin_rate_holds_for_many_threads)
 	struct flush_mock m;
 	double secs;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
+	TEST_MODULE_OR_SKIP();
 	ASSERT_LT(0, rate0) TH_LOG("the built-in grant must have a bounded default rate");
 	ASSERT_LT(0, burst0);
 	ASSERT_EQ(0, write_param(PARAM_DIR "builtin_flush_rate", 5));
@@ -516,10 +524,7 @@ TEST_F(policy, cache_flush_tracker_goes_with_fd_closed_elsewhere)
 	char c;
 	int i;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
-	if (ioasid_stat("flush_cpu_tracking") != 1)
-		SKIP(return, "kernel without CONFIG_PREEMPT_NOTIFIERS: nothing is tracked");
+	CPU_TRACKING_OR_SKIP("nothing is tracked");
 	/* Trackers of earlier tests are freed after an RCU grace period. */
 	base = ioasid_stat("flush_trackers");
 	for (i = 0; i < 50; i++) {
@@ -566,8 +571,7 @@ TEST_F(policy, cache_flush_strictest_grant_holds_until_it_leaves)
 	struct flush_mock m;
 	__u32 loose;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
+	TEST_MODULE_OR_SKIP();
 	skel = count_up("t_flush1", &link);
 	ASSERT_NE(NULL, skel) TH_LOG("load: %s", libbpf_log);
 	flush_mock_up(_metadata, self->fd, &m);	/* 1/s, burst 1 */
@@ -598,8 +602,7 @@ TEST_F(policy, cache_flush_granted_by_noncoherent_pasid_attachment)
 	__u32 id, a;
 	int tfd;
 
-	if (access("/dev/ioasid_test", F_OK))
-		SKIP(return, "ioasid_test module not loaded");
+	TEST_MODULE_OR_SKIP();
 	tfd = open("/dev/ioasid_test", O_RDWR);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &a));

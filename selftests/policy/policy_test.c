@@ -30,8 +30,7 @@ TEST_F(policy, register_shows_in_sysfs)
 {
 	char buf[256];
 
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_deny/state", buf, sizeof(buf)));
 	EXPECT_STREQ("active", buf);
 	ASSERT_EQ(0, sysfs_read(POLICY_SYSFS "/t_deny/priority", buf, sizeof(buf)));
@@ -49,8 +48,7 @@ TEST_F(policy, deny_and_defer)
 	struct ioasid_policy_dry_run dr;
 	char buf[128];
 
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 
 	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(-EPERM, dr.out_decision.verdict);
@@ -72,8 +70,7 @@ TEST_F(policy, kfuncs_shape_decision)
 {
 	struct ioasid_policy_dry_run dr;
 
-	LOAD("t_nosnoop");
-	ATTACH("t_nosnoop");
+	LOAD_ATTACH("t_nosnoop");
 	/* Coherency-capable IOMMU, yet the policy allows no-snoop. */
 	DRY_RUN(&dr, self->fd, 0x8086, 0x1234, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
@@ -88,8 +85,7 @@ TEST_F(policy, enforce_without_hardware_fails)
 {
 	struct ioasid_policy_dry_run dr;
 
-	LOAD("t_enforce");
-	ATTACH("t_enforce");
+	LOAD_ATTACH("t_enforce");
 	DRY_RUN(&dr, self->fd, 0x1234, 0x11e8, 0);
 	EXPECT_EQ(-EINVAL, dr.out_decision.verdict);
 	EXPECT_NE(NULL, strstr(dr.out_decision.reason, "no snoop control"));
@@ -206,8 +202,7 @@ TEST_F(policy, pasid_range_never_beyond_hardware)
 	struct ioasid_policy_dry_run dr;
 	const __u32 caps = IOASID_IOMMU_CAP_ENFORCE_COHERENCY | IOASID_IOMMU_CAP_PASID;
 
-	LOAD("t_pasid10");
-	ATTACH("t_pasid10");
+	LOAD_ATTACH("t_pasid10");
 	/* Within the policy's range and the device's 5 bits. */
 	pasid_dry_run_init(&dr, caps, 5, 7);
 	ASSERT_EQ(0, dry_run(self->fd, &dr));
@@ -263,8 +258,7 @@ TEST_F(policy, shadow_never_decides)
 {
 	struct ioasid_policy_dry_run dr;
 
-	LOAD("t_shadow");
-	ATTACH("t_shadow");
+	LOAD_ATTACH("t_shadow");
 	DRY_RUN(&dr, self->fd, 1, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
 	EXPECT_STREQ("builtin", dr.out_decision.policy);
@@ -277,8 +271,7 @@ TEST_F(policy, kill_switch)
 {
 	struct ioasid_policy_dry_run dr;
 
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 	ASSERT_EQ(0, sysfs_write(POLICY_SYSFS "/bypass", "1"));
 	DRY_RUN(&dr, self->fd, 0x1234, 1, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);
 	EXPECT_EQ(0, dr.out_decision.verdict);
@@ -296,8 +289,7 @@ TEST_F(policy, duplicate_name_refused)
 	struct bpf_link *link;
 	static const char *const n[] = { "t_deny" };
 
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 	second = load_policies(n, 1);
 	ASSERT_NE(NULL, second);
 	link = bpf_map__attach_struct_ops(second->maps.t_deny);
@@ -358,8 +350,7 @@ TEST_F(policy, decision_tracepoint)
 
 	if (access(ev, W_OK))
 		SKIP(return, "tracefs not mounted");
-	LOAD("t_deny");
-	ATTACH("t_deny");
+	LOAD_ATTACH("t_deny");
 	ASSERT_EQ(0, sysfs_write("/sys/kernel/tracing/trace", ""));
 	ASSERT_EQ(0, sysfs_write(ev, "1"));
 	DRY_RUN(&dr, self->fd, 0x1234, 0x4321, IOASID_IOMMU_CAP_ENFORCE_COHERENCY);

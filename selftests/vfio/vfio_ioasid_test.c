@@ -397,10 +397,9 @@ TEST_F(policy, join_ioas_denied)
 /* Another device of @bdf's group bound to ioasid-pci, into @sib. */
 static bool group_sibling(const char *bdf, char *sib, size_t len)
 {
-	char path[300], link[300];
+	char path[300], drv[64];
 	struct dirent *de;
 	bool found = false;
-	ssize_t n;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group/devices",
@@ -409,15 +408,9 @@ static bool group_sibling(const char *bdf, char *sib, size_t len)
 	if (!d)
 		return false;
 	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, bdf))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
-			 de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		if (strcmp(basename(link), "ioasid-pci"))
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, bdf) ||
+		    pci_link_name(de->d_name, "driver", drv, sizeof(drv)) ||
+		    strcmp(drv, "ioasid-pci"))
 			continue;
 		snprintf(sib, len, "%s", de->d_name);
 		found = true;

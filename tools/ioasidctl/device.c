@@ -105,9 +105,9 @@ static int device_list(bool all)
 		if (all && group < 0)
 			continue;
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", e->d_name);
-		read_text(path, ven, sizeof(ven));
+		ioasidbpf_read_file(path, ven, sizeof(ven));
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", e->d_name);
-		read_text(path, dev, sizeof(dev));
+		ioasidbpf_read_file(path, dev, sizeof(dev));
 		snprintf(id, sizeof(id), "%.4s:%.4s", ven + 2, dev + 2);
 		snprintf(file, sizeof(file), "%s%s", strcmp(drv, DRIVER) ? "" : "/dev/ioasid-dev/",
 			 strcmp(drv, DRIVER) ? "" : e->d_name);

@@ -27,10 +27,11 @@ struct ctl {
 
 extern struct ctl ctl;
 
-/* One line "ioasidctl: ..." on stderr; returns EXIT_FAILED. */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Same, returning EXIT_USAGE. */
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line "ioasidctl: ..." on stderr; returns @code. */
+int report(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, returning EXIT_FAILED; for a bad command line, EXIT_USAGE. */
+#define fail(...) report(EXIT_FAILED, __VA_ARGS__)
+#define usage_error(...) report(EXIT_USAGE, __VA_ARGS__)
 /* A library error: its message; EXIT_FAILED. */
 int lib_fail(int err);
 /* Same, but EPERM/EACCES mean missing privilege: EXIT_ENV. */
@@ -39,7 +40,11 @@ int lib_fail_priv(int err);
 int need_bpf(void);
 
 void emit_json(struct json_object *obj);
-int read_text(const char *path, char *buf, size_t len);
+/*
+ * libioasidbpf's sysfs reader (src/util.c, internal to the library; ioasidctl
+ * links libioasidbpf.a): 0 or -errno, the trailing newline removed.
+ */
+int ioasidbpf_read_file(const char *path, char *buf, size_t len);
 
 const char *snoop_name(__u32 snoop);
 const char *verdict_name(int verdict, char *buf, size_t len);
@@ -58,11 +63,13 @@ void print_error(const char *msg);
  * @fn: runs it, given argc/argv from the command word on (argv[0] is it,
  *	as getopt expects)
  * @own_help: @fn prints its own --help (else the object's usage is shown)
+ * @no_args: the command takes no arguments (cmd_select() refuses any)
  */
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	bool own_help;
+	bool no_args;
 };
 
 /*

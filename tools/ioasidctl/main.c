@@ -37,32 +37,16 @@ void print_error(const char *msg)
 	emit_json(o);
 }
 
-static void vmsg(const char *fmt, va_list ap)
+int report(int code, const char *fmt, ...)
 {
 	char msg[1024];
+	va_list ap;
 
+	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	print_error(msg);
-}
-
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	return EXIT_FAILED;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	return EXIT_USAGE;
+	return code;
 }
 
 int lib_fail(int err)
@@ -126,6 +110,8 @@ int cmd_select(const char *object, const struct cmd *cmds, const char *help,
 			continue;
 		if (!c->own_help && wants_help(argc, argv))
 			break;
+		if (c->no_args && argc != 1)
+			return usage_error("%s %s takes no arguments", object, argv[0]);
 		return c->fn(argc, argv);
 	}
 	if (wants_help(argc, argv) || !strcmp(argv[0], "help")) {

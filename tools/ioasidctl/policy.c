@@ -520,16 +520,14 @@ static int policy_test(int argc, char **argv)
 
 static int policy_list_cmd(int argc, char **argv)
 {
-	if (argc != 1)
-		return usage_error("policy %s takes no arguments", argv[0]);
+	(void)argc;
 	return policy_list(!strcmp(argv[0], "errors"));
 }
 
 static int policy_available_cmd(int argc, char **argv)
 {
+	(void)argc;
 	(void)argv;
-	if (argc != 1)
-		return usage_error("policy available takes no arguments");
 	return policy_available();
 }
 
@@ -563,9 +561,9 @@ static int policy_bypass_cmd(int argc, char **argv)
 }
 
 static const struct cmd policy_cmds[] = {
-	{ .name = "list", .fn = policy_list_cmd },
-	{ .name = "errors", .fn = policy_list_cmd },
-	{ .name = "available", .fn = policy_available_cmd },
+	{ .name = "list", .fn = policy_list_cmd, .no_args = true },
+	{ .name = "errors", .fn = policy_list_cmd, .no_args = true },
+	{ .name = "available", .fn = policy_available_cmd, .no_args = true },
 	{ .name = "show", .fn = policy_show_cmd },
 	{ .name = "load", .fn = policy_load_cmd },
 	{ .name = "replace", .fn = policy_replace_cmd },

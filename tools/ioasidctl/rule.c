@@ -31,6 +31,17 @@ static const char rule_usage[] =
 	"KEY: VENDOR:DEVICE | driver NAME | cgroup PATH | default\n"
 	"Example: ioasidctl rule add nosnoop 8086:1234 allow flush-rate 100/s\n";
 
+/* The driver name of a key: 0, or -1 after a usage message. */
+static int set_driver(struct ioasidbpf_rule_key *k, const char *name)
+{
+	if (strlen(name) >= sizeof(k->driver)) {
+		usage_error("driver name '%s' is too long", name);
+		return -1;
+	}
+	snprintf(k->driver, sizeof(k->driver), "%s", name);
+	return 0;
+}
+
 /* Parse the key words; returns words used, or -1 after a usage message. */
 static int parse_key(int argc, char **argv, bool strict,
 		     struct ioasidbpf_rule_key *k)
@@ -53,11 +64,8 @@ static int parse_key(int argc, char **argv, bool strict,
 			}
 		} else if (!strcmp(argv[0], "pasid-driver")) {
 			k->kind = IOASIDBPF_RULE_STRICT_PASID_DRIVER;
-			if (strlen(argv[1]) >= sizeof(k->driver)) {
-				usage_error("driver name '%s' is too long", argv[1]);
+			if (set_driver(k, argv[1]))
 				return -1;
-			}
-			snprintf(k->driver, sizeof(k->driver), "%s", argv[1]);
 		} else {
 			usage_error("strict rules: device VENDOR:DEVICE or pasid-driver NAME, not '%s'",
 				    argv[0]);
@@ -76,11 +84,8 @@ static int parse_key(int argc, char **argv, bool strict,
 		}
 		if (argv[0][0] == 'd') {
 			k->kind = IOASIDBPF_RULE_DRIVER;
-			if (strlen(argv[1]) >= sizeof(k->driver)) {
-				usage_error("driver name '%s' is too long", argv[1]);
+			if (set_driver(k, argv[1]))
 				return -1;
-			}
-			snprintf(k->driver, sizeof(k->driver), "%s", argv[1]);
 		} else {
 			k->kind = IOASIDBPF_RULE_CGROUP;
 			if (ioasidbpf_cgroup_id(argv[1], &k->cgroup_id)) {
@@ -346,9 +351,8 @@ static int rule_change(bool add, int argc, char **argv)
 
 static int rule_list_cmd(int argc, char **argv)
 {
+	(void)argc;
 	(void)argv;
-	if (argc != 1)
-		return usage_error("rule list takes no arguments");
 	return rule_list();
 }
 
@@ -358,7 +362,7 @@ static int rule_change_cmd(int argc, char **argv)
 }
 
 static const struct cmd rule_cmds[] = {
-	{ .name = "list", .fn = rule_list_cmd },
+	{ .name = "list", .fn = rule_list_cmd, .no_args = true },
 	{ .name = "add", .fn = rule_change_cmd },
 	{ .name = "del", .fn = rule_change_cmd },
 	{}

@@ -48,7 +48,7 @@ int cmd_status(int argc, char **argv)
 		live = json_object_new_object();
 		for (i = 0; loaded && i < sizeof(stat_names) / sizeof(stat_names[0]); i++) {
 			snprintf(path, sizeof(path), STATS "/%s", stat_names[i]);
-			if (!read_text(path, buf, sizeof(buf)))
+			if (!ioasidbpf_read_file(path, buf, sizeof(buf)))
 				json_object_object_add(live, stat_names[i],
 						       json_object_new_int64(atoll(buf)));
 		}
@@ -70,7 +70,7 @@ int cmd_status(int argc, char **argv)
 	printf("live:       ");
 	for (i = 0; i < sizeof(stat_names) / sizeof(stat_names[0]); i++) {
 		snprintf(path, sizeof(path), STATS "/%s", stat_names[i]);
-		if (read_text(path, buf, sizeof(buf)))
+		if (ioasidbpf_read_file(path, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "?");
 		printf(" %s %s", stat_names[i], buf);
 	}

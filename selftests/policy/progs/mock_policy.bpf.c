@@ -3,7 +3,7 @@
  * Policies for the mock suite (mock devices and software devices). Every
  * map is optional: a test turns on the ones it needs.
  */
-#include "ioasid_policy.h"
+#include "test_policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,8 +24,7 @@ static __always_inline int driver_is(const struct ioasid_policy_req *req,
  * PASIDs per driver: "ioasid-mock" gets 1-15, "ioasid-mock-alt" 100-199,
  * other drivers none.
  */
-SEC("struct_ops/attach_pasid")
-int BPF_PROG(by_driver_attach_pasid, const struct ioasid_policy_req *req)
+POLICY_OP(attach_pasid, by_driver_attach_pasid)
 {
 	if (driver_is(req, "ioasid-mock-alt", sizeof("ioasid-mock-alt"))) {
 		bpf_ioasid_set_pasid_range(req, 100, 199);
@@ -41,17 +40,11 @@ int BPF_PROG(by_driver_attach_pasid, const struct ioasid_policy_req *req)
 	return -EPERM;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_pasid_by_driver = {
-	.attach_pasid = (void *)by_driver_attach_pasid,
-	.name = "t_pasid_drv",
-	.priority = 10,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY_NAMED(t_pasid_by_driver, "t_pasid_drv", 10,
+	          .attach_pasid = (void *)by_driver_attach_pasid);
 
 /* Software devices: only the test module's, and only vendor 0x1af4. */
-SEC("struct_ops/attach")
-int BPF_PROG(sw_attach, const struct ioasid_policy_req *req)
+POLICY_OP(attach, sw_attach)
 {
 	if (!(req->flags & IOASID_REQ_SW_DEVICE))
 		return IOASID_VERDICT_DEFER;
@@ -67,10 +60,4 @@ int BPF_PROG(sw_attach, const struct ioasid_policy_req *req)
 	return IOASID_VERDICT_ALLOW;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_sw = {
-	.attach = (void *)sw_attach,
-	.name = "t_sw",
-	.priority = 10,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_sw, 10, .attach = (void *)sw_attach);

@@ -3,7 +3,7 @@
  * Programs the verifier must refuse. Each lives behind its own optional map
  * so a test enables exactly one and checks the verifier's message.
  */
-#include "ioasid_policy.h"
+#include "test_policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -15,12 +15,7 @@ int BPF_PROG(write_attach, struct ioasid_policy_req *req)
 	return IOASID_VERDICT_DEFER;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_write = {
-	.attach = (void *)write_attach,
-	.name = "t_write",
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_write, 0, .attach = (void *)write_attach);
 
 /* cache_flush runs in atomic context: no sleepable program. */
 SEC("?struct_ops.s/cache_flush")
@@ -29,12 +24,7 @@ int BPF_PROG(sleepy_flush, const struct ioasid_policy_req *req)
 	return IOASID_VERDICT_DEFER;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_sleepy = {
-	.cache_flush = (void *)sleepy_flush,
-	.name = "t_sleepy",
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_sleepy, 0, .cache_flush = (void *)sleepy_flush);
 
 /*
  * attach runs under the device's group lock, which mmap() and BAR faults
@@ -46,12 +36,7 @@ int BPF_PROG(sleepy_attach, const struct ioasid_policy_req *req)
 	return IOASID_VERDICT_DEFER;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_sleepattach = {
-	.attach = (void *)sleepy_attach,
-	.name = "t_sleepattach",
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_sleepattach, 0, .attach = (void *)sleepy_attach);
 
 /* init runs at registration, in process context: it may sleep. */
 SEC("?struct_ops.s/init")
@@ -60,9 +45,4 @@ int BPF_PROG(sleepy_init)
 	return 0;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_sleepok = {
-	.init = (void *)sleepy_init,
-	.name = "t_sleepok",
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_sleepok, 0, .init = (void *)sleepy_init);

@@ -5,7 +5,7 @@
  * matches an attachment actually made and removed), and a strict flush
  * grant. Maps are optional; a test creates the ones it uses.
  */
-#include "ioasid_policy.h"
+#include "test_policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -48,14 +48,12 @@ static int decide(const struct ioasid_policy_req *req)
 	return IOASID_VERDICT_ALLOW;
 }
 
-SEC("struct_ops/attach")
-int BPF_PROG(count_attach, const struct ioasid_policy_req *req)
+POLICY_OP(attach, count_attach)
 {
 	return decide(req);
 }
 
-SEC("struct_ops/attach_pasid")
-int BPF_PROG(count_attach_pasid, const struct ioasid_policy_req *req)
+POLICY_OP(attach_pasid, count_attach_pasid)
 {
 	return decide(req);
 }
@@ -69,65 +67,42 @@ void BPF_PROG(count_detach, const struct ioasid_policy_req *req)
 	last_detach_pasid = req->pasid;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_count = {
-	.attach = (void *)count_attach,
-	.attach_pasid = (void *)count_attach_pasid,
-	.detach = (void *)count_detach,
-	.name = "t_count",
-	.priority = 12,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_count, 12,
+	    .attach = (void *)count_attach,
+	    .attach_pasid = (void *)count_attach_pasid,
+	    .detach = (void *)count_detach);
 
 /* No-snoop for everyone, cache flush at 1/s with a burst of 1. */
-SEC("struct_ops/attach")
-int BPF_PROG(flush1_attach, const struct ioasid_policy_req *req)
+POLICY_OP(attach, flush1_attach)
 {
-	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
-	bpf_ioasid_grant_flush(req, 1, 1);
 	ioasid_reason(req, "flush 1/s burst 1");
-	return IOASID_VERDICT_ALLOW;
+	return allow_nosnoop_flush(req, 1, 1);
 }
 
-SEC("struct_ops/attach_pasid")
-int BPF_PROG(flush1_attach_pasid, const struct ioasid_policy_req *req)
+POLICY_OP(attach_pasid, flush1_attach_pasid)
 {
-	bpf_ioasid_set_snoop(req, IOASID_SNOOP_ALLOW_NOSNOOP);
-	bpf_ioasid_grant_flush(req, 1, 1);
-	return IOASID_VERDICT_ALLOW;
+	return allow_nosnoop_flush(req, 1, 1);
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_flush1 = {
-	.attach = (void *)flush1_attach,
-	.attach_pasid = (void *)flush1_attach_pasid,
-	.name = "t_flush1",
-	.priority = 14,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_flush1, 14,
+	    .attach = (void *)flush1_attach,
+	    .attach_pasid = (void *)flush1_attach_pasid);
 
 /* Denies with errnos the host must not pass to user space as they are. */
 __s32 bad_errno;
 
-SEC("struct_ops/attach")
-int BPF_PROG(badterr_attach, const struct ioasid_policy_req *req)
+POLICY_OP(attach, badterr_attach)
 {
 	if (req->flags & IOASID_REQ_DRY_RUN)
 		return IOASID_VERDICT_DEFER;
 	return bad_errno;
 }
 
-SEC("struct_ops/attach_pasid")
-int BPF_PROG(badterr_attach_pasid, const struct ioasid_policy_req *req)
+POLICY_OP(attach_pasid, badterr_attach_pasid)
 {
 	return bad_errno;
 }
 
-SEC("?.struct_ops.link")
-struct ioasid_policy_ops t_kerr = {
-	.attach = (void *)badterr_attach,
-	.attach_pasid = (void *)badterr_attach_pasid,
-	.name = "t_kerr",
-	.priority = 13,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(t_kerr, 13,
+	    .attach = (void *)badterr_attach,
+	    .attach_pasid = (void *)badterr_attach_pasid);
