@@ -329,9 +329,21 @@ static int check_split(void)
 		return 40;
 	if (sp_rc && sp_rc != -ENOMEM && sp_rc != -EFAULT)
 		return 41;
-	if (get_info(sp_fd, sp_ioas, &info) || info.out_nr_mappings != (split ? 2U : 1U) ||
-	    info.out_mapped_bytes != (split ? 3 : 4) * PSZ)
+	if (get_info(sp_fd, sp_ioas, &info))
 		return 42;
+	/*
+	 * EFAULT may come from copying the answer out (fail_usercopy) after
+	 * the unmap was done whole, as iommufd's and type1's do: the state is
+	 * then the split one, never a half-done cut.
+	 */
+	if (sp_rc == -EFAULT && info.out_nr_mappings == 2)
+		split = true;
+	if (info.out_nr_mappings != (split ? 2U : 1U) ||
+	    info.out_mapped_bytes != (split ? 3 : 4) * PSZ) {
+		printf("# split_unmap: rc %d left %u mappings, %llu bytes\n", sp_rc,
+		       info.out_nr_mappings, (unsigned long long)info.out_mapped_bytes);
+		return 42;
+	}
 	for (i = 0; i < 4; i++) {
 		rc = split_page_check(i);
 		if ((i == 1 && split) ? (rc != -ENOENT && rc != -EFAULT) : rc)

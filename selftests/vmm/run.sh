@@ -5,11 +5,15 @@
 # -device vfio-pci (tools/vm/inner-guest), and the KVM contract is observed
 # from outside ioasid. See docs/vmm.md.
 #
-# IOASID_VFIO_BACKEND selects the module that serves the VFIO container:
+# Arguments: BOOTS (novi, viommu) and BACKEND, as the manifest gives them.
+# IOASID_VFIO_BACKEND (or the second argument) selects the module that
+# serves the VFIO container:
 #   vfio_iommu_type1 (default)  the kernel's type1 backend
 #   ioasid-vfio                 ioasid's backend ($KMOD/ioasid-vfio.ko or
 #                               $KMOD/vfio/ioasid-vfio.ko, loaded with
-#                               $IOASID_VFIO_BACKEND_ARGS)
+#                               $IOASID_VFIO_BACKEND_ARGS, by default
+#                               serve_type1=1 allow_unsafe_interrupts=1;
+#                               serve_type1 is set back to N at the end)
 # IOASID_VMM_EXPECT_FLUSH=0|1 overrides the expectation that a guest WBINVD
 # is flushed (default: flushed exactly when the test VM's IOMMU lacks snoop
 # control, which is what the built-in policy and type1 give).
@@ -24,7 +28,7 @@ tap_begin vmm
 
 MODS=$here/mod
 INNER=$TOP/tools/vm/inner-guest
-BACKEND=${IOASID_VFIO_BACKEND:-vfio_iommu_type1}
+BACKEND=${IOASID_VFIO_BACKEND:-${2:-vfio_iommu_type1}}
 WBINVDS=1000	# WBINVDs the inner guest executes per boot
 INNER_MEM_MB=256
 T=/sys/kernel/tracing
@@ -132,12 +136,17 @@ load_backend() {
 	case $BACKEND in
 	vfio_iommu_type1) ;;
 	ioasid-vfio)
-		[ -d /sys/module/ioasid_vfio ] && return 0
+		if [ -d /sys/module/ioasid_vfio ]; then
+			# Loaded by an earlier suite: the operator's switch, at run time.
+			echo Y >/sys/module/ioasid_vfio/parameters/allow_unsafe_interrupts &&
+				echo Y >/sys/module/ioasid_vfio/parameters/serve_type1
+			return
+		fi
 		local ko
 		for ko in "$KMOD/ioasid-vfio.ko" "$KMOD/vfio/ioasid-vfio.ko"; do
 			[ -f "$ko" ] || continue
 			# shellcheck disable=SC2086 # the arguments are words
-			insmod "$ko" ${IOASID_VFIO_BACKEND_ARGS:-}
+			insmod "$ko" ${IOASID_VFIO_BACKEND_ARGS:-serve_type1=1 allow_unsafe_interrupts=1}
 			return
 		done
 		echo "ioasid-vfio.ko not found under $KMOD"
@@ -299,5 +308,7 @@ for b in $boots; do
 	*) tap_check "boot_$b" bash -c "echo 'IOASID_VMM_BOOTS: novi and/or viommu'; false" ;;
 	esac
 done
+# Later suites expect vfio_iommu_type1 to serve again.
+[ "$BACKEND" = ioasid-vfio ] && echo N >/sys/module/ioasid_vfio/parameters/serve_type1
 
 tap_end
