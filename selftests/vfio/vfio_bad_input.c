@@ -152,10 +152,11 @@ TEST(set_container_not_a_container)
 	char tmpl[] = "/tmp/vfio_bad.XXXXXX";
 	int ioasid_fd, file_fd, container, group;
 	struct vfio_env e;
-	struct snap s;
+	struct snap s0, s;
 
 	if (!bdf)
 		SKIP(return, "no edu on vfio-pci (VFIO_BDF)");
+	s0 = snap();
 	ASSERT_EQ(0, vfio_open(bdf, &e));
 	ASSERT_EQ(0, ioctl(e.group, VFIO_GROUP_UNSET_CONTAINER));
 	ioasid_fd = open("/dev/ioasid", O_RDWR);
@@ -189,7 +190,7 @@ TEST(set_container_not_a_container)
 	vfio_close(&e);
 	close(ioasid_fd);
 	close(file_fd);
-	EXPECT_UNCHANGED(s);
+	EXPECT_UNCHANGED(s0);
 }
 
 /*

@@ -56,7 +56,7 @@ setup() {
 	vmm_load_ioasid_vfio || return 1
 	vmm_rebind "$edu" vfio-pci
 }
-tap_check setup setup || { tap_end; exit 1; }
+tap_here setup setup || { tap_end; exit 1; }
 
 # --- deny ----------------------------------------------------------------
 # QEMU 7.2 adds the group to a new container (SET_CONTAINER) and asks for

@@ -16,6 +16,19 @@ live_counts() {
 	for c in $LIVE_COUNTS; do out+="$c=$(stat_val "$c") "; done
 	echo "${out% }"
 }
+# tap_check runs its command in a subshell: for a step whose variables the
+# suite needs afterwards, run it in this shell (its output kept as
+# diagnostics on failure).
+tap_here() { # NAME FUNCTION [ARGS...]
+	local name=$1 out rc
+	shift
+	out=$(mktemp)
+	"$@" >"$out" 2>&1
+	rc=$?
+	tap_check "$name" bash -c "cat '$out'; exit $rc"
+	rm -f "$out"
+	return $rc
+}
 check() { # NAME CONDITION-DESCRIPTION TEST...: a TAP result from a test expression
 	local name=$1 what=$2
 	shift 2
