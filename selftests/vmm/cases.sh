@@ -8,7 +8,8 @@
 # Arguments: the cases to run, in order:
 #   deny    a loaded BPF policy (vmm_deny.bpf.o) denies 1234:11e8 on
 #           vfio-pci: QEMU exits with the VFIO error before the inner guest
-#           boots, type1 did not serve, the decision carries the reason
+#           boots, type1 did not serve, the decision carries the reason;
+#           again with type1 unloaded: QEMU prints the policy's errno
 #   unplug  one inner boot (held); QMP device_del of the assigned edu, then
 #           SIGKILL: every pin, charge and object of ioasid released, the
 #           group can be taken again, no kmemleak report (debug kernel)
@@ -64,24 +65,33 @@ tap_here setup setup || { tap_end; exit 1; }
 # with EACCES, the group is quarantined, vfio tries vfio_iommu_type1 next,
 # whose attach fails with EBUSY on the quarantine domain: QEMU prints the
 # last driver's errno (docs/vfio.md, "What a deny looks like").
+# QEMU with the edu, refused: inner-guest's output in $work/TAG.out, its
+# exit status in $deny_rc, the seconds it took in $deny_secs.
+denied_qemu() { # TAG
+	local start=$SECONDS
+	rm -f "$LOGS/vmm-cases-$1.console.log"
+	"$INNER" --edu "$edu" --mem ${INNER_MEM_MB}M --timeout 300 \
+		--log "$LOGS/vmm-cases-$1.console.log" -- "never_reached=true" >"$work/$1.out" 2>&1
+	deny_rc=$? deny_secs=$((SECONDS - start))
+	grep -v '^# inner-guest: qemu pid' "$work/$1.out" | tail -n 8 | sed 's/^/# /'
+	echo "# $1: inner-guest exit $deny_rc after ${deny_secs}s"
+}
+# QEMU's words for a failed VFIO_SET_IOMMU, with the errno text.
+qemu_error() { # ERRNO-TEXT
+	echo "# qemu: .*vfio $edu: failed to setup container for group [0-9]*: Failed to set iommu for container: $1"
+}
+
 deny_case() {
-	local t1 ours live0 start rc out=$work/deny.out log=$LOGS/vmm-cases-deny.console.log
+	local t1 ours live0 reason="vmm_deny: no edu for VMMs through vfio-pci"
 	tap_check deny.policy_loaded "$CTL" policy load "$S/vmm_deny.bpf.o" || return
 	t1=$(refcnt vfio_iommu_type1) ours=$(refcnt ioasid_vfio) live0=$(live_counts)
-	rm -f "$log"
-	start=$SECONDS
-	"$INNER" --edu "$edu" --mem ${INNER_MEM_MB}M --timeout 300 --log "$log" \
-		-- "never_reached=true" >"$out" 2>&1
-	rc=$?
-	sed 's/^/# /' "$out" | grep -v '^# # inner-guest: qemu pid' | tail -n 8
-	echo "# deny: inner-guest exit $rc after $((SECONDS - start))s"
-	check deny.qemu_refused "inner-guest exit $rc (2: QEMU refused to start)" \
-		"[ $rc -eq 2 ] && ! grep -q '^ok ' '$out'"
-	# The errno text of VFIO_SET_IOMMU, as QEMU words it.
-	check deny.qemu_names_failure "no VFIO container error in QEMU's stderr" \
-		"grep -q '# qemu: .*vfio $edu: failed to setup container for group [0-9]*: Failed to set iommu for container: Device or resource busy' '$out'"
-	check deny.before_inner_boot "took $((SECONDS - start))s or the inner guest printed" \
-		"[ $((SECONDS - start)) -lt 60 ] && [ ! -s '$log' ]"
+	denied_qemu deny
+	check deny.qemu_refused "inner-guest exit $deny_rc (2: QEMU refused to start)" \
+		"[ $deny_rc -eq 2 ] && ! grep -q '^ok ' '$work/deny.out'"
+	check deny.qemu_names_failure "no VFIO container error from QEMU" \
+		"grep -q '$(qemu_error "Device or resource busy")' '$work/deny.out'"
+	check deny.before_inner_boot "took ${deny_secs}s or the inner guest printed" \
+		"[ $deny_secs -lt 60 ] && [ ! -s '$LOGS/vmm-cases-deny.console.log' ]"
 	check deny.not_served_by_type1 "vfio_iommu_type1 refcnt $t1 -> $(refcnt vfio_iommu_type1)" \
 		"[ $(refcnt vfio_iommu_type1) -eq $t1 ]"
 	check deny.not_served_by_ioasid "ioasid_vfio refcnt $ours -> $(refcnt ioasid_vfio)" \
@@ -90,10 +100,19 @@ deny_case() {
 		"[ '$(live_counts)' = '$live0' ]"
 	"$CTL" decisions >"$work/decisions" 2>&1
 	grep 1234:11e8 "$work/decisions" | tail -n 2 | sed 's/^/# /'
-	check deny.decision_has_reason "no EACCES by vmm_deny with its reason in ioasidctl decisions" \
-		"grep 1234:11e8 '$work/decisions' | grep -q 'EACCES by vmm_deny: vmm_deny: no edu for VMMs through vfio-pci'"
+	check deny.decision_has_reason "no deny (EACCES) by vmm_deny with its reason in ioasidctl decisions" \
+		"grep ' 1234:11e8 $edu ' '$work/decisions' | grep -q 'deny (EACCES) by vmm_deny: $reason'"
 	check deny.kernel_log_has_reason "no 'not served' line in the kernel log" \
-		"dmesg | grep '$edu' | grep -q 'ioasid-vfio: not served: -13 (vmm_deny: no edu for VMMs through vfio-pci)'"
+		"dmesg | grep '$edu' | grep -q 'ioasid-vfio: not served: -13 ($reason)'"
+	# With ioasid-vfio the only VFIO IOMMU driver, QEMU gets the policy's
+	# errno itself; type1 comes back first and ioasid-vfio after it
+	# (the load order VFIO needs: docs/vfio.md).
+	tap_check deny.type1_unloaded rmmod vfio_iommu_type1
+	denied_qemu deny-only-ioasid
+	check deny.only_ioasid.qemu_gets_policy_errno "QEMU did not print EACCES's text" \
+		"grep -q '$(qemu_error "Permission denied")' '$work/deny-only-ioasid.out'"
+	tap_check deny.load_order_restored bash -c "modprobe vfio_iommu_type1 allow_unsafe_interrupts=1 &&
+		rmmod ioasid_vfio && insmod '$KMOD/ioasid-vfio.ko' serve_type1=1 allow_unsafe_interrupts=1"
 	tap_check deny.policy_unloaded "$CTL" policy unload vmm_deny
 	# Nothing left behind: the group is taken (and served by ioasid) at once.
 	tap_check deny.group_usable_after python3 "$here/vfio_reopen.py" "$edu"
