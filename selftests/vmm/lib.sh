@@ -30,9 +30,11 @@ tap_here() { # NAME FUNCTION [ARGS...]
 	return $rc
 }
 check() { # NAME CONDITION-DESCRIPTION TEST...: a TAP result from a test expression
-	local name=$1 what=$2
+	local name=$1
+	CHECK_WHAT=$2
+	export CHECK_WHAT
 	shift 2
-	tap_check "$name" bash -c "$* || { echo '$what'; exit 1; }"
+	tap_check "$name" bash -c "$* || { echo \"\$CHECK_WHAT\"; exit 1; }"
 }
 
 # KVM flips static keys; the outer QEMU's multi-threaded TCG does not always
