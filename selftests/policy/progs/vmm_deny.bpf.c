@@ -26,10 +26,4 @@ POLICY_OP(attach, vmm_deny_attach)
 	return -EACCES;
 }
 
-SEC(".struct_ops.link")
-struct ioasid_policy_ops vmm_deny = {
-	.attach = (void *)vmm_deny_attach,
-	.name = "vmm_deny",
-	.priority = 10,
-	.abi_version = IOASID_POLICY_ABI_VERSION,
-};
+TEST_POLICY(vmm_deny, 10, .attach = (void *)vmm_deny_attach);
