@@ -124,7 +124,7 @@ deny_case() {
 # --- unplug --------------------------------------------------------------
 unplug_case() {
 	local ours live0 pid qpid start rc charged n mon=$work/qmp.sock out=$work/unplug.out
-	local log=$LOGS/vmm-cases-unplug.console.log leaks
+	local log=$LOGS/vmm-cases-unplug.console.log
 	ours=$(refcnt ioasid_vfio) live0=$(live_counts)
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 	start=$SECONDS

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers for the shell suites of selftests/vmm (cases.sh): sourced after
 # selftests/lib/tap.sh, with TOP, B and KMOD set. Kept to what an inner
 # QEMU+KVM boot with the edu on vfio-pci needs; see docs/vmm.md.
 
-T=/sys/kernel/tracing
+# shellcheck disable=SC2034 # used by the suites that source this
 INNER=$TOP/tools/vm/inner-guest
+# shellcheck disable=SC2034
 CTL=$B/tools/ioasidctl
 LIVE_COUNTS="fds objects groups domains pasid_attachments charged_pages accesses access_pins"
 
