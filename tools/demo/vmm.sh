@@ -42,5 +42,5 @@ decision=$($CTL decisions | grep -E " attach +1234:11e8 $edu " | tail -n1)
 
 step "the decision QEMU's container got, as the operator sees it"
 echo "$decision"
-summary "QEMU+KVM guest, edu through VFIO:" "$(echo "$decision" | sed 's/^.* 1234:11e8 [^ ]* //')"
+summary "QEMU+KVM guest, edu through VFIO:" "${decision#* uid [0-9]* }"
 summary "  inner guest's edu DMA round trip:" "$(grep -q '^ok 2 dma_roundtrip' /tmp/vmm.out && echo 'data checked' || echo FAILED)"
