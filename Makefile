@@ -18,7 +18,8 @@ B := $(TOP)/build
 include $(TOP)/tools/build/defaults.mk
 
 .PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
-	demo bench clean distclean checkpatch check-submake
+	demo bench clean distclean checkpatch check-submake \
+	install uninstall install-dkms uninstall-dkms deb check-install
 
 all: modules bpf lib tools selftests
 
@@ -91,6 +92,55 @@ checkpatch: linux-src
 	@out=$$(perl $(LINUX_SRC)/scripts/kernel-doc -none -Wall \
 		$(KERNEL_C) $(KERNEL_H) 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+# --- install (docs/install.md) -------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the library, the headers a
+# consumer or a policy author needs, the pkg-config file, ioasidctl with its
+# man page and completion, and the default policy objects (the library and
+# ioasidctl carry them embedded; the files are for bpftool and reference).
+# uninstall removes exactly that. The modules go through DKMS:
+# install-dkms puts their source in /usr/src/ioasid-VERSION for `dkms install`.
+PREFIX ?= /usr/local
+DATADIR ?= $(PREFIX)/share/ioasid
+VERSION := $(shell sed -n 's/^VERSION := //p' $(TOP)/libioasidbpf/Makefile)
+DEFAULT_POLICIES := $(notdir $(wildcard $(TOP)/bpf/policies/*.bpf.c))
+INSTALL_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+DKMS_SRC = $(DESTDIR)/usr/src/ioasid-$(VERSION)
+
+install: lib tools
+	@$(MAKE) -s -C $(TOP)/libioasidbpf install $(INSTALL_VARS)
+	@$(MAKE) -s -C $(TOP)/tools/ioasidctl install $(INSTALL_VARS)
+	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/examples
+	install -m 644 $(patsubst %.c,$(B)/bpf/%.o,$(DEFAULT_POLICIES)) $(DESTDIR)$(DATADIR)/policies/
+	install -m 644 $(TOP)/bpf/examples/example.bpf.c $(DESTDIR)$(DATADIR)/examples/
+
+uninstall:
+	@$(MAKE) -s -C $(TOP)/libioasidbpf uninstall $(INSTALL_VARS)
+	@$(MAKE) -s -C $(TOP)/tools/ioasidctl uninstall $(INSTALL_VARS)
+	rm -f $(patsubst %.c,$(DESTDIR)$(DATADIR)/policies/%.o,$(DEFAULT_POLICIES)) \
+		$(DESTDIR)$(DATADIR)/examples/example.bpf.c
+	-rmdir $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR)
+
+# The kernel sources (no build output) and packaging/dkms.conf.
+install-dkms:
+	install -d $(DKMS_SRC)
+	cd $(TOP) && find kernel \( -name '*.[ch]' ! -name '*.mod.c' -o -name Kbuild \
+		-o -name Makefile \) -type f -exec install -D -m 644 {} $(DKMS_SRC)/{} \;
+	sed 's|@VERSION@|$(VERSION)|' $(TOP)/packaging/dkms.conf > $(DKMS_SRC)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DKMS_SRC)
+
+# build/deb/: ioasid-dkms and ioasid-tools .deb packages (packaging/debian/),
+# built with debhelper from a copy of the tree, checked by lintian.
+deb: packages
+	@$(TOP)/packaging/build-deb $(B)/deb $(VERSION)
+
+# Host side of the install suite: make install/uninstall into a DESTDIR,
+# a policy built with only the installed headers, dkms build against the
+# stock headers in a scratch dkms tree, make deb and lintian.
+check-install: lib tools
+	@$(TOP)/selftests/install/host.sh
 
 clean:
 	@$(MAKE) -s -C $(TOP)/kernel clean KDIR=$(KDIR) || true
