@@ -60,7 +60,7 @@ selftests: bpf-tools linux-src bpf lib
 
 # Style and kernel-doc first (seconds), the sub-Makefiles called on their
 # own (host only), then the suites in VMs.
-check: deps all checkpatch check-submake
+check: deps all checkpatch check-submake check-install
 	@$(TOP)/selftests/run
 
 # Each sub-Makefile, called directly with none of our exports, finds the
@@ -101,25 +101,27 @@ checkpatch: linux-src
 # uninstall removes exactly that. The modules go through DKMS:
 # install-dkms puts their source in /usr/src/ioasid-VERSION for `dkms install`.
 PREFIX ?= /usr/local
-DATADIR ?= $(PREFIX)/share/ioasid
+POLICYDIR ?= $(PREFIX)/lib/ioasid/policies
+EXAMPLEDIR ?= $(PREFIX)/share/ioasid/examples
 VERSION := $(shell sed -n 's/^VERSION := //p' $(TOP)/libioasidbpf/Makefile)
 DEFAULT_POLICIES := $(notdir $(wildcard $(TOP)/bpf/policies/*.bpf.c))
 INSTALL_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 DKMS_SRC = $(DESTDIR)/usr/src/ioasid-$(VERSION)
 
-install: lib tools
+install: lib
 	@$(MAKE) -s -C $(TOP)/libioasidbpf install $(INSTALL_VARS)
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl install $(INSTALL_VARS)
-	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/examples
-	install -m 644 $(patsubst %.c,$(B)/bpf/%.o,$(DEFAULT_POLICIES)) $(DESTDIR)$(DATADIR)/policies/
-	install -m 644 $(TOP)/bpf/examples/example.bpf.c $(DESTDIR)$(DATADIR)/examples/
+	install -d $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(EXAMPLEDIR)
+	install -m 644 $(patsubst %.c,$(B)/bpf/%.o,$(DEFAULT_POLICIES)) $(DESTDIR)$(POLICYDIR)/
+	install -m 644 $(TOP)/bpf/examples/example.bpf.c $(DESTDIR)$(EXAMPLEDIR)/
 
 uninstall:
 	@$(MAKE) -s -C $(TOP)/libioasidbpf uninstall $(INSTALL_VARS)
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl uninstall $(INSTALL_VARS)
-	rm -f $(patsubst %.c,$(DESTDIR)$(DATADIR)/policies/%.o,$(DEFAULT_POLICIES)) \
-		$(DESTDIR)$(DATADIR)/examples/example.bpf.c
-	-rmdir $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR)
+	rm -f $(patsubst %.c,$(DESTDIR)$(POLICYDIR)/%.o,$(DEFAULT_POLICIES)) \
+		$(DESTDIR)$(EXAMPLEDIR)/example.bpf.c
+	-rmdir $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(EXAMPLEDIR) $(dir $(DESTDIR)$(POLICYDIR)) \
+		$(dir $(DESTDIR)$(EXAMPLEDIR)) 2>/dev/null
 
 # The kernel sources (no build output) and packaging/dkms.conf.
 install-dkms:
@@ -139,7 +141,7 @@ deb: packages
 # Host side of the install suite: make install/uninstall into a DESTDIR,
 # a policy built with only the installed headers, dkms build against the
 # stock headers in a scratch dkms tree, make deb and lintian.
-check-install: lib tools
+check-install: lib
 	@$(TOP)/selftests/install/host.sh
 
 clean:
