@@ -108,7 +108,7 @@ DEFAULT_POLICIES := $(notdir $(wildcard $(TOP)/bpf/policies/*.bpf.c))
 INSTALL_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 DKMS_SRC = $(DESTDIR)/usr/src/ioasid-$(VERSION)
 
-install: lib
+install: bpf linux-src
 	@$(MAKE) -s -C $(TOP)/libioasidbpf install $(INSTALL_VARS)
 	@$(MAKE) -s -C $(TOP)/tools/ioasidctl install $(INSTALL_VARS)
 	install -d $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(EXAMPLEDIR)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2046,SC2317 # pkg-config output split on purpose; checks called indirectly
 # SPDX-License-Identifier: GPL-2.0
 # make check-install: the install suite's host side (no VM), in the manner
 # of tools/build/check-submake: one PASS/FAIL line per check, the failing
@@ -202,6 +203,14 @@ deb_contents() {
 		 ./usr/lib/ioasid/policies/nosnoop_rules.bpf.o; do
 		dpkg-deb -c "$t" | grep -q " $f" || { echo "ioasid-tools lacks $f"; return 1; }
 	done
+	# dh_dkms's part: the dkms dependency (>= 3.0.3 for
+	# BUILD_EXCLUSIVE_CONFIG) and the scripts that add and remove the module.
+	dpkg-deb -f "$d" Depends | grep -q 'dkms (>= 3' || { echo "no dkms dependency"; return 1; }
+	dpkg-deb -e "$d" "$tmp/dkmsctl" || return 1
+	grep -qx "DKMS_NAME=ioasid" "$tmp/dkmsctl/postinst" &&
+		grep -qx "DKMS_VERSION=$VERSION" "$tmp/dkmsctl/postinst" &&
+		grep -q 'dkms remove -m $DKMS_NAME' "$tmp/dkmsctl/prerm" ||
+		{ echo "no dkms maintainer scripts"; return 1; }
 	# The DKMS package's source is make install-dkms's, with dkms.conf.
 	dpkg-deb -x "$d" "$tmp/dkmsdeb" || return 1
 	diff -r "$K/src/ioasid-$VERSION" "$tmp/dkmsdeb/usr/src/ioasid-$VERSION"

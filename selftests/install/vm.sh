@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2046,SC2317 # pkg-config output split on purpose; checks called indirectly
 # SPDX-License-Identifier: GPL-2.0
 # The install suite's VM side: the ioasid-tools package that `make deb`
 # built (make check-install, host.sh) installed with apt into this VM's
