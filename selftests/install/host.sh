@@ -97,21 +97,7 @@ check "policy built with the installed headers (clang -target bpf, pkg-config bp
 	policy_from_installed_headers
 
 consumer_of_installed_library() {
-	cat >"$tmp/c.c" <<'C'
-#include <stdio.h>
-#include <ioasidbpf.h>
-#include <linux/ioasid_device.h>
-
-int main(void)
-{
-	size_t i;
-
-	for (i = 0; i < ioasidbpf_builtin_count(); i++)
-		printf("%s\n", ioasidbpf_builtin_name(i));
-	return 0;
-}
-C
-	gcc -std=c11 -Wall -Wextra -Werror $(pc --cflags) "$tmp/c.c" -o "$tmp/c" $(pc --libs) || return 1
+	gcc -std=c11 -Wall -Wextra -Werror $(pc --cflags) "$here/consumer.c" -o "$tmp/c" $(pc --libs) || return 1
 	LD_LIBRARY_PATH=$P/lib ldd "$tmp/c" | grep -q "$P/lib/libioasidbpf.so.0" || return 1
 	[ "$(LD_LIBRARY_PATH=$P/lib "$tmp/c" | paste -sd' ')" = "vfio_compat strict nosnoop_rules" ]
 }
