@@ -7,6 +7,8 @@
 #   make demo       the operator story, inside a VM
 #   make bench      benchmarks (ratios against peers measured in the same VM)
 #   make deps       install what is missing (run by the other targets too)
+#   make install    [DESTDIR= PREFIX=] library, headers, ioasidctl... (uninstall)
+#   make deb        build/deb/: ioasid-dkms and ioasid-tools (docs/install.md)
 #
 # Everything built lands in build/; caches that outlive a clone live in
 # /var/cache/ioasid (keyed by content hashes).
