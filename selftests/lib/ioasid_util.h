@@ -211,6 +211,18 @@ int mock_dma(int tfd, __u32 id, __u32 pasid, __u64 iova, void *buf,
 	     __u64 len, bool write);
 int mock_query(int tfd, __u32 id, __u32 pasid, __u64 *serial,
 	       __u64 *faults);
+/* Size of the mock IOMMU's IOPTE translating @iova at the RID (0: none). */
+long long mock_iopte_size(int tfd, __u32 id, __u64 iova);
+/* A coherent mock device (1af4:10f1) bound to @fd and attached to @ioas. */
+int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 *id);
+/*
+ * Page references and pins (IOASID_TEST_PAGE_INFO) of the page at user
+ * address @addr, or at a physical address, after draining this CPU's LRU
+ * batches: exact when the caller stays on one CPU (pin_to_this_cpu()).
+ */
+int pin_to_this_cpu(void);
+int page_info(int tfd, const void *addr, struct ioasid_test_page_info *pi);
+int page_info_phys(int tfd, __u64 phys, struct ioasid_test_page_info *pi);
 int mock_kdev_open(int tfd, __u32 id, __u16 vendor, __u16 device);
 int mock_ctx_create(int tfd, __u32 id, __u32 pasid,
 		    struct ioasid_policy_decision *d);
