@@ -527,9 +527,9 @@ long long mock_iopte_size(int tfd, __u32 id, __u64 iova)
 	return rc ? rc : (long long)m.out_iopte_size;
 }
 
-int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 *id)
+int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 flags, __u32 *id)
 {
-	int rc = mock_create(tfd, 0, IOASID_TEST_MOCK_COHERENT, id);
+	int rc = mock_create(tfd, 0, flags, id);
 
 	if (!rc)
 		rc = mock_bind(tfd, *id, fd, 0x1af4, 0x10f1, NULL);

@@ -213,8 +213,8 @@ int mock_query(int tfd, __u32 id, __u32 pasid, __u64 *serial,
 	       __u64 *faults);
 /* Size of the mock IOMMU's IOPTE translating @iova at the RID (0: none). */
 long long mock_iopte_size(int tfd, __u32 id, __u64 iova);
-/* A coherent mock device (1af4:10f1) bound to @fd and attached to @ioas. */
-int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 *id);
+/* A mock device (1af4:10f1; CREATE @flags) bound to @fd, attached to @ioas. */
+int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 flags, __u32 *id);
 /*
  * Page references and pins (IOASID_TEST_PAGE_INFO) of the page at user
  * address @addr, or at a physical address, after draining this CPU's LRU

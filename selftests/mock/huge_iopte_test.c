@@ -48,7 +48,7 @@ FIXTURE_SETUP(huge)
 	self->tfd = open_dev(_metadata, "/dev/ioasid_test");
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas));
 	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, self->ioas,
-				       &self->mock));
+				       IOASID_TEST_MOCK_COHERENT, &self->mock));
 }
 
 FIXTURE_TEARDOWN(huge)
@@ -334,7 +334,8 @@ TEST_F(huge, auto_iova_keeps_huge_alignment)
 	/* A nested map of an aligned parent IOVA, seen by a device there. */
 	ASSERT_EQ(0, ioas_alloc(self->fd, IOASID_IOAS_ALLOC_NESTED, self->ioas,
 				&child));
-	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, child, &mock2));
+	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, child,
+				       IOASID_TEST_MOCK_COHERENT, &mock2));
 	ASSERT_EQ(0, map_ex(self->fd, child, small, PSZ, &child_small, RW, 0));
 	ASSERT_EQ(0, map_ex(self->fd, child, iova, HUGE, &child_iova, RW, 0));
 	EXPECT_EQ(0ULL, child_iova % HUGE) TH_LOG("nested: IOVA 0x%llx",
@@ -356,7 +357,8 @@ TEST_F(huge, attach_after_map_fills_huge)
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &ioas2));
 	ASSERT_EQ(0, map_fixed(self->fd, ioas2, U(p), HUGE, IOVA_A, RW));
-	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, ioas2, &mock2));
+	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, ioas2,
+				       IOASID_TEST_MOCK_COHERENT, &mock2));
 	EXPECT_EQ((long long)HUGE, mock_iopte_size(self->tfd, mock2, IOVA_A));
 	check_dma(_metadata, self->tfd, mock2, IOVA_A, p, HUGE, __LINE__);
 	ASSERT_EQ(0, unmap(self->fd, ioas2, IOVA_A + HUGE - PSZ, PSZ,
