@@ -25,16 +25,7 @@ FIXTURE(mem) {
 
 FIXTURE_SETUP(mem)
 {
-	if (sysconf(_SC_PAGESIZE) != (long)PSZ)
-		SKIP(return, "these tests assume 4 KiB pages");
-	/* Page references are read exactly after draining this CPU. */
-	ASSERT_EQ(0, pin_to_this_cpu());
-	self->base = ioasid_live();
-	self->fd = open_dev(_metadata, "/dev/ioasid");
-	self->tfd = open_dev(_metadata, "/dev/ioasid_test");
-	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas));
-	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, self->ioas,
-				       IOASID_TEST_MOCK_COHERENT, &self->mock));
+	MOCK_IOAS_SETUP();
 }
 
 FIXTURE_TEARDOWN(mem)

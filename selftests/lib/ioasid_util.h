@@ -450,6 +450,23 @@ static inline uint8_t *new_buf(struct __test_metadata *_metadata, size_t len,
 	self->buf = new_buf(_metadata, BUF_SIZE, 0x10a5c3e1u); \
 } while (0)
 
+/*
+ * Setup of a fixture with fd, tfd, ioas, mock and base: on this CPU only
+ * (page_info() is exact there), the live counts in base, one IOAS with a
+ * coherent mock device attached.
+ */
+#define MOCK_IOAS_SETUP() do { \
+	if (sysconf(_SC_PAGESIZE) != (long)PSZ) \
+		SKIP(return, "these tests assume 4 KiB pages"); \
+	ASSERT_EQ(0, pin_to_this_cpu()); \
+	self->base = ioasid_live(); \
+	self->fd = open_dev(_metadata, "/dev/ioasid"); \
+	self->tfd = open_dev(_metadata, "/dev/ioasid_test"); \
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas)); \
+	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, self->ioas, \
+				       IOASID_TEST_MOCK_COHERENT, &self->mock)); \
+} while (0)
+
 #define COMMON_TEARDOWN() do { \
 	munmap(self->buf, BUF_SIZE); \
 	close(self->tfd); \
