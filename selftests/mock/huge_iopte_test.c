@@ -7,7 +7,8 @@
  * reachable by DMA (the mock, like VT-d, drops a huge IOPTE whole when
  * asked to unmap part of it, so the core must map the rest again); the
  * automatic IOVA keeps the source's 2 MiB alignment for maps, copies and
- * nested maps; page pins return to their baseline after every unmap.
+ * nested maps; page pins return to their baseline after every unmap. An
+ * edu device checks the same through the VM's real IOMMU.
  * Shared helpers: lib/ioasid_util.h.
  */
 #include "kselftest_harness.h"
@@ -357,6 +358,61 @@ TEST_F(huge, attach_after_map_fills_huge)
 	check_dma(_metadata, self->tfd, mock2, IOVA_A, p, HUGE - PSZ, __LINE__);
 	EXPECT_EQ(0, mock_iopte_size(self->tfd, mock2, IOVA_A + HUGE - PSZ));
 	ASSERT_EQ(0, mock_simple(self->tfd, IOASID_TEST_MOCK_DESTROY, mock2));
+}
+
+/* edu: copy XFER bytes from IOVA @src to IOVA @dst through its buffer. */
+static int edu_copy(volatile void *bar, __u64 src, __u64 dst)
+{
+	return edu_dma(bar, src, EDU_BUF, XFER, false) ?:
+	       edu_dma(bar, EDU_BUF, dst, XFER, true);
+}
+
+/*
+ * The same through the VM's real IOMMU (intel-iommu or virtio-iommu, which
+ * map 2 MiB runs with their own large pages): an edu device copies across
+ * the two huge pages, then on both sides of a page cut out of one.
+ */
+TEST_F(huge, edu_dma_across_split_huge_mapping)
+{
+	uint8_t *p = thp_alloc(_metadata, self, 2 * HUGE, 0xed0e);
+	const char *path = edu_dev_path();
+	static const __u64 copies[][2] = {
+		{ 3 * PSZ, HUGE + 7 * PSZ },		/* before the cut */
+		{ 4 * PSZ, 6 * PSZ },			/* after: around it */
+		{ HUGE - PSZ, HUGE + PSZ },
+	};
+	volatile void *bar;
+	unsigned int i;
+	__u64 out;
+	int dfd;
+
+	if (!p)
+		return;
+	if (!path)
+		SKIP(return, "no edu device bound to ioasid-pci in this VM");
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	/* Below edu's 28-bit DMA mask, 2 MiB aligned. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(p), 2 * HUGE, IOVA_A, RW));
+	ASSERT_EQ(0, dev_bind(dfd, self->fd, NULL));
+	ASSERT_EQ(0, dev_attach(dfd, self->ioas, 0, 0));
+	ASSERT_EQ(0, enable_bus_master(dfd));
+	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, dfd,
+		   region_offset(0));
+	ASSERT_NE(MAP_FAILED, bar);
+	for (i = 0; i < ARRAY_SIZE(copies); i++) {
+		if (i == 1)
+			ASSERT_EQ(0, unmap(self->fd, self->ioas,
+					   IOVA_A + 5 * PSZ, PSZ,
+					   IOASID_UNMAP_ALLOW_SPLIT, &out));
+		ASSERT_EQ(0, edu_copy(bar, IOVA_A + copies[i][0],
+				      IOVA_A + copies[i][1]));
+		EXPECT_EQ(0, memcmp(p + copies[i][1], p + copies[i][0], XFER))
+			TH_LOG("edu copy 0x%llx -> 0x%llx", copies[i][0],
+			       copies[i][1]);
+	}
+	munmap((void *)bar, 1 << 20);
+	close(dfd);
 }
 
 TEST_HARNESS_MAIN
