@@ -3,7 +3,8 @@
  * ioasid_test: test-only hooks for the ioasid selftests.
  *
  * /dev/ioasid_test lets a test read, write and translate an IOAS by IOVA
- * from the kernel's side, to check byte for byte what a device would see.
+ * from the kernel's side, to check byte for byte what a device would see,
+ * and count the references and pins on a page.
  * Never load this module in production.
  */
 #define pr_fmt(fmt) "ioasid_test: " fmt
@@ -14,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/io.h>
 #include <linux/uaccess.h>
 #include <linux/ioasid_kernel.h>
 #include "ioasid_test_uapi.h"
@@ -137,6 +139,78 @@ static int ioasid_test_flush_count_ioctl(void __user *uarg)
 	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
 }
 
+/* The page at @cmd->addr with a reference, or an ERR_PTR (NULL: free). */
+static struct page *ioasid_test_get_page(struct ioasid_test_page_info *cmd)
+{
+	struct folio *folio;
+	struct page *page;
+
+	if (!(cmd->flags & IOASID_TEST_PAGE_BY_PHYS)) {
+		/* Only what is present: nothing is faulted in. */
+		if (get_user_pages_fast_only(cmd->addr & PAGE_MASK, 1, 0,
+					     &page) != 1)
+			return ERR_PTR(-EFAULT);
+		return page;
+	}
+	page = pfn_to_online_page(PHYS_PFN(cmd->addr));
+	if (!page)
+		return ERR_PTR(-ENOENT);
+	/* The folio may be freed or split meanwhile: retry until stable. */
+	for (;;) {
+		folio = page_folio(page);
+		if (!folio_try_get(folio))
+			return NULL;
+		if (folio == page_folio(page))
+			return page;
+		folio_put(folio);
+	}
+}
+
+static int ioasid_test_page_info_ioctl(void __user *uarg)
+{
+	struct ioasid_test_page_info cmd;
+	struct folio *folio;
+	struct page *page;
+	u64 refs;
+	int rc;
+
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	if (cmd.flags & ~IOASID_TEST_PAGE_BY_PHYS)
+		return -EINVAL;
+	page = ioasid_test_get_page(&cmd);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+
+	cmd.out_refcount = 0;
+	cmd.out_pins = 0;
+	cmd.out_order = 0;
+	cmd.out_flags = 0;
+	cmd.out_phys = cmd.flags & IOASID_TEST_PAGE_BY_PHYS ?
+		       cmd.addr & PAGE_MASK : 0;
+	if (!page) {
+		cmd.out_flags = IOASID_TEST_PAGE_FREE;
+		return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+	}
+	folio = page_folio(page);
+	refs = folio_ref_count(folio) - 1;
+	cmd.out_refcount = refs;
+	cmd.out_pins = folio_test_large(folio) ?
+		       atomic_read(&folio->_pincount) :
+		       refs / GUP_PIN_COUNTING_BIAS;
+	cmd.out_phys = page_to_phys(page);
+	cmd.out_order = folio_order(folio);
+	if (folio_test_anon(folio))
+		cmd.out_flags |= IOASID_TEST_PAGE_ANON;
+	if (folio_test_hugetlb(folio))
+		cmd.out_flags |= IOASID_TEST_PAGE_HUGETLB;
+	if (is_zero_page(page))
+		cmd.out_flags |= IOASID_TEST_PAGE_ZERO;
+	folio_put(folio);
+	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+}
+
 static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -147,6 +221,8 @@ static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 		return ioasid_test_pin_ioctl((void __user *)arg);
 	case IOASID_TEST_FLUSH_COUNT:
 		return ioasid_test_flush_count_ioctl((void __user *)arg);
+	case IOASID_TEST_PAGE_INFO:
+		return ioasid_test_page_info_ioctl((void __user *)arg);
 	case IOASID_TEST_MOCK:
 		return ioasid_test_mock_ioctl(filp->private_data,
 					      (void __user *)arg);

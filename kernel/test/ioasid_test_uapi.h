@@ -22,6 +22,7 @@ enum {
 	IOASID_TEST_CMD_FLUSH_COUNT = 0x62,
 	IOASID_TEST_CMD_MOCK = 0x63,
 	IOASID_TEST_CMD_ACCESS = 0x64,
+	IOASID_TEST_CMD_PAGE_INFO = 0x65,
 };
 
 /**
@@ -118,7 +119,8 @@ struct ioasid_test_flush_count {
  *	memory, to (from) the buffer at @uptr. EFAULT: no translation,
  *	EPERM: no permission; both are counted as faults
  * @IOASID_TEST_MOCK_QUERY: out: @out_domain_serial of the domain at
- *	@pasid (0: RID; 0 if none), @out_faults
+ *	@pasid (0: RID; 0 if none), @out_faults, and @out_iopte_size of the
+ *	IOPTE translating @iova there
  * @IOASID_TEST_MOCK_KDEV_OPEN: its kernel driver opens it for per-PASID
  *	kernel contexts (linux/ioasid_pasid.h), as @vendor:@device
  * @IOASID_TEST_MOCK_KDEV_CLOSE: undo KDEV_OPEN (destroys its contexts)
@@ -180,6 +182,8 @@ enum ioasid_test_mock_flags {
  * @out_domain_serial: QUERY: serial of the domain attached (blocked: 1)
  * @out_faults: QUERY: DMA faults so far
  * @out_decision: ATTACH/CTX_CREATE: the policy decision
+ * @out_iopte_size: QUERY: size of the IOPTE that translates @iova at
+ *	@pasid: 4096, 2 MiB (the mock IOMMU's page sizes), 0 if none does
  *
  * Mock devices live as long as the /dev/ioasid_test fd that created them.
  */
@@ -203,6 +207,7 @@ struct ioasid_test_mock {
 	__aligned_u64 out_domain_serial;
 	__aligned_u64 out_faults;
 	struct ioasid_policy_decision out_decision;
+	__aligned_u64 out_iopte_size;
 };
 
 #define IOASID_TEST_MOCK _IO(IOASID_TYPE, IOASID_TEST_CMD_MOCK)
@@ -290,5 +295,53 @@ struct ioasid_test_access {
 };
 
 #define IOASID_TEST_ACCESS _IO(IOASID_TYPE, IOASID_TEST_CMD_ACCESS)
+
+/**
+ * enum ioasid_test_page_flags - flags of IOASID_TEST_PAGE_INFO
+ * @IOASID_TEST_PAGE_BY_PHYS: in: @addr is a physical address (from
+ *	IOASID_TEST_RW_PHYS), not a user address of the caller
+ * @IOASID_TEST_PAGE_ANON: out: an anonymous page
+ * @IOASID_TEST_PAGE_HUGETLB: out: a hugetlb page
+ * @IOASID_TEST_PAGE_ZERO: out: the shared zero page
+ * @IOASID_TEST_PAGE_FREE: out: (BY_PHYS) the page is free: no reference
+ */
+enum ioasid_test_page_flags {
+	IOASID_TEST_PAGE_BY_PHYS = 1 << 0,
+	IOASID_TEST_PAGE_ANON = 1 << 0,
+	IOASID_TEST_PAGE_HUGETLB = 1 << 1,
+	IOASID_TEST_PAGE_ZERO = 1 << 2,
+	IOASID_TEST_PAGE_FREE = 1 << 3,
+};
+
+/**
+ * struct ioasid_test_page_info - ioctl(IOASID_TEST_PAGE_INFO)
+ * @size: sizeof(struct ioasid_test_page_info)
+ * @flags: in: 0 or IOASID_TEST_PAGE_BY_PHYS
+ * @addr: a user address of the caller (a present page is looked up, none
+ *	is faulted in), or with IOASID_TEST_PAGE_BY_PHYS a physical address
+ * @out_refcount: references on the page's folio, without the one this
+ *	call takes (each FOLL_PIN pin of a small folio counts 1024)
+ * @out_pins: FOLL_PIN pins on the folio: its pin count for a large folio,
+ *	the references / 1024 for a small one
+ * @out_phys: physical address of the page
+ * @out_order: the folio's order (9: 2 MiB)
+ * @out_flags: enum ioasid_test_page_flags (out)
+ *
+ * Lets a test see that a map pins what it should and that an unmap gives
+ * every reference back. Errnos: EFAULT (no page at @addr), ENOENT (no
+ * memory at that physical address), EINVAL (unknown flags).
+ */
+struct ioasid_test_page_info {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 out_refcount;
+	__aligned_u64 out_pins;
+	__aligned_u64 out_phys;
+	__u32 out_order;
+	__u32 out_flags;
+};
+
+#define IOASID_TEST_PAGE_INFO _IO(IOASID_TYPE, IOASID_TEST_CMD_PAGE_INFO)
 
 #endif /* __IOASID_TEST_UAPI_H */

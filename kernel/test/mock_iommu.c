@@ -12,6 +12,12 @@
  * lock ioasid_mock_dma() holds across walk and copy: once an unmap returns,
  * no mock DMA touches its pages. The device mutex held around that keeps
  * the domain from being detached (then freed) under the DMA.
+ *
+ * Page sizes are 4 KiB and 2 MiB. A 2 MiB IOPTE is one entry, stored at the
+ * pfn of its first page and marked huge. Unmapping any part of it removes
+ * all of it and reports its whole size, as VT-d and AMD-Vi do: a core that
+ * cut a huge IOPTE without mapping the rest again would leave the other 511
+ * pages unreachable, and the tests would see their DMA fault.
  */
 #include <linux/atomic.h>
 #include <linux/highmem.h>
@@ -22,6 +28,7 @@
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -36,11 +43,18 @@
 #define MOCK_BLOCKED_SERIAL	1
 #define MOCK_FIRST_SERIAL	1000
 
-/* A PTE is xa_mk_value(pfn << MOCK_PROT_BITS | prot). */
+/* A PTE is xa_mk_value(pfn << MOCK_PROT_BITS | huge | prot). */
 #define MOCK_PROT_BITS		8
-#define MOCK_PROT_MASK		((1UL << MOCK_PROT_BITS) - 1)
+#define MOCK_PTE_HUGE		BIT(MOCK_PROT_BITS - 1)
+#define MOCK_PROT_MASK		(MOCK_PTE_HUGE - 1)
 #define MOCK_PTE_PFN(pte)	(xa_to_value(pte) >> MOCK_PROT_BITS)
 #define MOCK_PTE_PROT(pte)	(xa_to_value(pte) & MOCK_PROT_MASK)
+#define MOCK_PTE_IS_HUGE(pte)	(xa_to_value(pte) & MOCK_PTE_HUGE)
+
+/* The page sizes of the mock IOMMU. */
+#define MOCK_HUGE_SIZE		SZ_2M
+#define MOCK_HUGE_PAGES		(MOCK_HUGE_SIZE >> PAGE_SHIFT)
+#define MOCK_PGSIZES		(PAGE_SIZE | MOCK_HUGE_SIZE)
 
 /**
  * struct ioasid_mock_dev - a mock device and what the mock IOMMU knows of it
@@ -97,10 +111,31 @@ static struct ioasid_mock_dev *to_mock_dev(struct device *dev)
 	return dev_iommu_priv_get(dev);
 }
 
-static void *mock_pte(phys_addr_t paddr, int prot)
+static void *mock_pte(phys_addr_t paddr, int prot, bool huge)
 {
 	return xa_mk_value(PHYS_PFN(paddr) << MOCK_PROT_BITS |
-			   (prot & MOCK_PROT_MASK));
+			   (huge ? MOCK_PTE_HUGE : 0) | (prot & MOCK_PROT_MASK));
+}
+
+/*
+ * The PTE translating IOVA pfn @pfn, or NULL: its own entry, or the huge
+ * one stored at the first pfn of its 2 MiB. *@phys_pfn is where it leads.
+ */
+static void *mock_pt_lookup(struct xarray *pt, unsigned long pfn,
+			    unsigned long *phys_pfn)
+{
+	unsigned long head = ALIGN_DOWN(pfn, MOCK_HUGE_PAGES);
+	void *pte = xa_load(pt, pfn);
+
+	if (!pte && head != pfn) {
+		pte = xa_load(pt, head);
+		if (pte && !MOCK_PTE_IS_HUGE(pte))
+			pte = NULL;
+	}
+	if (pte && phys_pfn)
+		*phys_pfn = MOCK_PTE_PFN(pte) + (pfn - (MOCK_PTE_IS_HUGE(pte) ?
+							head : pfn));
+	return pte;
 }
 
 static void mock_set_rid_domain(struct device *dev,
@@ -167,56 +202,93 @@ static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 	return rc;
 }
 
+/* Is any page of the IOPTE of @pgsize at IOVA pfn @pfn translated already? */
+static bool mock_pt_busy(struct xarray *pt, unsigned long pfn, size_t pgsize)
+{
+	unsigned long idx = pfn;
+
+	if (mock_pt_lookup(pt, pfn, NULL))
+		return true;
+	return pgsize > PAGE_SIZE &&
+	       xa_find(pt, &idx, pfn + (pgsize >> PAGE_SHIFT) - 1, XA_PRESENT);
+}
+
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			  int prot, gfp_t gfp, size_t *mapped)
 {
 	struct mock_domain *md = to_mock_domain(domain);
-	unsigned long pfn = iova >> PAGE_SHIFT;
+	bool huge = pgsize == MOCK_HUGE_SIZE;
 	size_t i;
 	int rc = 0;
 
-	if (pgsize != PAGE_SIZE || !IS_ALIGNED(iova | paddr, PAGE_SIZE) ||
+	if ((pgsize != PAGE_SIZE && !huge) || !IS_ALIGNED(iova | paddr, pgsize) ||
 	    !pgcount)
 		return -EINVAL;
 	if (iova > domain->geometry.aperture_end ||
-	    pgcount - 1 > (domain->geometry.aperture_end - iova) >> PAGE_SHIFT)
+	    pgcount * (pgsize >> PAGE_SHIFT) - 1 >
+	    (domain->geometry.aperture_end - iova) >> PAGE_SHIFT)
 		return -EINVAL;
 
-	/* __xa_insert() drops the lock to allocate if @gfp may block. */
+	/*
+	 * __xa_insert() drops the lock to allocate if @gfp may block; the
+	 * core's maps and unmaps of a domain are serialized by its IOAS lock.
+	 */
 	xa_lock(&md->pt);
 	for (i = 0; i < pgcount; i++) {
-		rc = __xa_insert(&md->pt, pfn + i,
-				 mock_pte(paddr + i * PAGE_SIZE, prot), gfp);
+		unsigned long pfn = (iova + i * pgsize) >> PAGE_SHIFT;
+
+		/* Overlap: the core unmaps what *mapped reports. */
+		rc = -EEXIST;
+		if (mock_pt_busy(&md->pt, pfn, pgsize))
+			break;
+		rc = __xa_insert(&md->pt, pfn,
+				 mock_pte(paddr + i * pgsize, prot, huge), gfp);
 		if (rc) {
-			/* Overlap: the core unmaps what *mapped reports. */
 			if (rc == -EBUSY)
 				rc = -EEXIST;
 			break;
 		}
-		*mapped += PAGE_SIZE;
+		*mapped += pgsize;
 	}
 	xa_unlock(&md->pt);
 	return rc;
 }
 
+/*
+ * A huge IOPTE goes whole, even when the request covers only part of it,
+ * and counts from @iova to its end: like VT-d, the mock unmaps (and
+ * reports) more than asked rather than split it.
+ */
 static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 			       size_t pgsize, size_t pgcount,
 			       struct iommu_iotlb_gather *gather)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	unsigned long pfn = iova >> PAGE_SHIFT;
-	size_t i, unmapped = 0;
+	unsigned long end = pfn + pgcount * (pgsize >> PAGE_SHIFT);
+	size_t unmapped = 0;
 
-	if (pgsize != PAGE_SIZE || !IS_ALIGNED(iova, PAGE_SIZE))
+	if (!(pgsize & MOCK_PGSIZES) || !IS_ALIGNED(iova, PAGE_SIZE))
 		return 0;
 
 	/* Stop at the first hole, as page-table walkers do. */
 	xa_lock(&md->pt);
-	for (i = 0; i < pgcount; i++) {
-		if (!__xa_erase(&md->pt, pfn + i))
+	while (pfn < end) {
+		void *pte = mock_pt_lookup(&md->pt, pfn, NULL);
+		unsigned long next = pfn + 1;
+
+		if (!pte)
 			break;
-		unmapped += PAGE_SIZE;
+		if (MOCK_PTE_IS_HUGE(pte)) {
+			next = ALIGN_DOWN(pfn, MOCK_HUGE_PAGES) +
+			       MOCK_HUGE_PAGES;
+			__xa_erase(&md->pt, ALIGN_DOWN(pfn, MOCK_HUGE_PAGES));
+		} else {
+			__xa_erase(&md->pt, pfn);
+		}
+		unmapped += (next - pfn) << PAGE_SHIFT;
+		pfn = next;
 	}
 	xa_unlock(&md->pt);
 
@@ -229,11 +301,12 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
-	void *pte = xa_load(&to_mock_domain(domain)->pt, iova >> PAGE_SHIFT);
+	unsigned long pfn;
 
-	if (!pte)
+	if (!mock_pt_lookup(&to_mock_domain(domain)->pt, iova >> PAGE_SHIFT,
+			    &pfn))
 		return 0;
-	return PFN_PHYS(MOCK_PTE_PFN(pte)) | offset_in_page(iova);
+	return PFN_PHYS(pfn) | offset_in_page(iova);
 }
 
 /* 6.12: returns true on success. */
@@ -278,7 +351,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	md->serial = atomic64_fetch_inc(&mock_next_serial);
 	md->coherent = mdev && mdev->cfg.coherent;
 	md->domain.ops = &mock_paging_ops;
-	md->domain.pgsize_bitmap = PAGE_SIZE;
+	md->domain.pgsize_bitmap = MOCK_PGSIZES;
 	md->domain.geometry.aperture_start = 0;
 	md->domain.geometry.aperture_end = MOCK_APERTURE_END;
 	md->domain.geometry.force_aperture = true;
@@ -347,7 +420,7 @@ static const struct iommu_ops mock_ops = {
 	.release_device = mock_release_device,
 	.device_group = generic_device_group,
 	.remove_dev_pasid = mock_remove_dev_pasid,
-	.pgsize_bitmap = PAGE_SIZE,
+	.pgsize_bitmap = MOCK_PGSIZES,
 	.blocked_domain = &mock_blocked_domain,
 	.default_domain = &mock_blocked_domain,
 };
@@ -544,7 +617,7 @@ static struct iommu_domain *mock_dev_domain(struct ioasid_mock_dev *mdev,
 /* Would every page of [@iova, @last] translate with @need? */
 static int mock_pt_check(struct mock_domain *md, u64 iova, u64 last, int need)
 {
-	unsigned long pfn;
+	unsigned long pfn, phys_pfn;
 	void *pte;
 
 	lockdep_assert_held(&md->pt.xa_lock);
@@ -552,8 +625,8 @@ static int mock_pt_check(struct mock_domain *md, u64 iova, u64 last, int need)
 	if (last > md->domain.geometry.aperture_end)
 		return -EFAULT;
 	for (pfn = iova >> PAGE_SHIFT; pfn <= last >> PAGE_SHIFT; pfn++) {
-		pte = xa_load(&md->pt, pfn);
-		if (!pte || !pfn_valid(MOCK_PTE_PFN(pte)))
+		pte = mock_pt_lookup(&md->pt, pfn, &phys_pfn);
+		if (!pte || !pfn_valid(phys_pfn))
 			return -EFAULT;
 		if ((MOCK_PTE_PROT(pte) & need) != need)
 			return -EPERM;
@@ -570,8 +643,11 @@ static void mock_pt_copy(struct mock_domain *md, u64 iova, void *buf,
 	while (len) {
 		size_t off = offset_in_page(iova);
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
-		void *pte = xa_load(&md->pt, iova >> PAGE_SHIFT);
-		void *va = kmap_local_page(pfn_to_page(MOCK_PTE_PFN(pte)));
+		unsigned long pfn;
+		void *va;
+
+		mock_pt_lookup(&md->pt, iova >> PAGE_SHIFT, &pfn);
+		va = kmap_local_page(pfn_to_page(pfn));
 
 		if (write)
 			memcpy(va + off, buf, n);
@@ -655,6 +731,36 @@ u64 ioasid_mock_domain_serial(struct ioasid_mock_dev *mdev, u32 pasid)
 		serial = to_mock_domain(domain)->serial;
 	mutex_unlock(&mdev->lock);
 	return serial;
+}
+
+/**
+ * ioasid_mock_iopte_size() - the IOPTE that translates an IOVA
+ * @mdev: the mock device
+ * @pasid: 0 for the RID, else a PASID
+ * @iova: the I/O virtual address
+ *
+ * Return: the size of the IOPTE translating @iova in the paging domain
+ * attached at @pasid (PAGE_SIZE or 2 MiB), 0 if none does.
+ */
+u64 ioasid_mock_iopte_size(struct ioasid_mock_dev *mdev, u32 pasid, u64 iova)
+{
+	struct iommu_domain *domain;
+	struct mock_domain *md;
+	u64 size = 0;
+	void *pte;
+
+	mutex_lock(&mdev->lock);
+	domain = mock_dev_domain(mdev, pasid);
+	if (domain && domain != &mock_blocked_domain) {
+		md = to_mock_domain(domain);
+		xa_lock(&md->pt);
+		pte = mock_pt_lookup(&md->pt, iova >> PAGE_SHIFT, NULL);
+		if (pte)
+			size = MOCK_PTE_IS_HUGE(pte) ? MOCK_HUGE_SIZE : PAGE_SIZE;
+		xa_unlock(&md->pt);
+	}
+	mutex_unlock(&mdev->lock);
+	return size;
 }
 
 /**

@@ -41,6 +41,7 @@ struct device *ioasid_mock_dev_device(struct ioasid_mock_dev *mdev);
 int ioasid_mock_dma(struct ioasid_mock_dev *mdev, u32 pasid, u64 iova,
 		    void *buf, size_t len, bool write);
 u64 ioasid_mock_domain_serial(struct ioasid_mock_dev *mdev, u32 pasid);
+u64 ioasid_mock_iopte_size(struct ioasid_mock_dev *mdev, u32 pasid, u64 iova);
 u64 ioasid_mock_faults(struct ioasid_mock_dev *mdev);
 
 #endif /* __IOASID_TEST_MOCK_IOMMU_H */

@@ -247,6 +247,9 @@ static int mock_op(struct ioasid_test_state *st, struct ioasid_test_mock *cmd)
 		cmd->out_domain_serial = ioasid_mock_domain_serial(tm->mdev,
 								   cmd->pasid);
 		cmd->out_faults = ioasid_mock_faults(tm->mdev);
+		cmd->out_iopte_size = ioasid_mock_iopte_size(tm->mdev,
+							     cmd->pasid,
+							     cmd->iova);
 		return 0;
 	case IOASID_TEST_MOCK_KDEV_OPEN:
 		return mock_kdev_open(tm, cmd);

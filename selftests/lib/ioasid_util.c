@@ -517,6 +517,75 @@ int mock_query(int tfd, __u32 id, __u32 pasid, __u64 *serial, __u64 *faults)
 	return rc;
 }
 
+long long mock_iopte_size(int tfd, __u32 id, __u64 iova)
+{
+	struct ioasid_test_mock m = {
+		.op = IOASID_TEST_MOCK_QUERY, .mock_id = id, .iova = iova,
+	};
+	int rc = mock_cmd(tfd, &m);
+
+	return rc ? rc : (long long)m.out_iopte_size;
+}
+
+int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 flags, __u32 *id)
+{
+	int rc = mock_create(tfd, 0, flags, id);
+
+	if (!rc)
+		rc = mock_bind(tfd, *id, fd, 0x1af4, 0x10f1, NULL);
+	if (!rc)
+		rc = mock_attach(tfd, *id, ioas, 0, 0, NULL);
+	return rc;
+}
+
+int pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * Pages wait in per-CPU LRU batches, each holding a reference, until
+ * drained. Unmapping a present page drains this CPU's batches
+ * (free_pages_and_swap_cache() calls lru_add_drain()), which is the only
+ * drain user space can ask for on every kernel.
+ */
+static void lru_drain_this_cpu(void)
+{
+	volatile char *p = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	*p = 1;
+	munmap((void *)p, PSZ);
+}
+
+int page_info(int tfd, const void *addr, struct ioasid_test_page_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->size = sizeof(*pi);
+	pi->addr = U(addr);
+	lru_drain_this_cpu();
+	return xioctl(tfd, IOASID_TEST_PAGE_INFO, pi);
+}
+
+int page_info_phys(int tfd, __u64 phys, struct ioasid_test_page_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->size = sizeof(*pi);
+	pi->flags = IOASID_TEST_PAGE_BY_PHYS;
+	pi->addr = phys;
+	lru_drain_this_cpu();
+	return xioctl(tfd, IOASID_TEST_PAGE_INFO, pi);
+}
+
 int mock_kdev_open(int tfd, __u32 id, __u16 vendor, __u16 device)
 {
 	struct ioasid_test_mock m = {

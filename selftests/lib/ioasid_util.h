@@ -211,6 +211,18 @@ int mock_dma(int tfd, __u32 id, __u32 pasid, __u64 iova, void *buf,
 	     __u64 len, bool write);
 int mock_query(int tfd, __u32 id, __u32 pasid, __u64 *serial,
 	       __u64 *faults);
+/* Size of the mock IOMMU's IOPTE translating @iova at the RID (0: none). */
+long long mock_iopte_size(int tfd, __u32 id, __u64 iova);
+/* A mock device (1af4:10f1; CREATE @flags) bound to @fd, attached to @ioas. */
+int mock_new_attached(int tfd, int fd, __u32 ioas, __u32 flags, __u32 *id);
+/*
+ * Page references and pins (IOASID_TEST_PAGE_INFO) of the page at user
+ * address @addr, or at a physical address, after draining this CPU's LRU
+ * batches: exact when the caller stays on one CPU (pin_to_this_cpu()).
+ */
+int pin_to_this_cpu(void);
+int page_info(int tfd, const void *addr, struct ioasid_test_page_info *pi);
+int page_info_phys(int tfd, __u64 phys, struct ioasid_test_page_info *pi);
 int mock_kdev_open(int tfd, __u32 id, __u16 vendor, __u16 device);
 int mock_ctx_create(int tfd, __u32 id, __u32 pasid,
 		    struct ioasid_policy_decision *d);
@@ -436,6 +448,23 @@ static inline uint8_t *new_buf(struct __test_metadata *_metadata, size_t len,
 	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas)); \
 	ASSERT_NE(0U, self->ioas); \
 	self->buf = new_buf(_metadata, BUF_SIZE, 0x10a5c3e1u); \
+} while (0)
+
+/*
+ * Setup of a fixture with fd, tfd, ioas, mock and base: on this CPU only
+ * (page_info() is exact there), the live counts in base, one IOAS with a
+ * coherent mock device attached.
+ */
+#define MOCK_IOAS_SETUP() do { \
+	if (sysconf(_SC_PAGESIZE) != (long)PSZ) \
+		SKIP(return, "these tests assume 4 KiB pages"); \
+	ASSERT_EQ(0, pin_to_this_cpu()); \
+	self->base = ioasid_live(); \
+	self->fd = open_dev(_metadata, "/dev/ioasid"); \
+	self->tfd = open_dev(_metadata, "/dev/ioasid_test"); \
+	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas)); \
+	ASSERT_EQ(0, mock_new_attached(self->tfd, self->fd, self->ioas, \
+				       IOASID_TEST_MOCK_COHERENT, &self->mock)); \
 } while (0)
 
 #define COMMON_TEARDOWN() do { \
