@@ -199,6 +199,61 @@ TEST_F(policy, cache_flush_covers_cpus_task_ran_on)
 	close(dfd);
 }
 
+/*
+ * With 4 or more CPUs (the manifest gives intel-nosc 4 vCPUs), a walk over
+ * some of them proves the set is exactly the CPUs the tracked thread ran
+ * on since its last flush: never a CPU it did not visit, never one it left
+ * before that flush.
+ */
+TEST_F(policy, cache_flush_set_is_exactly_cpus_ran_on)
+{
+	/* Each walk: the CPUs visited (in order) before one flush. */
+	static const int walks[][4] = {
+		{ 2, -1 }, { 3, -1 }, { 1, 3, -1 }, { 3, 0, 2, -1 }, { 2, -1 },
+		{ 0, 1, 2, 3 }, { 1, -1 },
+	};
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	long long want, set;
+	cpu_set_t saved;
+	int dfd, cpus, cur, w, i;
+	__u32 nr;
+
+	CPU_TRACKING_OR_SKIP("every flush covers all CPUs");
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 4 || cpus > MAX_CPUS)
+		SKIP(return, "needs 4 to %d online CPUs, the VM has %d", MAX_CPUS, cpus);
+	dfd = ATTACH_EDU_OR_SKIP();
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
+	ASSERT_EQ(0, run_on(0));
+	set = flush_set(self->fd, &nr);
+	if (set == -EPERM) {
+		close(dfd);
+		SKIP(return, "device attached coherent: the built-in grants no flush here");
+	}
+	ASSERT_LT(0, set);
+	/* Tracked from here, on CPU 0. */
+	nanosleep(&ts, NULL);
+	ASSERT_EQ(1, flush_set(self->fd, &nr));
+	cur = 0;
+	for (w = 0; w < (int)(sizeof(walks) / sizeof(walks[0])); w++) {
+		want = 1LL << cur;
+		for (i = 0; i < 4 && walks[w][i] >= 0; i++) {
+			ASSERT_EQ(0, run_on(walks[w][i]));
+			nanosleep(&ts, NULL);
+			want |= 1LL << walks[w][i];
+			cur = walks[w][i];
+		}
+		set = flush_set(self->fd, &nr);
+		EXPECT_EQ(want, set) TH_LOG("walk %d: flushed %#llx, ran on %#llx", w, set, want);
+		EXPECT_EQ(__builtin_popcountll(want), nr);
+		/* Staying put: only the current CPU. */
+		nanosleep(&ts, NULL);
+		EXPECT_EQ(1LL << cur, flush_set(self->fd, &nr));
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	close(dfd);
+}
+
 /* The tracked thread may exit while the fd lives on in another thread. */
 static void *flush_and_exit(void *arg)
 {
