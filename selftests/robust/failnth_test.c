@@ -313,6 +313,15 @@ static int check_edu_dma(volatile void *bar, __u32 ioas, __u64 iova, __u64 scrat
  * the run: the fd, the test fd, the mock, the edu (fd and BAR).
  */
 static int fd = -1, dfd = -1;
+
+/*
+ * Under virtio-iommu the edu takes no part in the armed steps that reach
+ * the IOMMU driver (attach, map and unmap under its domain): virtio-iommu's
+ * own error paths in 6.12 are not failure-safe where the IOMMU API says
+ * they cannot fail (docs/design.md, Known gaps). The mock IOMMU's domains,
+ * config space and BAR mmap still run there.
+ */
+static bool virtio_iommu;
 static __u32 mock;
 static volatile void *bar;
 static __u32 ioas_a, ioas_b;
@@ -484,7 +493,8 @@ static void prep_devices(void)
 {
 	open_fds();
 	mock = new_mock();
-	edu_up();
+	if (!virtio_iommu)
+		edu_up();
 	if (ioas_alloc(fd, 0, 0, &ioas_a) || ioas_alloc(fd, 0, 0, &ioas_b) ||
 	    map_fixed(fd, ioas_a, U(PG(0)), 4 * PSZ, 0x100000, RW) ||
 	    map_fixed(fd, ioas_b, U(PG(16)), 4 * PSZ, 0x100000, RW))
@@ -906,7 +916,8 @@ static void prep_split(void)
 {
 	open_fds();
 	mock = new_mock();
-	edu_up();
+	if (!virtio_iommu)
+		edu_up();
 	if (ioas_alloc(fd, 0, 0, &ioas_a) ||
 	    map_fixed(fd, ioas_a, U(PG(8)), 4 * PSZ, 0x100000, RW) ||
 	    mock_attach(tfd, mock, ioas_a, 0, 0, NULL) ||
@@ -939,12 +950,26 @@ static int check_split(void)
 	return 0;
 }
 
+/* Does a virtio-iommu translate for the devices (a virtio device bound to it)? */
+static bool virtio_iommu_in_use(void)
+{
+	DIR *d = opendir("/sys/bus/virtio/drivers/virtio_iommu");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && (e = readdir(d)))
+		found |= !strncmp(e->d_name, "virtio", 6);
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static int check_none(void)
 {
 	return 0;
 }
 
-enum { NEEDS_EDU = 1 };
+enum { NEEDS_EDU = 1, NOT_VIRTIO = 2 };
 
 struct sequence {
 	const char *name;
@@ -966,7 +991,7 @@ static struct sequence sequences[] = {
 	{ .name = "two_domains", .prepare = prep_devices, .run = seq_two_domains, .check = check_devices },
 	{ .name = "replace", .prepare = prep_devices, .run = seq_replace, .check = check_devices },
 	{ .name = "nested", .prepare = prep_nested, .run = seq_nested, .check = check_devices },
-	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .needs = NEEDS_EDU },
+	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .needs = NEEDS_EDU | NOT_VIRTIO },
 	{ .name = "config_space", .prepare = prep_edu, .run = seq_config, .check = check_config, .needs = NEEDS_EDU },
 	{ .name = "bar_mmap", .prepare = prep_edu, .run = seq_bar, .check = check_bar, .needs = NEEDS_EDU },
 };
@@ -1079,6 +1104,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
 	have_nth = !access(path, F_OK);
+	virtio_iommu = virtio_iommu_in_use();
 	printf("TAP version 13\n1..%zu\n", nseq + 1);
 	if (have_nth) {
 		/* Every allocation may fail, quietly (the splats are what we look for). */
@@ -1106,6 +1132,11 @@ int main(void)
 
 		if ((s->needs & NEEDS_EDU) && !edu_dev_path()) {
 			printf("ok %d failnth.%s # SKIP no edu bound to ioasid-pci\n", ++tap, s->name);
+			continue;
+		}
+		if ((s->needs & NOT_VIRTIO) && virtio_iommu && have_nth) {
+			printf("ok %d failnth.%s # SKIP virtio-iommu: its unmap and attach error paths are not failure-safe (docs/design.md)\n",
+			       ++tap, s->name);
 			continue;
 		}
 		if (!have_nth) {
