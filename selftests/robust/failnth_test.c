@@ -124,6 +124,28 @@ static const char *fail_what;
 		}							\
 	} while (0)
 
+/*
+ * A step whose answer is copied out after it took effect (UNMAP's length,
+ * an attach's decision): an EFAULT there may follow the whole operation.
+ * On EFAULT both states are kept, the one with @update (the model) and the
+ * one before (alt); the check accepts either, never a mix.
+ */
+#define STEPM(call, update)						\
+	do {								\
+		int rc_ = (call);					\
+		steps++;						\
+		if (rc_ == -EFAULT)					\
+			save_alt();					\
+		if (!rc_ || rc_ == -EFAULT)				\
+			update;						\
+		if (rc_) {						\
+			fail_step = steps;				\
+			fail_rc = rc_;					\
+			fail_what = #call;				\
+			goto out;					\
+		}							\
+	} while (0)
+
 /* A system call's -1/errno as 0/-errno. */
 static int sys(long rc)
 {
@@ -279,21 +301,18 @@ static int check_mock_dma(__u32 mock, __u32 ioas, __u64 iova)
 	return 0;
 }
 
-/*
- * The edu's DMA: RAM at @iova -> the device's buffer -> RAM at @scratch
- * (a writable page the model maps in @ioas); the scratch page must then
- * start with @iova's page. Unarmed, after the sequence.
- */
-static int check_edu_dma(volatile void *bar, __u32 ioas, __u64 iova, __u64 scratch)
+/* The edu's DMA of page @pg at @iova to page @sp at @scratch. */
+static int check_edu_dma_to(volatile void *bar, int pg, __u64 iova, int sp, __u64 scratch)
 {
-	int pg = m_page(ioas, iova), sp = m_page(ioas, scratch);
 	char buf[64];
 
 	if (pg < 0 || sp < 0)
 		return 0;
+	memset(mem + sp * PSZ, 0, 64);
 	if (edu_dma(bar, iova, EDU_BUF, 64, false) ||
 	    edu_dma(bar, EDU_BUF, scratch, 64, true)) {
 		printf("# edu DMA timed out\n");
+		memset(mem + sp * PSZ, 0x40 + sp, 64);
 		return 64;
 	}
 	memcpy(buf, mem + sp * PSZ, sizeof(buf));
@@ -304,6 +323,16 @@ static int check_edu_dma(volatile void *bar, __u32 ioas, __u64 iova, __u64 scrat
 		return 65;
 	}
 	return 0;
+}
+
+/*
+ * The edu's DMA: RAM at @iova -> the device's buffer -> RAM at @scratch
+ * (a writable page the model maps in @ioas); the scratch page must then
+ * start with @iova's page. Unarmed, after the sequence.
+ */
+static int check_edu_dma(volatile void *bar, __u32 ioas, __u64 iova, __u64 scratch)
+{
+	return check_edu_dma_to(bar, m_page(ioas, iova), iova, m_page(ioas, scratch), scratch);
 }
 
 /* --- the sequences ---------------------------------------------------------- */
@@ -327,6 +356,36 @@ static volatile void *bar;
 static __u32 ioas_a, ioas_b;
 static __u32 mock_at, edu_at;	/* the IOAS each device is attached to (model) */
 #define PG(i) (mem + (i) * PSZ)
+
+static __u64 mode_now, alt_mode;	/* the rlimit mode (seq_option) */
+static struct mpage alt_model[256];
+static int alt_nmodel, alt_nlive;
+static __u32 alt_live[16], alt_mock_at, alt_edu_at;
+static bool have_alt;
+
+static void save_alt(void)
+{
+	memcpy(alt_model, model, sizeof(model));
+	memcpy(alt_live, live, sizeof(live));
+	alt_nmodel = nmodel;
+	alt_nlive = nlive;
+	alt_mock_at = mock_at;
+	alt_edu_at = edu_at;
+	alt_mode = mode_now;
+	have_alt = true;
+}
+
+/* Make the state before the EFAULT step the model. */
+static void use_alt(void)
+{
+	memcpy(model, alt_model, sizeof(model));
+	memcpy(live, alt_live, sizeof(live));
+	nmodel = alt_nmodel;
+	nlive = alt_nlive;
+	mock_at = alt_mock_at;
+	edu_at = alt_edu_at;
+	mode_now = alt_mode;
+}
 
 static void open_fds(void)
 {
@@ -384,8 +443,7 @@ static void seq_core(void)
 	m_copy(ioas_b, ioas_a, 0x100000, 4 * PSZ, 0x400000);
 	STEP(allow_iovas(fd, ioas_b, &allow, 1));
 	STEP(iova_ranges(fd, ioas_b, ranges, &num, NULL));
-	STEP(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_a, 0x101000, PSZ);
+	STEPM(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x101000, PSZ));
 	STEP(get_info(fd, ioas_a, &info));
 	STEP(ioas_alloc(fd, IOASID_IOAS_ALLOC_NESTED, ioas_a, &c));
 	m_alloc(c);
@@ -402,15 +460,13 @@ out:
 }
 
 /* IOASID_OPTION: the rlimit mode, set and read back, and EBUSY while pinned. */
-static __u64 mode_now;
 
 static void seq_option(void)
 {
 	__u64 mode;
 
 	STEP(get_mode(fd, &mode));
-	STEP(set_mode(fd, IOASID_RLIMIT_MM));
-	mode_now = IOASID_RLIMIT_MM;
+	STEPM(set_mode(fd, IOASID_RLIMIT_MM), mode_now = IOASID_RLIMIT_MM);
 	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
 	m_alloc(ioas_a);
 	STEP(map_fixed(fd, ioas_a, U(PG(0)), 2 * PSZ, 0x100000, RW));
@@ -419,10 +475,8 @@ static void seq_option(void)
 	STEP_REFUSED(set_mode(fd, IOASID_RLIMIT_USER), -EBUSY);
 	STEP(get_mode(fd, &mode));
 	STEP(mode == IOASID_RLIMIT_MM ? 0 : -EILSEQ);
-	STEP(unmap(fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL));
-	m_unmap(ioas_a, 0, ~0ULL);
-	STEP(set_mode(fd, IOASID_RLIMIT_USER));
-	mode_now = IOASID_RLIMIT_USER;
+	STEPM(unmap(fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL), m_unmap(ioas_a, 0, ~0ULL));
+	STEPM(set_mode(fd, IOASID_RLIMIT_USER), mode_now = IOASID_RLIMIT_USER);
 out:
 	return;
 }
@@ -454,8 +508,7 @@ static void seq_auto(void)
 	m_alloc(ioas_a);
 	STEP(ioas_alloc(fd, 0, 0, &ioas_b));
 	m_alloc(ioas_b);
-	STEP(mock_attach(tfd, mock, ioas_a, 0, 0, NULL));
-	mock_at = ioas_a;
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
 	STEP(map_ex(fd, ioas_a, U(PG(0)), 4 * PSZ, &iova1, RW, 0));
 	m_map(ioas_a, iova1, PG(0), 4 * PSZ);
 	STEP(map_ex(fd, ioas_a, U(PG(8)), 2 * PSZ, &iova2, RW, 16 * PSZ));
@@ -463,8 +516,7 @@ static void seq_auto(void)
 	STEP(iova2 % (16 * PSZ) ? -EILSEQ : 0);
 	STEP(copy_ex(fd, ioas_b, ioas_a, iova1, 4 * PSZ, &iova3, RW));
 	m_copy(ioas_b, ioas_a, iova1, 4 * PSZ, iova3);
-	STEP(unmap(fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL));
-	m_unmap(ioas_a, 0, ~0ULL);
+	STEPM(unmap(fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL), m_unmap(ioas_a, 0, ~0ULL));
 	STEP(map_ex(fd, ioas_a, U(PG(12)), PSZ, &iova1, RW, 0));
 	m_map(ioas_a, iova1, PG(12), PSZ);
 out:
@@ -507,18 +559,14 @@ static void prep_devices(void)
 
 static void seq_two_domains(void)
 {
-	STEP(mock_attach(tfd, mock, ioas_a, 0, 0, NULL));
-	mock_at = ioas_a;
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
 	if (dfd >= 0) {
-		STEP(dev_attach(dfd, ioas_a, 0, 0));
-		edu_at = ioas_a;
+		STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
 	}
 	STEP(map_fixed(fd, ioas_a, U(PG(4)), 4 * PSZ, 0x200000, RW));
 	m_map(ioas_a, 0x200000, PG(4), 4 * PSZ);
-	STEP(unmap(fd, ioas_a, 0x100000, 2 * PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_a, 0x100000, 2 * PSZ);
-	STEP(unmap(fd, ioas_a, 0x201000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_a, 0x201000, PSZ);
+	STEPM(unmap(fd, ioas_a, 0x100000, 2 * PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x100000, 2 * PSZ));
+	STEPM(unmap(fd, ioas_a, 0x201000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x201000, PSZ));
 	STEP(copy_fixed(fd, ioas_a, ioas_b, 0x100000, 2 * PSZ, 0x300000, RW));
 	m_copy(ioas_a, ioas_b, 0x100000, 2 * PSZ, 0x300000);
 out:
@@ -527,22 +575,15 @@ out:
 
 static void seq_replace(void)
 {
-	STEP(mock_attach(tfd, mock, ioas_a, 0, 0, NULL));
-	mock_at = ioas_a;
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
 	if (dfd >= 0) {
-		STEP(dev_attach(dfd, ioas_a, 0, 0));
-		edu_at = ioas_a;
-		STEP(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0));
-		edu_at = ioas_b;
+		STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
+		STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), edu_at = ioas_b);
 	}
-	STEP(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_REPLACE, 0, NULL));
-	mock_at = ioas_b;
-	STEP(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL));
-	mock_at = ioas_a;
-	STEP(mock_detach(tfd, mock, 0, 0));
-	mock_at = 0;
-	STEP(mock_attach(tfd, mock, ioas_b, 0, 0, NULL));
-	mock_at = ioas_b;
+	STEPM(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_b);
+	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_detach(tfd, mock, 0, 0), mock_at = 0);
+	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), mock_at = ioas_b);
 out:
 	return;
 }
@@ -589,14 +630,11 @@ static void seq_nested(void)
 	m_alloc(ioas_b);
 	STEP(map_fixed(fd, ioas_b, 0x102000, 2 * PSZ, 0x500000, RW));
 	m_map_nested(ioas_b, ioas_a, 0x102000, 2 * PSZ, 0x500000);
-	STEP(mock_attach(tfd, mock, ioas_b, 0, 0, NULL));
-	mock_at = ioas_b;
+	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), mock_at = ioas_b);
 	STEP(map_fixed(fd, ioas_b, 0x100000, PSZ, 0x600000, RW));
 	m_map_nested(ioas_b, ioas_a, 0x100000, PSZ, 0x600000);
-	STEP(unmap(fd, ioas_b, 0x500000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_b, 0x500000, PSZ);
-	STEP(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL));
-	mock_at = ioas_a;
+	STEPM(unmap(fd, ioas_b, 0x500000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_b, 0x500000, PSZ));
+	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_a);
 out:
 	return;
 }
@@ -790,8 +828,7 @@ static void seq_mock(void)
 	m_map(ioas_a, 0x100000, PG(0), 4 * PSZ);
 	STEP(map_fixed(fd, ioas_b, U(PG(4)), 2 * PSZ, 0x100000, RW));
 	m_map(ioas_b, 0x100000, PG(4), 2 * PSZ);
-	STEP(mock_attach(tfd, mock, ioas_a, 0, 0, NULL));
-	mock_at = ioas_a;
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
 	STEP(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_PASID, 3, NULL));
 	STEP(mock_dma(tfd, mock, 3, 0x100000, rw, sizeof(rw), false));
 	STEP(page_is(rw, 4) ? 0 : -EILSEQ);
@@ -803,8 +840,7 @@ static void seq_mock(void)
 	STEP(acc_op(tfd, IOASID_TEST_ACCESS_WRITE, acc, 0x100800, sizeof(rw), PG(0) + 0x800, 0));
 	STEP(acc_create_attach(tfd, fd, ioas_a, IOASID_TEST_ACCESS_MISBEHAVE, &bad));
 	STEP(acc_op(tfd, IOASID_TEST_ACCESS_PIN, bad, 0x102000, PSZ, NULL, 0));
-	STEP(unmap(fd, ioas_a, 0x100000, 4 * PSZ, 0, NULL));
-	m_unmap(ioas_a, 0x100000, 4 * PSZ);
+	STEPM(unmap(fd, ioas_a, 0x100000, 4 * PSZ, 0, NULL), m_unmap(ioas_a, 0x100000, 4 * PSZ));
 	STEP(acc_op(tfd, IOASID_TEST_ACCESS_DESTROY, bad, 0, 0, NULL, 0));
 
 	/* A kernel-owned device with two PASID contexts. */
@@ -860,28 +896,25 @@ static void seq_device(void)
 
 	STEP(dev_bind(dfd, fd, NULL));
 	edu_bound = true;
-	STEP(dev_attach(dfd, ioas_a, 0, 0));
-	edu_at = ioas_a;
+	STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
 	STEP(map_fixed(fd, ioas_a, U(PG(4)), PSZ, 0x300000, RW));
 	m_map(ioas_a, 0x300000, PG(4), PSZ);
 	STEP_REFUSED(unmap(fd, ioas_a, 0x101000, PSZ, 0, NULL), -EBUSY);
-	STEP(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_a, 0x101000, PSZ);
-	STEP(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0));
-	edu_at = ioas_b;
+	STEPM(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x101000, PSZ));
+	STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), edu_at = ioas_b);
 	STEP(dev_info(dfd, &info));
 	/* Granted where the device is not coherent (intel-nosc), else EPERM. */
 	STEP(flush_or_no_grant(fd));
-	STEP(dev_detach(dfd, 0, 0));
-	edu_at = 0;
-	STEP(dev_attach(dfd, ioas_a, 0, 0));
-	edu_at = ioas_a;
+	STEPM(dev_detach(dfd, 0, 0), edu_at = 0);
+	STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
 out:
 	return;
 }
 
 static int check_device(void)
 {
+	int rc, sp;
+
 	if (!edu_bound) {
 		/* The failed bind left the device free: it binds now. */
 		if (dev_bind(dfd, fd, NULL)) {
@@ -895,14 +928,21 @@ static int check_device(void)
 	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, region_offset(0));
 	if (bar == MAP_FAILED)
 		return 74;
-	if (!edu_at)
-		return 0;
-	/* 0x100000 is mapped in both IOASes; the scratch page is the next one. */
-	if (m_page(edu_at, 0x101000) < 0 && map_fixed(fd, edu_at, U(PG(6)), PSZ, 0x101000, RW))
+	/*
+	 * 0x100000 is mapped in both IOASes (page 0 in a, 2 in b); the
+	 * scratch is 0x101000: page 3 in b, in a page 1 or, where the
+	 * sequence unmapped it, page 6 mapped now.
+	 */
+	rc = map_fixed(fd, ioas_a, U(PG(6)), PSZ, 0x101000, RW);
+	if (rc && rc != -EEXIST)
 		return 75;
-	if (m_page(edu_at, 0x101000) < 0)
-		m_map(edu_at, 0x101000, PG(6), PSZ);
-	return check_edu_dma(bar, edu_at, 0x100000, 0x101000);
+	sp = rc ? 1 : 6;
+	rc = edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
+	     edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
+	if (rc && have_alt && alt_edu_at != edu_at)
+		rc = alt_edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
+		     alt_edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
+	return rc;
 }
 
 /*
@@ -931,8 +971,7 @@ static void prep_split(void)
 
 static void seq_split(void)
 {
-	STEP(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL));
-	m_unmap(ioas_a, 0x101000, PSZ);
+	STEPM(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x101000, PSZ));
 out:
 	return;
 }
@@ -976,6 +1015,7 @@ struct sequence {
 	void (*prepare)(void);	/* unarmed, before the sequence */
 	void (*run)(void);
 	int (*check)(void);	/* unarmed, after check_model() */
+	bool impure;		/* check changes state: runs once, on the chosen model */
 	int needs;
 	int steps;		/* the un-injected run's steps */
 };
@@ -985,13 +1025,13 @@ static struct sequence sequences[] = {
 	{ .name = "option", .prepare = prep_fd, .run = seq_option, .check = check_option },
 	{ .name = "auto_iova_unmap_all", .prepare = prep_auto, .run = seq_auto, .check = check_mock_pages },
 	{ .name = "policy_dry_run", .prepare = prep_fd, .run = seq_policy, .check = check_none },
-	{ .name = "policy_register_replace_unregister", .prepare = prep_policy, .run = seq_policy_reg, .check = check_policy_reg },
+	{ .name = "policy_register_replace_unregister", .prepare = prep_policy, .run = seq_policy_reg, .check = check_policy_reg, .impure = true },
 	{ .name = "mock_access_pasid", .prepare = prep_mock, .run = seq_mock, .check = check_mock_pages },
-	{ .name = "split_unmap", .prepare = prep_split, .run = seq_split, .check = check_split },
+	{ .name = "split_unmap", .prepare = prep_split, .run = seq_split, .check = check_split, .impure = true },
 	{ .name = "two_domains", .prepare = prep_devices, .run = seq_two_domains, .check = check_devices },
 	{ .name = "replace", .prepare = prep_devices, .run = seq_replace, .check = check_devices },
 	{ .name = "nested", .prepare = prep_nested, .run = seq_nested, .check = check_devices },
-	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .needs = NEEDS_EDU | NOT_VIRTIO },
+	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .impure = true, .needs = NEEDS_EDU | NOT_VIRTIO },
 	{ .name = "config_space", .prepare = prep_edu, .run = seq_config, .check = check_config, .needs = NEEDS_EDU },
 	{ .name = "bar_mmap", .prepare = prep_edu, .run = seq_bar, .check = check_bar, .needs = NEEDS_EDU },
 };
@@ -1034,8 +1074,20 @@ static int run_once(struct sequence *s, unsigned int n)
 			       fail_rc, strerror(-fail_rc));
 			_exit(consumed ? 51 : 50);
 		}
+		/*
+		 * The model, or after an EFAULT that may have followed the
+		 * whole operation, the state before that step.
+		 */
 		rc = check_model(fd);
-		if (!rc)
+		if (!rc && !s->impure)
+			rc = s->check();
+		if (rc && have_alt) {
+			use_alt();
+			rc = check_model(fd);
+			if (!rc && !s->impure)
+				rc = s->check();
+		}
+		if (!rc && s->impure)
 			rc = s->check();
 		if (rc)
 			printf("# %s, injection %u: %s at step %d (%s): %d\n", s->name, n,
