@@ -104,7 +104,7 @@ kmemleak_end() {
 		[ -e /sys/module/$m ] && busy+=" $m($(cat /sys/module/$m/refcnt 2>/dev/null))"
 	done
 	if [ -n "$busy" ]; then
-		echo "# ioasid-kmemleak FAIL 0 0 modules still in use at the end (no RCU barrier):$busy"
+		echo "# ioasid-kmemleak FAIL 0 0 modules still in use at the end (no RCU barrier):$busy; bpffs: $(ls /sys/fs/bpf 2>/dev/null | tr '\n' ' ')"
 		lsmod
 		return 1
 	fi
