@@ -99,29 +99,29 @@ static const char *fail_what;
  * first failure: an injection fires once, so every step after the one it
  * hit would only repeat its consequences.
  */
+/* Count a step; record it and return true unless it returned @want. */
+static bool step_failed(int rc, int want, const char *what)
+{
+	steps++;
+	if (rc == want)
+		return false;
+	fail_step = steps;
+	fail_rc = rc ? rc : -EILSEQ;
+	fail_what = what;
+	return true;
+}
+
 #define STEP(call)							\
 	do {								\
-		int rc_ = (call);					\
-		steps++;						\
-		if (rc_) {						\
-			fail_step = steps;				\
-			fail_rc = rc_;					\
-			fail_what = #call;				\
+		if (step_failed((call), 0, #call))			\
 			goto out;					\
-		}							\
 	} while (0)
 
 /* A step that must fail, with @err (a documented refusal), injected or not. */
 #define STEP_REFUSED(call, err)						\
 	do {								\
-		int rc_ = (call);					\
-		steps++;						\
-		if (rc_ != (err)) {					\
-			fail_step = steps;				\
-			fail_rc = rc_ ? rc_ : -EILSEQ;			\
-			fail_what = #call " (must fail with " #err ")";	\
+		if (step_failed((call), (err), #call " (must fail with " #err ")")) \
 			goto out;					\
-		}							\
 	} while (0)
 
 /*
@@ -133,17 +133,14 @@ static const char *fail_what;
 #define STEPM(call, update)						\
 	do {								\
 		int rc_ = (call);					\
-		steps++;						\
-		if (rc_ == -EFAULT)					\
-			save_alt();					\
+		if (rc_ == -EFAULT) {					\
+			alt = st;					\
+			have_alt = true;				\
+		}							\
 		if (!rc_ || rc_ == -EFAULT)				\
 			update;						\
-		if (rc_) {						\
-			fail_step = steps;				\
-			fail_rc = rc_;					\
-			fail_what = #call;				\
+		if (step_failed(rc_, 0, #call))				\
 			goto out;					\
-		}							\
 	} while (0)
 
 /* A system call's -1/errno as 0/-errno. */
@@ -160,25 +157,37 @@ struct mpage {
 	int page;	/* index into mem */
 };
 
-static struct mpage model[256];
-static int nmodel;
-static __u32 live[16];
-static int nlive;
+/*
+ * What the steps that succeeded did: the pages each IOVA of each IOAS
+ * reaches, the live IOASes, where each device is attached, the rlimit mode.
+ */
+struct mstate {
+	struct mpage model[256];
+	int nmodel;
+	__u32 live[16];
+	int nlive;
+	__u32 mock_at, edu_at;	/* the IOAS each device is attached to */
+	__u64 mode;		/* seq_option */
+};
+
+/* The model, and the state before a step whose EFAULT may follow its effect. */
+static struct mstate st, alt;
+static bool have_alt;
 
 static void m_alloc(__u32 ioas)
 {
-	live[nlive++] = ioas;
+	st.live[st.nlive++] = ioas;
 }
 
 static void m_unmap(__u32 ioas, __u64 iova, __u64 len)
 {
 	int i, j = 0;
 
-	for (i = 0; i < nmodel; i++)
-		if (model[i].ioas != ioas || model[i].iova < iova ||
-		    model[i].iova >= iova + len)
-			model[j++] = model[i];
-	nmodel = j;
+	for (i = 0; i < st.nmodel; i++)
+		if (st.model[i].ioas != ioas || st.model[i].iova < iova ||
+		    st.model[i].iova >= iova + len)
+			st.model[j++] = st.model[i];
+	st.nmodel = j;
 }
 
 static void m_destroy(__u32 ioas)
@@ -186,10 +195,10 @@ static void m_destroy(__u32 ioas)
 	int i, j = 0;
 
 	m_unmap(ioas, 0, ~0ULL);
-	for (i = 0; i < nlive; i++)
-		if (live[i] != ioas)
-			live[j++] = live[i];
-	nlive = j;
+	for (i = 0; i < st.nlive; i++)
+		if (st.live[i] != ioas)
+			st.live[j++] = st.live[i];
+	st.nlive = j;
 }
 
 static void m_map(__u32 ioas, __u64 iova, const char *p, __u64 len)
@@ -197,10 +206,10 @@ static void m_map(__u32 ioas, __u64 iova, const char *p, __u64 len)
 	__u64 off;
 
 	for (off = 0; off < len; off += PSZ) {
-		model[nmodel].ioas = ioas;
-		model[nmodel].iova = iova + off;
-		model[nmodel].page = (p - mem + off) / PSZ;
-		nmodel++;
+		st.model[st.nmodel].ioas = ioas;
+		st.model[st.nmodel].iova = iova + off;
+		st.model[st.nmodel].page = (p - mem + off) / PSZ;
+		st.nmodel++;
 	}
 }
 
@@ -209,9 +218,9 @@ static int m_page(__u32 ioas, __u64 iova)
 {
 	int i;
 
-	for (i = 0; i < nmodel; i++)
-		if (model[i].ioas == ioas && model[i].iova == iova)
-			return model[i].page;
+	for (i = 0; i < st.nmodel; i++)
+		if (st.model[i].ioas == ioas && st.model[i].iova == iova)
+			return st.model[i].page;
 	return -1;
 }
 
@@ -222,10 +231,10 @@ static void m_copy(__u32 dst, __u32 src, __u64 src_iova, __u64 len, __u64 dst_io
 	for (off = 0; off < len; off += PSZ) {
 		int pg = m_page(src, src_iova + off);
 
-		model[nmodel].ioas = dst;
-		model[nmodel].iova = dst_iova + off;
-		model[nmodel].page = pg;
-		nmodel++;
+		st.model[st.nmodel].ioas = dst;
+		st.model[st.nmodel].iova = dst_iova + off;
+		st.model[st.nmodel].page = pg;
+		st.nmodel++;
 	}
 }
 
@@ -258,27 +267,27 @@ static int check_model(int fd)
 	char buf[64];
 	int i, j, n, rc;
 
-	for (i = 0; i < nlive; i++) {
-		rc = get_info(fd, live[i], &info);
+	for (i = 0; i < st.nlive; i++) {
+		rc = get_info(fd, st.live[i], &info);
 		if (rc) {
-			printf("# IOAS %u: GET_INFO %d\n", live[i], rc);
+			printf("# IOAS %u: GET_INFO %d\n", st.live[i], rc);
 			return 60;
 		}
-		for (n = 0, j = 0; j < nmodel; j++)
-			n += model[j].ioas == live[i];
+		for (n = 0, j = 0; j < st.nmodel; j++)
+			n += st.model[j].ioas == st.live[i];
 		if (info.out_mapped_bytes != (__u64)n * PSZ) {
-			printf("# IOAS %u: %llu bytes mapped, the model says %d pages\n",
-			       live[i], (unsigned long long)info.out_mapped_bytes, n);
+			printf("# IOAS %u: %llu bytes mapped, the st.model says %d pages\n",
+			       st.live[i], (unsigned long long)info.out_mapped_bytes, n);
 			return 61;
 		}
 	}
-	for (j = 0; j < nmodel; j++) {
+	for (j = 0; j < st.nmodel; j++) {
 		for (i = 0; i < 2; i++) {
-			rc = iova_rw(tfd, fd, model[j].ioas, IOASID_TEST_RW_READ,
-				     model[j].iova + i * (PSZ - 64), buf, 64, NULL);
-			if (rc || !page_is(buf, model[j].page)) {
-				printf("# IOAS %u IOVA %#llx: rc %d, not page %d\n", model[j].ioas,
-				       (unsigned long long)model[j].iova, rc, model[j].page);
+			rc = iova_rw(tfd, fd, st.model[j].ioas, IOASID_TEST_RW_READ,
+				     st.model[j].iova + i * (PSZ - 64), buf, 64, NULL);
+			if (rc || !page_is(buf, st.model[j].page)) {
+				printf("# IOAS %u IOVA %#llx: rc %d, not page %d\n", st.model[j].ioas,
+				       (unsigned long long)st.model[j].iova, rc, st.model[j].page);
 				return 62;
 			}
 		}
@@ -354,38 +363,8 @@ static bool virtio_iommu;
 static __u32 mock;
 static volatile void *bar;
 static __u32 ioas_a, ioas_b;
-static __u32 mock_at, edu_at;	/* the IOAS each device is attached to (model) */
 #define PG(i) (mem + (i) * PSZ)
 
-static __u64 mode_now, alt_mode;	/* the rlimit mode (seq_option) */
-static struct mpage alt_model[256];
-static int alt_nmodel, alt_nlive;
-static __u32 alt_live[16], alt_mock_at, alt_edu_at;
-static bool have_alt;
-
-static void save_alt(void)
-{
-	memcpy(alt_model, model, sizeof(model));
-	memcpy(alt_live, live, sizeof(live));
-	alt_nmodel = nmodel;
-	alt_nlive = nlive;
-	alt_mock_at = mock_at;
-	alt_edu_at = edu_at;
-	alt_mode = mode_now;
-	have_alt = true;
-}
-
-/* Make the state before the EFAULT step the model. */
-static void use_alt(void)
-{
-	memcpy(model, alt_model, sizeof(model));
-	memcpy(live, alt_live, sizeof(live));
-	nmodel = alt_nmodel;
-	nlive = alt_nlive;
-	mock_at = alt_mock_at;
-	edu_at = alt_edu_at;
-	mode_now = alt_mode;
-}
 
 static void open_fds(void)
 {
@@ -466,7 +445,7 @@ static void seq_option(void)
 	__u64 mode;
 
 	STEP(get_mode(fd, &mode));
-	STEPM(set_mode(fd, IOASID_RLIMIT_MM), mode_now = IOASID_RLIMIT_MM);
+	STEPM(set_mode(fd, IOASID_RLIMIT_MM), st.mode = IOASID_RLIMIT_MM);
 	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
 	m_alloc(ioas_a);
 	STEP(map_fixed(fd, ioas_a, U(PG(0)), 2 * PSZ, 0x100000, RW));
@@ -476,7 +455,7 @@ static void seq_option(void)
 	STEP(get_mode(fd, &mode));
 	STEP(mode == IOASID_RLIMIT_MM ? 0 : -EILSEQ);
 	STEPM(unmap(fd, ioas_a, 0, 0, IOASID_UNMAP_ALL, NULL), m_unmap(ioas_a, 0, ~0ULL));
-	STEPM(set_mode(fd, IOASID_RLIMIT_USER), mode_now = IOASID_RLIMIT_USER);
+	STEPM(set_mode(fd, IOASID_RLIMIT_USER), st.mode = IOASID_RLIMIT_USER);
 out:
 	return;
 }
@@ -485,9 +464,9 @@ static int check_option(void)
 {
 	__u64 mode;
 
-	if (get_mode(fd, &mode) || mode != mode_now) {
-		printf("# rlimit mode %#llx, the model says %llu\n", (unsigned long long)mode,
-		       (unsigned long long)mode_now);
+	if (get_mode(fd, &mode) || mode != st.mode) {
+		printf("# rlimit mode %#llx, the st.model says %llu\n", (unsigned long long)mode,
+		       (unsigned long long)st.mode);
 		return 66;
 	}
 	return 0;
@@ -508,7 +487,7 @@ static void seq_auto(void)
 	m_alloc(ioas_a);
 	STEP(ioas_alloc(fd, 0, 0, &ioas_b));
 	m_alloc(ioas_b);
-	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	STEP(map_ex(fd, ioas_a, U(PG(0)), 4 * PSZ, &iova1, RW, 0));
 	m_map(ioas_a, iova1, PG(0), 4 * PSZ);
 	STEP(map_ex(fd, ioas_a, U(PG(8)), 2 * PSZ, &iova2, RW, 16 * PSZ));
@@ -528,9 +507,9 @@ static int check_mock_pages(void)
 {
 	int j, rc;
 
-	for (j = 0; j < nmodel; j++)
-		if (mock && mock_at && model[j].ioas == mock_at) {
-			rc = check_mock_dma(mock, mock_at, model[j].iova);
+	for (j = 0; j < st.nmodel; j++)
+		if (mock && st.mock_at && st.model[j].ioas == st.mock_at) {
+			rc = check_mock_dma(mock, st.mock_at, st.model[j].iova);
 			if (rc)
 				return rc;
 		}
@@ -541,27 +520,33 @@ static int check_mock_pages(void)
  * Two domains on one IOAS (the mock IOMMU's and the platform's, the edu's)
  * and REPLACE of each device between two IOASes.
  */
+/* IOASes a and b, @n pages from page @pa and page @pb at 0x100000 (unarmed). */
+static void two_ioas(int pa, int pb, int n)
+{
+	if (ioas_alloc(fd, 0, 0, &ioas_a) || ioas_alloc(fd, 0, 0, &ioas_b) ||
+	    map_fixed(fd, ioas_a, U(PG(pa)), n * PSZ, 0x100000, RW) ||
+	    map_fixed(fd, ioas_b, U(PG(pb)), n * PSZ, 0x100000, RW))
+		_exit(94);
+	m_alloc(ioas_a);
+	m_alloc(ioas_b);
+	m_map(ioas_a, 0x100000, PG(pa), n * PSZ);
+	m_map(ioas_b, 0x100000, PG(pb), n * PSZ);
+}
+
 static void prep_devices(void)
 {
 	open_fds();
 	mock = new_mock();
 	if (!virtio_iommu)
 		edu_up();
-	if (ioas_alloc(fd, 0, 0, &ioas_a) || ioas_alloc(fd, 0, 0, &ioas_b) ||
-	    map_fixed(fd, ioas_a, U(PG(0)), 4 * PSZ, 0x100000, RW) ||
-	    map_fixed(fd, ioas_b, U(PG(16)), 4 * PSZ, 0x100000, RW))
-		_exit(94);
-	m_alloc(ioas_a);
-	m_alloc(ioas_b);
-	m_map(ioas_a, 0x100000, PG(0), 4 * PSZ);
-	m_map(ioas_b, 0x100000, PG(16), 4 * PSZ);
+	two_ioas(0, 16, 4);
 }
 
 static void seq_two_domains(void)
 {
-	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	if (dfd >= 0) {
-		STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
+		STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
 	}
 	STEP(map_fixed(fd, ioas_a, U(PG(4)), 4 * PSZ, 0x200000, RW));
 	m_map(ioas_a, 0x200000, PG(4), 4 * PSZ);
@@ -575,15 +560,15 @@ out:
 
 static void seq_replace(void)
 {
-	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	if (dfd >= 0) {
-		STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
-		STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), edu_at = ioas_b);
+		STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
+		STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), st.edu_at = ioas_b);
 	}
-	STEPM(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_b);
-	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_a);
-	STEPM(mock_detach(tfd, mock, 0, 0), mock_at = 0);
-	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), mock_at = ioas_b);
+	STEPM(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_REPLACE, 0, NULL), st.mock_at = ioas_b);
+	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), st.mock_at = ioas_a);
+	STEPM(mock_detach(tfd, mock, 0, 0), st.mock_at = 0);
+	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), st.mock_at = ioas_b);
 out:
 	return;
 }
@@ -596,18 +581,18 @@ static int check_devices(void)
 	if (rc)
 		return rc;
 	/* Detached (or never attached): its DMA reaches nothing. */
-	if (mock && !mock_at && !mock_dma(tfd, mock, 0, 0x100000, (char[64]){0}, 64, false)) {
+	if (mock && !st.mock_at && !mock_dma(tfd, mock, 0, 0x100000, (char[64]){0}, 64, false)) {
 		printf("# a detached mock's DMA succeeded\n");
 		return 67;
 	}
-	if (dfd >= 0 && edu_at) {
+	if (dfd >= 0 && st.edu_at) {
 		/* Scratch: a mapped page other than the source. */
-		for (k = 0; k < nmodel; k++)
-			if (model[k].ioas == edu_at && model[k].iova != 0x100000 &&
-			    model[k].iova < (1ULL << EDU_DMA_BITS))
-				return check_edu_dma(bar, edu_at,
-						     m_page(edu_at, 0x100000) >= 0 ? 0x100000 :
-						     0x300000, model[k].iova);
+		for (k = 0; k < st.nmodel; k++)
+			if (st.model[k].ioas == st.edu_at && st.model[k].iova != 0x100000 &&
+			    st.model[k].iova < (1ULL << EDU_DMA_BITS))
+				return check_edu_dma(bar, st.edu_at,
+						     m_page(st.edu_at, 0x100000) >= 0 ? 0x100000 :
+						     0x300000, st.model[k].iova);
 	}
 	return 0;
 }
@@ -630,11 +615,11 @@ static void seq_nested(void)
 	m_alloc(ioas_b);
 	STEP(map_fixed(fd, ioas_b, 0x102000, 2 * PSZ, 0x500000, RW));
 	m_map_nested(ioas_b, ioas_a, 0x102000, 2 * PSZ, 0x500000);
-	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), mock_at = ioas_b);
+	STEPM(mock_attach(tfd, mock, ioas_b, 0, 0, NULL), st.mock_at = ioas_b);
 	STEP(map_fixed(fd, ioas_b, 0x100000, PSZ, 0x600000, RW));
 	m_map_nested(ioas_b, ioas_a, 0x100000, PSZ, 0x600000);
 	STEPM(unmap(fd, ioas_b, 0x500000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_b, 0x500000, PSZ));
-	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_attach(tfd, mock, ioas_a, IOASID_ATTACH_REPLACE, 0, NULL), st.mock_at = ioas_a);
 out:
 	return;
 }
@@ -680,7 +665,7 @@ static int check_config(void)
 
 	if (pread(dfd, &cmd, 2, region_offset(IOASID_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND) != 2 ||
 	    (cmd & PCI_COMMAND_SERR) != (cmd_now & PCI_COMMAND_SERR)) {
-		printf("# command register %#x, the model says %#x\n", cmd, cmd_now);
+		printf("# command register %#x, the st.model says %#x\n", cmd, cmd_now);
 		return 68;
 	}
 	return 0;
@@ -788,7 +773,7 @@ static int check_policy_reg(void)
 	b = strstr(stack, "t_prio_b ");
 	if (a != (policy_now && !strcmp(policy_now, "t_prio_a")) ||
 	    b != (policy_now && !strcmp(policy_now, "t_prio_b"))) {
-		printf("# policy stack:\n%s# the model says %s\n", stack,
+		printf("# policy stack:\n%s# the st.model says %s\n", stack,
 		       policy_now ? policy_now : "none");
 		rc = 71;
 	}
@@ -828,7 +813,7 @@ static void seq_mock(void)
 	m_map(ioas_a, 0x100000, PG(0), 4 * PSZ);
 	STEP(map_fixed(fd, ioas_b, U(PG(4)), 2 * PSZ, 0x100000, RW));
 	m_map(ioas_b, 0x100000, PG(4), 2 * PSZ);
-	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), mock_at = ioas_a);
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	STEP(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_PASID, 3, NULL));
 	STEP(mock_dma(tfd, mock, 3, 0x100000, rw, sizeof(rw), false));
 	STEP(page_is(rw, 4) ? 0 : -EILSEQ);
@@ -872,14 +857,9 @@ static void prep_device(void)
 {
 	open_fds();
 	dfd = open(edu_dev_path(), O_RDWR);
-	if (dfd < 0 || ioas_alloc(fd, 0, 0, &ioas_a) || ioas_alloc(fd, 0, 0, &ioas_b) ||
-	    map_fixed(fd, ioas_a, U(PG(0)), 2 * PSZ, 0x100000, RW) ||
-	    map_fixed(fd, ioas_b, U(PG(2)), 2 * PSZ, 0x100000, RW))
+	if (dfd < 0)
 		_exit(94);
-	m_alloc(ioas_a);
-	m_alloc(ioas_b);
-	m_map(ioas_a, 0x100000, PG(0), 2 * PSZ);
-	m_map(ioas_b, 0x100000, PG(2), 2 * PSZ);
+	two_ioas(0, 2, 2);
 }
 
 /* A flush: granted where the device is not coherent (intel-nosc), else EPERM. */
@@ -896,17 +876,17 @@ static void seq_device(void)
 
 	STEP(dev_bind(dfd, fd, NULL));
 	edu_bound = true;
-	STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
+	STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
 	STEP(map_fixed(fd, ioas_a, U(PG(4)), PSZ, 0x300000, RW));
 	m_map(ioas_a, 0x300000, PG(4), PSZ);
 	STEP_REFUSED(unmap(fd, ioas_a, 0x101000, PSZ, 0, NULL), -EBUSY);
 	STEPM(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x101000, PSZ));
-	STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), edu_at = ioas_b);
+	STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), st.edu_at = ioas_b);
 	STEP(dev_info(dfd, &info));
 	/* Granted where the device is not coherent (intel-nosc), else EPERM. */
 	STEP(flush_or_no_grant(fd));
-	STEPM(dev_detach(dfd, 0, 0), edu_at = 0);
-	STEPM(dev_attach(dfd, ioas_a, 0, 0), edu_at = ioas_a);
+	STEPM(dev_detach(dfd, 0, 0), st.edu_at = 0);
+	STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
 out:
 	return;
 }
@@ -937,11 +917,11 @@ static int check_device(void)
 	if (rc && rc != -EEXIST)
 		return 75;
 	sp = rc ? 1 : 6;
-	rc = edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
-	     edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
-	if (rc && have_alt && alt_edu_at != edu_at)
-		rc = alt_edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
-		     alt_edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
+	rc = st.edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
+	     st.edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
+	if (rc && have_alt && alt.edu_at != st.edu_at)
+		rc = alt.edu_at == ioas_a ? check_edu_dma_to(bar, 0, 0x100000, sp, 0x101000) :
+		     alt.edu_at == ioas_b ? check_edu_dma_to(bar, 2, 0x100000, 3, 0x101000) : 0;
 	return rc;
 }
 
@@ -965,8 +945,8 @@ static void prep_split(void)
 		_exit(94);
 	m_alloc(ioas_a);
 	m_map(ioas_a, 0x100000, PG(8), 4 * PSZ);
-	mock_at = ioas_a;
-	edu_at = dfd >= 0 ? ioas_a : 0;
+	st.mock_at = ioas_a;
+	st.edu_at = dfd >= 0 ? ioas_a : 0;
 }
 
 static void seq_split(void)
@@ -1082,7 +1062,7 @@ static int run_once(struct sequence *s, unsigned int n)
 		if (!rc && !s->impure)
 			rc = s->check();
 		if (rc && have_alt) {
-			use_alt();
+			st = alt;
 			rc = check_model(fd);
 			if (!rc && !s->impure)
 				rc = s->check();
