@@ -124,6 +124,18 @@ static bool step_failed(int rc, int want, const char *what)
 			goto out;					\
 	} while (0)
 
+/* Steps that allocate an IOAS, map @n pages from page @pg at @iova. */
+#define STEP_ALLOC(id)							\
+	do {								\
+		STEP(ioas_alloc(fd, 0, 0, &(id)));			\
+		m_alloc(id);						\
+	} while (0)
+#define STEP_MAP(ioas, pg, n, iova)					\
+	do {								\
+		STEP(map_fixed(fd, ioas, U(PG(pg)), (n) * PSZ, iova, RW)); \
+		m_map(ioas, iova, PG(pg), (n) * PSZ);			\
+	} while (0)
+
 /*
  * A step whose answer is copied out after it took effect (UNMAP's length,
  * an attach's decision): an EFAULT there may follow the whole operation.
@@ -412,12 +424,9 @@ static void seq_core(void)
 	struct ioasid_ioas_info info;
 	__u32 num = 8, c = 0;
 
-	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
-	m_alloc(ioas_a);
-	STEP(ioas_alloc(fd, 0, 0, &ioas_b));
-	m_alloc(ioas_b);
-	STEP(map_fixed(fd, ioas_a, U(PG(0)), 4 * PSZ, 0x100000, RW));
-	m_map(ioas_a, 0x100000, PG(0), 4 * PSZ);
+	STEP_ALLOC(ioas_a);
+	STEP_ALLOC(ioas_b);
+	STEP_MAP(ioas_a, 0, 4, 0x100000);
 	STEP(copy_fixed(fd, ioas_b, ioas_a, 0x100000, 4 * PSZ, 0x400000, RW));
 	m_copy(ioas_b, ioas_a, 0x100000, 4 * PSZ, 0x400000);
 	STEP(allow_iovas(fd, ioas_b, &allow, 1));
@@ -446,10 +455,8 @@ static void seq_option(void)
 
 	STEP(get_mode(fd, &mode));
 	STEPM(set_mode(fd, IOASID_RLIMIT_MM), st.mode = IOASID_RLIMIT_MM);
-	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
-	m_alloc(ioas_a);
-	STEP(map_fixed(fd, ioas_a, U(PG(0)), 2 * PSZ, 0x100000, RW));
-	m_map(ioas_a, 0x100000, PG(0), 2 * PSZ);
+	STEP_ALLOC(ioas_a);
+	STEP_MAP(ioas_a, 0, 2, 0x100000);
 	/* Pinned pages: the mode may not change (documented EBUSY). */
 	STEP_REFUSED(set_mode(fd, IOASID_RLIMIT_USER), -EBUSY);
 	STEP(get_mode(fd, &mode));
@@ -483,10 +490,8 @@ static void seq_auto(void)
 {
 	__u64 iova1, iova2, iova3;
 
-	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
-	m_alloc(ioas_a);
-	STEP(ioas_alloc(fd, 0, 0, &ioas_b));
-	m_alloc(ioas_b);
+	STEP_ALLOC(ioas_a);
+	STEP_ALLOC(ioas_b);
 	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	STEP(map_ex(fd, ioas_a, U(PG(0)), 4 * PSZ, &iova1, RW, 0));
 	m_map(ioas_a, iova1, PG(0), 4 * PSZ);
@@ -548,8 +553,7 @@ static void seq_two_domains(void)
 	if (dfd >= 0) {
 		STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
 	}
-	STEP(map_fixed(fd, ioas_a, U(PG(4)), 4 * PSZ, 0x200000, RW));
-	m_map(ioas_a, 0x200000, PG(4), 4 * PSZ);
+	STEP_MAP(ioas_a, 4, 4, 0x200000);
 	STEPM(unmap(fd, ioas_a, 0x100000, 2 * PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x100000, 2 * PSZ));
 	STEPM(unmap(fd, ioas_a, 0x201000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x201000, PSZ));
 	STEP(copy_fixed(fd, ioas_a, ioas_b, 0x100000, 2 * PSZ, 0x300000, RW));
@@ -805,14 +809,10 @@ static void seq_mock(void)
 	__u32 acc = 0, bad = 0;
 	char rw[64];
 
-	STEP(ioas_alloc(fd, 0, 0, &ioas_a));
-	m_alloc(ioas_a);
-	STEP(ioas_alloc(fd, 0, 0, &ioas_b));
-	m_alloc(ioas_b);
-	STEP(map_fixed(fd, ioas_a, U(PG(0)), 4 * PSZ, 0x100000, RW));
-	m_map(ioas_a, 0x100000, PG(0), 4 * PSZ);
-	STEP(map_fixed(fd, ioas_b, U(PG(4)), 2 * PSZ, 0x100000, RW));
-	m_map(ioas_b, 0x100000, PG(4), 2 * PSZ);
+	STEP_ALLOC(ioas_a);
+	STEP_ALLOC(ioas_b);
+	STEP_MAP(ioas_a, 0, 4, 0x100000);
+	STEP_MAP(ioas_b, 4, 2, 0x100000);
 	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
 	STEP(mock_attach(tfd, mock, ioas_b, IOASID_ATTACH_PASID, 3, NULL));
 	STEP(mock_dma(tfd, mock, 3, 0x100000, rw, sizeof(rw), false));
@@ -877,8 +877,7 @@ static void seq_device(void)
 	STEP(dev_bind(dfd, fd, NULL));
 	edu_bound = true;
 	STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
-	STEP(map_fixed(fd, ioas_a, U(PG(4)), PSZ, 0x300000, RW));
-	m_map(ioas_a, 0x300000, PG(4), PSZ);
+	STEP_MAP(ioas_a, 4, 1, 0x300000);
 	STEP_REFUSED(unmap(fd, ioas_a, 0x101000, PSZ, 0, NULL), -EBUSY);
 	STEPM(unmap(fd, ioas_a, 0x101000, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL), m_unmap(ioas_a, 0x101000, PSZ));
 	STEPM(dev_attach(dfd, ioas_b, IOASID_ATTACH_REPLACE, 0), st.edu_at = ioas_b);
