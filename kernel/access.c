@@ -78,9 +78,11 @@ struct ioasid_access_pin {
  * @ioas_node: in @ioas->accesses (under the IOAS's mutex)
  * @req: the request of the current attachment (for detach notices)
  * @decision: the decision applied at the last attach
- * @pins_lock: protects @pins and @nr_revoked
+ * @pins_lock: protects @pins, @nr_revoked and @warned
  * @pins: struct ioasid_access_pin, oldest first
  * @nr_revoked: pins revoked but neither unpinned nor orphaned yet
+ * @warned: this access's first unpin violation was reported (WARN); its
+ *	later ones are only counted
  */
 struct ioasid_access {
 	struct ioasid_object obj;
@@ -99,6 +101,7 @@ struct ioasid_access {
 	struct mutex pins_lock; /* see @pins_lock above */
 	struct list_head pins;
 	unsigned int nr_revoked;
+	bool warned;
 };
 
 static struct lock_class_key ioasid_access_lock_key;
@@ -184,7 +187,11 @@ static void pin_free(struct ioasid_access_pin *pin)
 	kvfree(pin);
 }
 
-/* The driver kept @pin past the point it had to let go: report, keep. */
+/*
+ * The driver kept @pin past the point it had to let go: count, keep, and
+ * WARN once per access (a module-wide WARN_ONCE would let one misbehaving
+ * driver hide every later one in the same boot).
+ */
 static void pin_orphan(struct ioasid_access *access,
 		       struct ioasid_access_pin *pin, const char *when)
 {
@@ -195,8 +202,11 @@ static void pin_orphan(struct ioasid_access *access,
 	atomic_long_inc(&ioasid_stats.unpin_violations);
 	if (access->ioas)
 		atomic64_inc(&access->ioas->unpin_violations);
-	WARN_ONCE(1, "ioasid: access %u (%s) kept IOVA %#llx+%#llx pinned %s\n",
-		  access->obj.id, access->driver, pin->iova, pin->length, when);
+	if (access->warned)
+		return;
+	access->warned = true;
+	WARN(1, "ioasid: access %u (%s) kept IOVA %#llx+%#llx pinned %s\n",
+	     access->obj.id, access->driver, pin->iova, pin->length, when);
 }
 
 /* --- attach / detach ------------------------------------------------------ */

@@ -19,6 +19,9 @@ S=$B/selftests
 MANIFEST=$TOP/selftests/manifest
 
 setup_ok() { echo "# ioasid-setup ok $1"; }
+# Marks in the kernel log: tools/vm/scan-log attributes what it finds to
+# the program that ran (the DMA faults a program may provoke: manifest).
+kmsg() { echo "ioasid-guest: $*" > /dev/kmsg 2>/dev/null || true; }
 setup_fail() {
 	echo "# ioasid-setup FAIL $1: $2"
 	exit 1
@@ -70,11 +73,56 @@ for suite in "$@"; do
 		eval "set -- $cmd"
 		prog=$(basename "$1")
 		echo "# ioasid-program $suite $prog"
+		kmsg "program $suite $prog"
 		"$@" </dev/null 2>&1
 		prc=$?
+		kmsg "exit $suite $prog $prc"
 		echo "# ioasid-exit $suite $prog $prc"
 		[ $prc -eq 0 ] || rc=1
 	done < "$MANIFEST"
 	[ $n -gt 0 ] || { echo "# ioasid-setup FAIL suite_$suite: not in the manifest"; rc=1; }
 done
+kmsg "suites done"
+
+# The VM's last step where the kernel has kmemleak (make check-debug;
+# IOASID_KMEMLEAK=1): unload our modules, whose exit runs rcu_barrier()
+# (every RCU callback queued until then has run: objects freed through RCU
+# are gone), let the objects age past kmemleak's minimum (5 s), scan twice
+# and report every unreferenced object. selftests/run turns the line into
+# the configuration's kmemleak_clean result.
+#   # ioasid-kmemleak ok|FAIL|skip SCANS LEAKS [why]
+kmemleak_end() {
+	local f=/sys/kernel/debug/kmemleak m i leaks busy=
+	[ -e $f ] || { echo "# ioasid-kmemleak skip 0 0 kernel without kmemleak"; return 0; }
+	for m in ioasid_kunit ioasid_vfio ioasid_test ioasid_pci ioasid; do
+		[ -e /sys/module/$m ] || continue
+		# struct_ops maps and links go asynchronously: retry.
+		for i in $(seq 1 50); do
+			rmmod $m 2>/dev/null && break
+			sleep 0.1
+		done
+		[ -e /sys/module/$m ] && busy+=" $m($(cat /sys/module/$m/refcnt 2>/dev/null))"
+	done
+	if [ -n "$busy" ]; then
+		echo "# ioasid-kmemleak FAIL 0 0 modules still in use at the end (no RCU barrier):$busy; bpffs: $(ls /sys/fs/bpf 2>/dev/null | tr '\n' ' ')"
+		lsmod
+		return 1
+	fi
+	kmsg "rcu barrier done (modules unloaded), kmemleak scan"
+	sleep 6
+	echo scan > $f && echo scan > $f || {
+		echo "# ioasid-kmemleak FAIL 0 0 scan refused (kmemleak disabled itself?)"
+		return 1
+	}
+	leaks=$(grep -c '^unreferenced object' $f)
+	if [ "$leaks" -gt 0 ]; then
+		head -n 120 $f | sed 's/^/# kmemleak: /'
+		echo "# ioasid-kmemleak FAIL 2 $leaks unreferenced objects"
+		return 1
+	fi
+	echo "# ioasid-kmemleak ok 2 0"
+}
+if [ -n "${IOASID_KMEMLEAK:-}" ]; then
+	kmemleak_end || rc=1
+fi
 exit $rc

@@ -703,3 +703,15 @@ __u64 unpin_violations(int fd, __u32 ioas)
 
 	return get_info(fd, ioas, &info) ? ~0ULL : info.out_unpin_violations;
 }
+
+void expect_unpin_violation(void)
+{
+	static const char msg[] = "ioasid-selftest: expect unpin violation\n";
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd < 0 || write(fd, msg, sizeof(msg) - 1) != (ssize_t)sizeof(msg) - 1)
+		fprintf(stderr, "# /dev/kmsg: %s: the log scan will count a warning as unexpected\n",
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}

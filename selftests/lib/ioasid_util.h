@@ -241,6 +241,13 @@ int acc_op(int tfd, __u32 op, __u32 id, __u64 iova, __u64 len, void *buf,
 	   __u32 flags);
 int acc_query(int tfd, __u32 id, __u64 *pins, __u64 *callbacks);
 __u64 unpin_violations(int fd, __u32 ioas);
+/*
+ * Announce, in the kernel log, the unpin violation (a WARN once per
+ * access) a test is about to provoke, or just provoked, with the test
+ * module's software device: tools/vm/scan-log expects exactly as many of
+ * these warnings as announcements.
+ */
+void expect_unpin_violation(void);
 
 #define acc_pin(t, id, iova, len, buf) \
 	acc_op(t, IOASID_TEST_ACCESS_PIN, id, iova, len, buf, 0)

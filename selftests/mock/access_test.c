@@ -182,6 +182,7 @@ TEST_F(acc, driver_that_does_not_unpin)
 	ASSERT_EQ(0, get_info(self->fd, self->ioas, &before));
 
 	/* The unmap completes although the driver keeps its pin. */
+	expect_unpin_violation();
 	ASSERT_EQ(0, unmap(self->fd, self->ioas, IOVA_A, 8 * PSZ, 0, &unmapped));
 	EXPECT_EQ(8 * PSZ, unmapped);
 	ASSERT_EQ(0, acc_query(self->tfd, id, &pins, &cbs));
@@ -220,6 +221,7 @@ TEST_F(acc, detach_with_pins_is_a_violation)
 	__u64 pins;
 
 	ASSERT_EQ(0, acc_pin(self->tfd, id, IOVA_A, 2 * PSZ, NULL));
+	expect_unpin_violation();
 	ASSERT_EQ(0, acc_op(self->tfd, IOASID_TEST_ACCESS_DETACH, id, 0, 0, NULL, 0));
 	EXPECT_EQ(self->violations + 1, ioasid_stat("unpin_violations"));
 	EXPECT_EQ(1, unpin_violations(self->fd, self->ioas));

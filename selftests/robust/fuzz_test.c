@@ -7,7 +7,16 @@
  *
  * Device fds are fuzzed with the ioctls only: no config-space writes, no
  * BAR accesses, so the device never starts DMA.
+ *
+ * Every refusal of a uAPI ioctl must give an errno its documentation lists:
+ * the kernel-doc of its struct in the uAPI headers ("ioctl(IOASID_X)",
+ * with "as IOASID_Y" taking Y's list too), plus the common errnos of the
+ * headers' plain comments (linux/ioasid.h's for every ioctl, the ioctl's
+ * own header's). The headers are read at run time ($TOP/kernel/include/
+ * uapi/linux), so the test follows the documentation; an errno outside the
+ * set fails, with the replay command.
  */
+#include <ctype.h>
 #include <time.h>
 
 #include "../lib/ioasid_util.h"
@@ -99,6 +108,180 @@ static void fuzz_fill(size_t size)
 	}
 }
 
+/* --- the documented errnos ------------------------------------------------ */
+
+#define MAX_DOC 32
+
+struct doc {
+	char ioctl[48];		/* "IOASID_IOAS_MAP" */
+	char as[48];		/* "as IOASID_X": X's errnos too */
+	int header;		/* index into headers[] */
+	bool errnos[256];
+};
+
+static const char *const headers[] = { "ioasid.h", "ioasid_device.h", "ioasid_policy.h" };
+static bool common[3][256];
+static struct doc docs[MAX_DOC];
+static int ndocs;
+
+static int errno_named(const char *p, size_t len)
+{
+	int e;
+
+	for (e = 1; e < 256; e++) {
+		const char *n = strerrorname_np(e);
+
+		if (n && strlen(n) == len && !strncmp(n, p, len))
+			return e;
+	}
+	return 0;
+}
+
+/* Every errno name in [p, end) into @set. */
+static void scan_errnos(const char *p, const char *end, bool *set)
+{
+	while (p < end) {
+		size_t len = 0;
+		int e;
+
+		if (*p == 'E' && !isalnum((unsigned char)p[-1]) && p[-1] != '_') {
+			while (p + len < end && (isupper((unsigned char)p[len]) ||
+						 isdigit((unsigned char)p[len])))
+				len++;
+			e = len > 2 ? errno_named(p, len) : 0;
+			if (e)
+				set[e] = true;
+			p += len ? len : 1;
+		} else {
+			p++;
+		}
+	}
+}
+
+static int load_docs(void)
+{
+	const char *top = getenv("TOP") ?: TOP_DIR;
+	char path[512], *text, *p, *end;
+	size_t h;
+
+	for (h = 0; h < 3; h++) {
+		FILE *f;
+		long n;
+
+		snprintf(path, sizeof(path), "%s/kernel/include/uapi/linux/%s", top, headers[h]);
+		f = fopen(path, "r");
+		if (!f)
+			return -errno;
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		text = calloc(1, n + 1);
+		if (!text || fread(text, 1, n, f) != (size_t)n) {
+			fclose(f);
+			return -EIO;
+		}
+		fclose(f);
+		for (p = strstr(text, "/*"); p; p = strstr(end, "/*")) {
+			char *io;
+
+			end = strstr(p, "*/");
+			if (!end)
+				break;
+			if (p[2] != '*') {
+				scan_errnos(p, end, common[h]);
+				continue;
+			}
+			io = strstr(p, "ioctl(IOASID_");
+			if (!io || io > end || ndocs == MAX_DOC)
+				continue;
+			docs[ndocs].header = h;
+			sscanf(io + 6, "%47[A-Z0-9_]", docs[ndocs].ioctl);
+			io = strstr(p, "Errnos: as IOASID_");
+			if (io && io < end)
+				sscanf(io + 11, "%47[A-Z0-9_]", docs[ndocs].as);
+			scan_errnos(p, end, docs[ndocs].errnos);
+			ndocs++;
+		}
+		free(text);
+	}
+	return ndocs ? 0 : -ENOENT;
+}
+
+static struct doc *doc_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ndocs; i++)
+		if (!strcmp(docs[i].ioctl, name))
+			return &docs[i];
+	return NULL;
+}
+
+/* Is @e documented for the ioctl @name? */
+static bool documented(const char *name, int e)
+{
+	struct doc *d = doc_of(name);
+
+	if (e <= 0 || e >= 256)
+		return false;
+	if (common[0][e])
+		return true;
+	if (!d)
+		return false;
+	if (d->errnos[e] || common[d->header][e])
+		return true;
+	return d->as[0] && doc_of(d->as) && doc_of(d->as)->errnos[e];
+}
+
+#define NAMED(cmd) { cmd, #cmd }
+static const struct {
+	unsigned long cmd;
+	const char *name;
+} cmd_names[] = {
+	NAMED(IOASID_DESTROY), NAMED(IOASID_IOAS_ALLOC), NAMED(IOASID_IOAS_MAP),
+	NAMED(IOASID_IOAS_UNMAP), NAMED(IOASID_IOAS_COPY), NAMED(IOASID_IOAS_IOVA_RANGES),
+	NAMED(IOASID_IOAS_ALLOW_IOVAS), NAMED(IOASID_OPTION), NAMED(IOASID_IOAS_GET_INFO),
+	NAMED(IOASID_CACHE_FLUSH), NAMED(IOASID_POLICY_DRY_RUN), NAMED(IOASID_DEVICE_BIND),
+	NAMED(IOASID_DEVICE_ATTACH), NAMED(IOASID_DEVICE_DETACH), NAMED(IOASID_DEVICE_GET_INFO),
+	NAMED(IOASID_DEVICE_REGION_INFO),
+};
+
+static const char *cmd_name(unsigned long cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
+		if (cmd_names[i].cmd == cmd)
+			return cmd_names[i].name;
+	return NULL;
+}
+
+/* Distinct undocumented (ioctl, errno) pairs, the first call of each. */
+static struct {
+	const char *name;
+	int e;
+	unsigned long call;
+} bad[16];
+static int nbad;
+
+static void check_errno(unsigned long cmd, int e, unsigned long call)
+{
+	const char *name = cmd_name(cmd);
+	int i;
+
+	if (!name || documented(name, e))
+		return;
+	for (i = 0; i < nbad; i++)
+		if (bad[i].name == name && bad[i].e == e)
+			return;
+	if (nbad < 16) {
+		bad[nbad].name = name;
+		bad[nbad].e = e;
+		bad[nbad].call = call;
+		nbad++;
+	}
+}
+
 static const unsigned long ioasid_cmds[] = {
 	IOASID_DESTROY, IOASID_IOAS_ALLOC, IOASID_IOAS_MAP, IOASID_IOAS_UNMAP,
 	IOASID_IOAS_COPY, IOASID_IOAS_IOVA_RANGES, IOASID_IOAS_ALLOW_IOVAS,
@@ -178,6 +361,12 @@ int main(int argc, char **argv)
 	int fds[3], dfd = -1, tfd, k;
 	unsigned long test_calls = 0;
 
+	k = load_docs();
+	if (k) {
+		printf("TAP version 13\n1..1\nnot ok 1 fuzz.ioctls # the uAPI headers' errno documentation: %s\n",
+		       strerror(-k));
+		return 1;
+	}
 	printf("TAP version 13\n1..1\n# seed %#llx, %lu calls (replay: fuzz_test %lu %#llx)\n",
 	       seed, count, count, seed);
 	fflush(stdout);
@@ -246,6 +435,8 @@ int main(int argc, char **argv)
 			((struct ioasid_device_bind *)buf)->ioasid_fd = fds[rnd() % 3];
 		rc = ioctl(fd, cmd, rnd() % 50 ? (void *)buf : (void *)(uintptr_t)rnd_ptr());
 		if (rc)
+			check_errno(cmd, errno, i);
+		if (rc)
 			refused++;
 		else
 			ok++;
@@ -269,6 +460,15 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
+	for (k = 0; k < nbad; k++)
+		printf("# %s refused with %s, not in its documented errnos (first at call %lu)\n",
+		       bad[k].name, strerrorname_np(bad[k].e), bad[k].call);
+	if (nbad) {
+		printf("not ok 1 fuzz.ioctls # %d undocumented errnos; replay: fuzz_test %lu %#llx\n",
+		       nbad, count, seed);
+		return 1;
+	}
+	printf("# every refusal gave an errno its ioctl documents (%d ioctls documented)\n", ndocs);
 	printf("ok 1 fuzz.ioctls\n");
 	return 0;
 }

@@ -9,6 +9,14 @@
  * (EBUSY, ENOENT, EEXIST, ...) are counted; any other is a failure, and
  * the VM's serial log must stay free of reports.
  *
+ * The races must not starve the work: IOAS a has a base of BASE_PAGES
+ * pages the copy, nested, access and mock workers use, which the map
+ * workers only take away one page at a time and map back at once (so pins
+ * are still revoked and nested maps still race their parent), while their
+ * own churn is elsewhere (CHURN in a, the same IOVAs in b). Every worker
+ * must see at least its min_pct of calls succeed: a worker that only
+ * collects refusals tests nothing.
+ *
  *   stress_test [SECONDS] [ITERATIONS_PER_THREAD]
  */
 #include <pthread.h>
@@ -26,10 +34,16 @@ static volatile int stop;
 static long deadline_s, max_iter = 3000;
 static const char *edu;
 
+#define BASE 0x1000000UL
+#define BASE_PAGES 32
+#define CHURN 0x2000000UL
+
 struct worker {
 	const char *name;
 	void (*step)(struct worker *w, unsigned int *seed);
+	int min_pct;	/* of its calls that must succeed */
 	long ops;
+	long calls;
 	long expected_errors;
 	int bad_errno;
 	const char *bad_what;
@@ -44,6 +58,7 @@ static bool expected(int rc)
 
 static void note(struct worker *w, int rc, const char *what)
 {
+	w->calls++;
 	if (rc)
 		w->expected_errors++;
 	if (!expected(rc) && !w->bad_errno) {
@@ -54,9 +69,21 @@ static void note(struct worker *w, int rc, const char *what)
 
 static void step_map(struct worker *w, unsigned int *seed)
 {
-	__u64 iova = 0x1000000 + (rand_r(seed) % 64) * PSZ;
 	__u32 ioas = rand_r(seed) & 1 ? ioas_a : ioas_b;
+	__u64 iova = (ioas == ioas_a ? CHURN : BASE) + (rand_r(seed) % 16) * PSZ;
 
+	/*
+	 * One in four: take a base page away under the other workers (a
+	 * pin on it is revoked, a nested map of it races) and map it back.
+	 */
+	if (rand_r(seed) % 4 == 0) {
+		__u64 off = (rand_r(seed) % BASE_PAGES) * PSZ;
+
+		note(w, unmap(shared_fd, ioas_a, BASE + off, PSZ, IOASID_UNMAP_ALLOW_SPLIT, NULL),
+		     "base unmap");
+		note(w, map_fixed(shared_fd, ioas_a, U(mem + off), PSZ, BASE + off, RW),
+		     "base map");
+	}
 	note(w, map_fixed(shared_fd, ioas, U(mem + (rand_r(seed) % 8) * PSZ), PSZ, iova, RW), "map");
 	note(w, unmap(shared_fd, ioas, iova, PSZ * (1 + rand_r(seed) % 4),
 			   IOASID_UNMAP_ALLOW_SPLIT, NULL), "unmap");
@@ -64,11 +91,15 @@ static void step_map(struct worker *w, unsigned int *seed)
 
 static void step_copy(struct worker *w, unsigned int *seed)
 {
-	__u64 off = (rand_r(seed) % 32) * PSZ;
+	__u64 off = (rand_r(seed) % BASE_PAGES) * PSZ;
+	/* One in four from the map workers' churn: a race, mostly lost. */
+	__u64 src = rand_r(seed) % 4 ? BASE : CHURN;
+	int rc;
 
-	note(w, copy_fixed(shared_fd, ioas_b, ioas_a, 0x1000000 + off, PSZ, 0x4000000 + off, RW),
-	     "copy");
-	note(w, unmap(shared_fd, ioas_b, 0x4000000 + off, PSZ, 0, NULL), "unmap copy");
+	rc = copy_fixed(shared_fd, ioas_b, ioas_a, src + off, PSZ, 0x4000000 + off, RW);
+	note(w, rc, "copy");
+	if (!rc)
+		note(w, unmap(shared_fd, ioas_b, 0x4000000 + off, PSZ, 0, NULL), "unmap copy");
 }
 
 static void step_nested(struct worker *w, unsigned int *seed)
@@ -79,7 +110,7 @@ static void step_nested(struct worker *w, unsigned int *seed)
 	note(w, rc, "nested alloc");
 	if (rc)
 		return;
-	note(w, map_fixed(shared_fd, child, 0x1000000 + (rand_r(seed) % 64) * PSZ,
+	note(w, map_fixed(shared_fd, child, BASE + (rand_r(seed) % BASE_PAGES) * PSZ,
 				PSZ, 0x8000000, RW), "nested map");
 	note(w, destroy(shared_fd, child), "nested destroy");
 }
@@ -166,7 +197,7 @@ static __u32 acc_id;
 
 static void step_access(struct worker *w, unsigned int *seed)
 {
-	__u64 iova = 0x1000000 + (rand_r(seed) % 16) * PSZ + rand_r(seed) % 512;
+	__u64 iova = BASE + (rand_r(seed) % 16) * PSZ + rand_r(seed) % 512;
 	__u64 len = 1 + rand_r(seed) % (3 * PSZ);
 	char buf[3 * PSZ];
 	int rc;
@@ -234,7 +265,7 @@ static void step_mock(struct worker *w, unsigned int *seed)
 	}
 	m.ioas_id = rand_r(seed) & 1 ? ioas_a : ioas_b;
 	m.pasid = pasid;
-	m.iova = 0x1000000 + (rand_r(seed) % 16) * PSZ;
+	m.iova = BASE + (rand_r(seed) % 16) * PSZ;
 	m.length = sizeof(buf);
 	m.uptr = (uintptr_t)buf;
 	switch (rand_r(seed) % 8) {
@@ -297,15 +328,15 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct worker workers[] = {
-		{ .name = "map_unmap", .step = step_map },
-		{ .name = "map_unmap2", .step = step_map },
-		{ .name = "copy", .step = step_copy },
-		{ .name = "nested", .step = step_nested },
-		{ .name = "device", .step = step_device },
-		{ .name = "fds", .step = step_fds },
-		{ .name = "policy", .step = step_policy },
-		{ .name = "access", .step = step_access },
-		{ .name = "mock", .step = step_mock },
+		{ .name = "map_unmap", .step = step_map, .min_pct = 40 },
+		{ .name = "map_unmap2", .step = step_map, .min_pct = 40 },
+		{ .name = "copy", .step = step_copy, .min_pct = 50 },
+		{ .name = "nested", .step = step_nested, .min_pct = 50 },
+		{ .name = "device", .step = step_device, .min_pct = 50 },
+		{ .name = "fds", .step = step_fds, .min_pct = 90 },
+		{ .name = "policy", .step = step_policy, .min_pct = 50 },
+		{ .name = "access", .step = step_access, .min_pct = 50 },
+		{ .name = "mock", .step = step_mock, .min_pct = 30 },
 	};
 	long violations = -1;
 	char vbuf[32];
@@ -314,21 +345,21 @@ int main(int argc, char **argv)
 	pthread_t threads[16];
 	struct timespec now;
 	int failed = 0, t = 0;
-	long seconds = argc > 1 ? atol(argv[1]) : 20;
+	long pct, seconds = argc > 1 ? atol(argv[1]) : 20;
 
 	if (argc > 2)
 		max_iter = atol(argv[2]);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	deadline_s = now.tv_sec + seconds;
 	edu = edu_dev_path();
-	mem = mmap(NULL, 16 * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem = mmap(NULL, BASE_PAGES * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	shared_fd = open("/dev/ioasid", O_RDWR);
 	if (mem == MAP_FAILED || shared_fd < 0 || ioas_alloc(shared_fd, 0, 0, &ioas_a) ||
-	    ioas_alloc(shared_fd, 0, 0, &ioas_b)) {
+	    ioas_alloc(shared_fd, 0, 0, &ioas_b) ||
+	    map_fixed(shared_fd, ioas_a, U(mem), BASE_PAGES * PSZ, BASE, RW)) {
 		printf("not ok 1 stress.setup\n");
 		return 1;
 	}
-	map_fixed(shared_fd, ioas_a, U(mem), 16 * PSZ, 0x1000000, RW);
 	vfd = open("/sys/kernel/ioasid/stats/unpin_violations", O_RDONLY);
 	if (vfd >= 0 && read(vfd, vbuf, sizeof(vbuf) - 1) > 0)
 		violations = atol(vbuf);
@@ -348,11 +379,17 @@ int main(int argc, char **argv)
 			printf("ok %d stress.%s # SKIP no edu bound to ioasid-pci\n", ++t, w->name);
 			continue;
 		}
-		printf("# %s: %ld iterations, %ld calls refused as a race allows\n", w->name,
-		       w->ops, w->expected_errors);
-		if (w->bad_errno || !w->ops) {
-			printf("# %s: %s gave %s\n", w->name, w->bad_what ?: "nothing",
-			       w->bad_errno ? strerror(w->bad_errno) : "no iteration ran");
+		pct = w->calls ? 100 * (w->calls - w->expected_errors) / w->calls : 0;
+		printf("# %s: %ld iterations, %ld calls, %ld succeeded (%ld%%, at least %d%% required), %ld refused as a race allows\n",
+		       w->name, w->ops, w->calls, w->calls - w->expected_errors, pct,
+		       w->min_pct, w->expected_errors);
+		if (w->bad_errno || !w->ops || pct < w->min_pct) {
+			if (w->bad_errno || !w->ops)
+				printf("# %s: %s gave %s\n", w->name, w->bad_what ?: "nothing",
+				       w->bad_errno ? strerror(w->bad_errno) : "no iteration ran");
+			else
+				printf("# %s: too few calls succeeded: the races starved it\n",
+				       w->name);
 			printf("not ok %d stress.%s\n", ++t, w->name);
 			failed++;
 		} else {
