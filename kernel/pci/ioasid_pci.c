@@ -44,7 +44,8 @@
  *    registers;
  *  - only BARs of at least a page, page aligned, can be mapped: a smaller
  *    one would map the rest of its page, which may hold another device's
- *    registers;
+ *    registers. Smaller memory BARs are read and written with pread and
+ *    pwrite instead, by the binding file;
  *  - the device is reset (when it has a reset method) and its config
  *    space restored to what it was at probe before its first bind after
  *    a use and when a binding is released, so no user inherits another's
@@ -93,6 +94,8 @@
  * @saved: the device's config state at probe, restored at every reset
  * @needs_reset: a user had the device since its last successful reset
  *	(under @lock)
+ * @bar_io: the memory BARs too small to map (ioasid_pci_bar_mmappable()),
+ *	mapped in the kernel at probe for pread/pwrite; unmapped at removal
  */
 struct ioasid_pci_dev {
 	struct pci_dev *pdev;
@@ -107,6 +110,7 @@ struct ioasid_pci_dev {
 	u8 *cfg_wmask;
 	struct pci_saved_state *saved;
 	bool needs_reset;
+	void __iomem *bar_io[PCI_STD_NUM_BARS];
 };
 
 static dev_t ioasid_pci_devt;
@@ -363,6 +367,9 @@ static int ioasid_pci_region_info(struct ioasid_pci_dev *ipd, void __user *uarg)
 			cmd.out_size = pci_resource_len(pdev, cmd.index);
 			if (ioasid_pci_bar_mmappable(pdev, cmd.index))
 				cmd.out_flags = IOASID_REGION_MMAP;
+			else if (ipd->bar_io[cmd.index])
+				cmd.out_flags = IOASID_REGION_READ |
+						IOASID_REGION_WRITE;
 		}
 	} else {
 		return -EINVAL;
@@ -629,20 +636,59 @@ static u8 *ioasid_pci_cfg_wmask(struct pci_dev *pdev)
 	return wmask;
 }
 
+/*
+ * Read or write a sub-page BAR (mapped at probe, ipd->bar_io), in aligned
+ * 4, 2 and 1 byte accesses, through @kbuf.
+ */
+static ssize_t ioasid_pci_bar_rw(void __iomem *io, u8 *kbuf, size_t count,
+				 loff_t pos, bool write)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		loff_t off = pos + done;
+		size_t n = (off % 4 == 0 && count - done >= 4) ? 4 :
+			   (off % 2 == 0 && count - done >= 2) ? 2 : 1;
+		u32 val = 0;
+
+		if (write) {
+			memcpy(&val, kbuf + done, n);
+			if (n == 4)
+				iowrite32(val, io + off);
+			else if (n == 2)
+				iowrite16(val, io + off);
+			else
+				iowrite8(val, io + off);
+		} else {
+			val = n == 4 ? ioread32(io + off) :
+			      n == 2 ? ioread16(io + off) : ioread8(io + off);
+			memcpy(kbuf + done, &val, n);
+		}
+		done += n;
+	}
+	return done;
+}
+
 static ssize_t ioasid_pci_rw(struct file *filp, char __user *buf, size_t count,
 			     loff_t *ppos, bool write)
 {
 	struct ioasid_pci_dev *ipd = filp->private_data;
 	u64 index = *ppos >> IOASID_REGION_SHIFT;
 	loff_t pos = *ppos & ((1ULL << IOASID_REGION_SHIFT) - 1);
+	bool cfg = index == IOASID_PCI_CONFIG_REGION_INDEX;
+	loff_t size;
 	u8 *kbuf;
 	ssize_t rc;
 
-	if (index != IOASID_PCI_CONFIG_REGION_INDEX)
+	if (cfg)
+		size = ipd->pdev->cfg_size;
+	else if (index < PCI_STD_NUM_BARS && ipd->bar_io[index])
+		size = pci_resource_len(ipd->pdev, index);
+	else
 		return -EINVAL;
-	if (pos >= ipd->pdev->cfg_size)
+	if (pos >= size)
 		return 0;
-	count = min_t(size_t, count, ipd->pdev->cfg_size - pos);
+	count = min_t(size_t, count, size - pos);
 	kbuf = kzalloc(count, GFP_KERNEL);
 	if (!kbuf)
 		return -ENOMEM;
@@ -653,13 +699,19 @@ static ssize_t ioasid_pci_rw(struct file *filp, char __user *buf, size_t count,
 	down_read(&ipd->lock);
 	if (ipd->gone)
 		rc = -ENODEV;
-	else if (write)
-		/* Bus mastering only once isolated, by whoever isolated it. */
+	else if (write || !cfg)
+		/*
+		 * Bus mastering only once isolated, by whoever isolated it;
+		 * BAR registers, even to read, the same.
+		 */
 		rc = ioasid_pci_check_owner(ipd, filp);
 	else
 		rc = 0;
-	if (!rc)
+	if (!rc && cfg)
 		rc = ioasid_pci_config_rw(ipd, kbuf, count, pos, write);
+	else if (!rc)
+		rc = ioasid_pci_bar_rw(ipd->bar_io[index], kbuf, count, pos,
+				       write);
 	up_read(&ipd->lock);
 	if (rc > 0 && !write && copy_to_user(buf, kbuf, rc))
 		rc = -EFAULT;
@@ -763,6 +815,38 @@ static const struct file_operations ioasid_pci_fops = {
 	.llseek = default_llseek,
 };
 
+/*
+ * Sub-page memory BARs are never mapped to user space; pread/pwrite reach
+ * them through a kernel mapping, as vfio-pci's read/write do.
+ */
+static int ioasid_pci_map_small_bars(struct ioasid_pci_dev *ipd)
+{
+	struct pci_dev *pdev = ipd->pdev;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, bar) ||
+		    ioasid_pci_bar_mmappable(pdev, bar))
+			continue;
+		ipd->bar_io[bar] = pci_iomap(pdev, bar, 0);
+		if (!ipd->bar_io[bar])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ioasid_pci_unmap_small_bars(struct ioasid_pci_dev *ipd)
+{
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (ipd->bar_io[bar])
+			pci_iounmap(ipd->pdev, ipd->bar_io[bar]);
+		ipd->bar_io[bar] = NULL;
+	}
+}
+
 static void ioasid_pci_dev_release(struct device *dev)
 {
 	struct ioasid_pci_dev *ipd = container_of(dev, struct ioasid_pci_dev,
@@ -825,6 +909,9 @@ static int ioasid_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		rc = -ENOMEM;
 		goto err_disable;
 	}
+	rc = ioasid_pci_map_small_bars(ipd);
+	if (rc)
+		goto err_disable;
 	cdev_init(&ipd->cdev, &ioasid_pci_fops);
 	ipd->cdev.owner = THIS_MODULE;
 	rc = cdev_device_add(&ipd->cdev, &ipd->dev);
@@ -835,6 +922,7 @@ static int ioasid_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	return 0;
 
 err_disable:
+	ioasid_pci_unmap_small_bars(ipd);
 	pci_disable_device(pdev);
 err_put:
 	put_device(&ipd->dev);
@@ -849,6 +937,7 @@ static void ioasid_pci_remove(struct pci_dev *pdev)
 	down_write(&ipd->lock);
 	ipd->gone = true;
 	ioasid_pci_unbind(ipd, false);
+	ioasid_pci_unmap_small_bars(ipd);
 	up_write(&ipd->lock);
 	cdev_device_del(&ipd->cdev, &ipd->dev);
 	pci_disable_device(pdev);

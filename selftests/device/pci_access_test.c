@@ -459,7 +459,8 @@ FIXTURE_TEARDOWN(esb)
 
 /*
  * A BAR smaller than a page is never mapped: the rest of its page may be
- * another device's registers.
+ * another device's registers. It is read and written with pread/pwrite,
+ * by the binding file only.
  */
 TEST_F(esb, subpage_bar_not_mapped)
 {
@@ -479,6 +480,21 @@ TEST_F(esb, subpage_bar_not_mapped)
 	EXPECT_EQ(EINVAL, errno);
 	if (p != MAP_FAILED)
 		munmap(p, PSZ);
+	EXPECT_EQ(IOASID_REGION_READ | IOASID_REGION_WRITE,
+		  ri.out_flags & (IOASID_REGION_READ | IOASID_REGION_WRITE));
+	/* The whole BAR, and nothing past it. */
+	{
+		uint8_t regs[32];
+		int dfd2;
+
+		EXPECT_EQ((ssize_t)ri.out_size,
+			  pread(b.dfd, regs, sizeof(regs), ri.out_offset));
+		dfd2 = open_node(b.bdf);
+		ASSERT_LE(0, dfd2);
+		EXPECT_EQ(-1, pread(dfd2, regs, 4, ri.out_offset));
+		EXPECT_EQ(EBUSY, errno);
+		close(dfd2);
+	}
 }
 
 /* --- reset between users ------------------------------------------------ */

@@ -34,8 +34,9 @@ enum {
  *
  * One open file drives a bound device: the one whose BIND bound it (and
  * its dups). Until that file is released (closed, and its last BAR
- * mapping gone) or the device removed, ATTACH, DETACH, config writes and
- * BAR mmap through any other open file of the device fail with EBUSY;
+ * mapping gone) or the device removed, ATTACH, DETACH, config writes,
+ * BAR mmap and BAR pread/pwrite through any other open file of the device
+ * fail with EBUSY;
  * GET_INFO, REGION_INFO and config reads work through any. Releasing the
  * binding resets the device (where it has a reset method) and restores
  * its config space to what it was when ioasid-pci took it.
@@ -203,7 +204,8 @@ struct ioasid_device_info {
  * @IOASID_REGION_READ: pread
  * @IOASID_REGION_WRITE: pwrite
  * @IOASID_REGION_MMAP: mmap (memory BARs of at least a page, page aligned;
- *	a smaller BAR has no flag: it is not reachable through the device fd)
+ *	a smaller memory BAR has IOASID_REGION_READ and IOASID_REGION_WRITE
+ *	instead: pread/pwrite at its offset, through the binding file only)
  */
 enum ioasid_region_flags {
 	IOASID_REGION_READ = 1 << 0,
