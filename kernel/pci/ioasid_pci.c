@@ -468,6 +468,16 @@ static long ioasid_pci_ioctl(struct file *filp, unsigned int ucmd,
 	}
 }
 
+/* The widest naturally aligned access (4, 2, 1) at @off within @left. */
+static size_t ioasid_pci_access_size(loff_t off, size_t left)
+{
+	if (off % 4 == 0 && left >= 4)
+		return 4;
+	if (off % 2 == 0 && left >= 2)
+		return 2;
+	return 1;
+}
+
 static int ioasid_pci_cfg_read(struct pci_dev *pdev, loff_t off, size_t n,
 			       u32 *val)
 {
@@ -528,8 +538,7 @@ static ssize_t ioasid_pci_config_rw(struct ioasid_pci_dev *ipd, u8 *kbuf,
 
 	while (done < count) {
 		loff_t off = pos + done;
-		size_t n = (off % 4 == 0 && count - done >= 4) ? 4 :
-			   (off % 2 == 0 && count - done >= 2) ? 2 : 1;
+		size_t n = ioasid_pci_access_size(off, count - done);
 		u32 val = 0;
 
 		if (write) {
@@ -647,8 +656,7 @@ static ssize_t ioasid_pci_bar_rw(void __iomem *io, u8 *kbuf, size_t count,
 
 	while (done < count) {
 		loff_t off = pos + done;
-		size_t n = (off % 4 == 0 && count - done >= 4) ? 4 :
-			   (off % 2 == 0 && count - done >= 2) ? 2 : 1;
+		size_t n = ioasid_pci_access_size(off, count - done);
 		u32 val = 0;
 
 		if (write) {

@@ -276,23 +276,25 @@ static void borrow(struct __test_metadata *_metadata, struct borrowed *b,
 	}
 }
 
+/* A fixture @name whose self->b is the borrowed @vendor:@device. */
+#define BORROWED_FIXTURE(name, vendor, device, what)			\
+FIXTURE(name) {								\
+	struct borrowed b;						\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	borrow(_metadata, &self->b, vendor, device, what);		\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	give_back_borrowed(&self->b);					\
+}
+
 /* modern virtio-rng: behind a root port it has PM and PCIe (FLR) caps */
 #define RNG_VENDOR	0x1af4
 #define RNG_DEVICE	0x1044
 
-FIXTURE(rng) {
-	struct borrowed b;
-};
-
-FIXTURE_SETUP(rng)
-{
-	borrow(_metadata, &self->b, RNG_VENDOR, RNG_DEVICE, "virtio-rng");
-}
-
-FIXTURE_TEARDOWN(rng)
-{
-	give_back_borrowed(&self->b);
-}
+BORROWED_FIXTURE(rng, RNG_VENDOR, RNG_DEVICE, "virtio-rng")
 
 /*
  * The power state is the kernel's: in D3 the device's BARs stop decoding
@@ -443,19 +445,7 @@ TEST_F(edu, second_opener_cannot_drive)
 #define ESB_VENDOR	0x8086
 #define ESB_DEVICE	0x25ab
 
-FIXTURE(esb) {
-	struct borrowed b;
-};
-
-FIXTURE_SETUP(esb)
-{
-	borrow(_metadata, &self->b, ESB_VENDOR, ESB_DEVICE, "i6300esb");
-}
-
-FIXTURE_TEARDOWN(esb)
-{
-	give_back_borrowed(&self->b);
-}
+BORROWED_FIXTURE(esb, ESB_VENDOR, ESB_DEVICE, "i6300esb")
 
 /*
  * A BAR smaller than a page is never mapped: the rest of its page may be
