@@ -32,7 +32,7 @@
  *  - only normal (type 0) functions are accepted: no bridges;
  *  - one open file drives the device: the one that bound it. Another open
  *    file of the node may read config space and ask for information; it
- *    may not attach, detach, write config space or map BARs (EBUSY);
+ *    may not attach, detach, write config space or reach BARs (EBUSY);
  *  - config writes are filtered byte by byte through a write mask built
  *    at probe (ioasid_pci_cfg_wmask()): the header's identity, BARs, ROM
  *    BAR, capability pointers and every capability's header are read-only,
