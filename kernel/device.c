@@ -83,6 +83,16 @@ static void igroup_put(struct ioasid_group *igroup)
 
 /* --- bind / unbind -------------------------------------------------------- */
 
+/*
+ * As vfio_iommu_type1's: without interrupt remapping (or another MSI
+ * isolation) a device given to user space can write any MSI, to any CPU,
+ * with any vector. The operator may accept that, for every device, here.
+ */
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices to user space even when their MSIs are not isolated (no interrupt remapping): the device can raise interrupts the kernel did not give it. Default: refuse with EPERM.");
+
 /**
  * ioasid_device_bind_desc - bind a device to an ioasid fd
  * @ioasid_file: an open /dev/ioasid (a reference is taken while bound)
@@ -96,9 +106,15 @@ static void igroup_put(struct ioasid_group *igroup)
  * attach at PASIDs. The device's IOMMU is probed here, once
  * (ioasid_dev_probe()); every policy request about it reads that.
  *
+ * A device given to user space (neither kernel-owned, externally owned,
+ * whose owner checks this itself, nor a mock) must have isolated MSIs
+ * (iommu_group_has_isolated_msi()) unless the module parameter
+ * allow_unsafe_interrupts is set.
+ *
  * Return: the bound device, or an ERR_PTR: -EBADF (not /dev/ioasid),
  * -EINVAL (no IOMMU, unknown flags, IOASID_BIND_EXTERNAL_OWNER on a group
- * nobody claimed), -EBUSY (the group is used for DMA by
+ * nobody claimed), -EPERM (the group's MSIs are not isolated and
+ * allow_unsafe_interrupts is off), -EBUSY (the group is used for DMA by
  * a kernel driver or owned by another ioasid fd), -ENOMEM.
  */
 struct ioasid_device *
@@ -127,6 +143,14 @@ ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 	    !iommu_group_dma_owner_claimed(group)) {
 		iommu_group_put(group);
 		return ERR_PTR(-EINVAL);
+	}
+	if (claim && !(desc->flags & IOASID_BIND_MOCK) &&
+	    !READ_ONCE(allow_unsafe_interrupts) &&
+	    !iommu_group_has_isolated_msi(group)) {
+		dev_info(dev, "ioasid: MSIs of group %d are not isolated (no interrupt remapping): refused, see ioasid.allow_unsafe_interrupts\n",
+			 iommu_group_id(group));
+		iommu_group_put(group);
+		return ERR_PTR(-EPERM);
 	}
 
 	rc = claim ? iommu_device_claim_dma_owner(dev, ctx) : 0;

@@ -398,12 +398,12 @@ TEST_F(edu, second_fd_cannot_bind_same_group)
 }
 
 /*
- * BAR mappings and unbind. The only unbind is closing the file that bound
- * the device (or removing the device), and a mapping holds the file it was
- * made through: so these tests bind through one open file of the node and
- * map through another. A mapping lives only as long as the bind it was
- * made under: once unbound, any access raises SIGBUS, also after a
- * rebind; a new mmap under the new bind works.
+ * BAR mappings and unbind. Only the open file that bound the device maps
+ * its BARs (another gets EBUSY), and a mapping holds that file: the
+ * binding lasts until the file is closed and its last mapping gone. The
+ * other unbind is removing the device: then every mapping, through
+ * whichever node, raises SIGBUS, also after a rebind; a new mmap under the
+ * new bind works.
  */
 #define EDU_ID		0x00
 #define EDU_ID_VALUE	0x010000edU
@@ -474,55 +474,76 @@ static volatile void *live_bar(struct __test_metadata *_metadata, int dfd)
 	return bar;
 }
 
-TEST_F(edu, bar_mapping_sigbus_after_unbind)
+/*
+ * The driver unbound through sysfs (the device "removed" from ioasid-pci)
+ * and given back: @bdf bound to ioasid-pci again, its node back.
+ */
+static void remove_and_reprobe(struct __test_metadata *_metadata,
+			       const char *bdf, bool reprobe)
 {
-	volatile void *bar, *bar2;
+	char path[300];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	ASSERT_EQ(0, sysfs_write(path, bdf));
+	if (!reprobe)
+		return;
+	/* driver_override still names ioasid-pci. */
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	ASSERT_NE(NULL, edu_bdf());
+}
+
+/*
+ * A mapping keeps the binding it was made under: closing the fd that
+ * bound the device leaves it bound (another file's bind: EALREADY) until
+ * the mapping goes.
+ */
+TEST_F(edu, bar_mapping_keeps_binding)
+{
+	volatile void *bar;
 	uint32_t val = 0;
-	int dfd2 = edu_open();
+	int dfd2;
 
-	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = live_bar(_metadata, dfd2);
-
-	/* Unbind: close the file that bound the device. */
+	bar = live_bar(_metadata, self->dfd);
 	close(self->dfd);
 	self->dfd = -1;
-	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
-	EXPECT_EQ(-EFAULT, bar_write(bar, EDU_LIVENESS, 0x12345678));
-	EXPECT_EQ(-EFAULT, bar_read(bar, PSZ, &val)); /* a page never touched */
-
-	/* Bound again: the old mapping stays dead, a new one works. */
-	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
-	bar2 = live_bar(_metadata, dfd2);
-	ASSERT_EQ(0, bar_write(bar2, EDU_LIVENESS, 0x12345678));
-	ASSERT_EQ(0, bar_read(bar2, EDU_LIVENESS, &val));
+	ASSERT_EQ(0, bar_write(bar, EDU_LIVENESS, 0x12345678));
+	ASSERT_EQ(0, bar_read(bar, EDU_LIVENESS, &val));
 	EXPECT_EQ(~0x12345678U, val);
-	munmap((void *)bar2, BAR0_SIZE);
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
+	EXPECT_EQ(-EALREADY, dev_bind(dfd2, self->fd, NULL));
+	/* The mapping gone, so is the binding. */
+	munmap((void *)bar, BAR0_SIZE);
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
+	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
 }
 
 /*
- * Mapped while bound but not touched before the unbind: nothing is mapped
- * until the first access, which comes after the unbind and must fail.
+ * Mapped while bound but not touched before the device is removed:
+ * nothing is mapped until the first access, which comes after the removal
+ * and must fail.
  */
-TEST_F(edu, bar_mapped_untouched_sigbus_after_unbind)
+TEST_F(edu, bar_mapped_untouched_sigbus_after_remove)
 {
 	volatile void *bar;
 	uint32_t val = 0;
-	int dfd2 = edu_open();
+	char bdf[64];
+	int dfd2;
 
-	ASSERT_LE(0, dfd2);
+	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	bar = bar_map(dfd2);
+	bar = bar_map(self->dfd);
 	ASSERT_NE(NULL, bar) TH_LOG("mmap: %s", strerror(errno));
-	close(self->dfd);
-	self->dfd = -1;
+	remove_and_reprobe(_metadata, bdf, true);
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	EXPECT_EQ(-EFAULT, bar_write(bar, EDU_LIVENESS, 0x12345678));
-	/* The device is free: another file binds it and maps it afresh. */
 	munmap((void *)bar, BAR0_SIZE);
+	/* The new device binds and maps afresh. */
+	dfd2 = edu_open();
+	ASSERT_LE(0, dfd2);
 	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
 	bar = live_bar(_metadata, dfd2);
 	munmap((void *)bar, BAR0_SIZE);
@@ -550,90 +571,80 @@ static int alt_node(char *path, size_t len)
 }
 
 /*
- * Mappings made through any node of the device die at unbind. Zapping
+ * Mappings made through any node of the device die when it goes. Zapping
  * only the mapping of the node opened last (here the original) left the
- * BAR mapped through the other node past the end of isolation.
+ * BAR mapped through the other node past the end of isolation. The node
+ * that bound the device is the only one that maps it.
  */
-TEST_F(edu, bar_mapping_via_second_node_sigbus_after_unbind)
+TEST_F(edu, bar_mapping_via_second_node_sigbus_after_remove)
 {
-	volatile void *bar_alt, *bar_orig;
+	volatile void *bar_alt;
 	uint32_t val = 0;
-	char alt[64];
-	int afd, dfd2;
+	char alt[64], bdf[64];
+	int afd;
 
+	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
 	ASSERT_EQ(0, alt_node(alt, sizeof(alt))) TH_LOG("mknod: %s", strerror(errno));
 	afd = open(alt, O_RDWR);
 	unlink(alt);
 	ASSERT_LE(0, afd) TH_LOG("open %s: %s", alt, strerror(errno));
-	dfd2 = edu_open();
-	ASSERT_LE(0, dfd2);
 
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	ASSERT_EQ(0, dev_bind(afd, self->fd, NULL));
 	bar_alt = live_bar(_metadata, afd);
-	bar_orig = live_bar(_metadata, dfd2);
+	/* The original node is another file: it may not map. */
+	EXPECT_EQ(NULL, bar_map(self->dfd));
+	EXPECT_EQ(EBUSY, errno);
 
-	/* Unbind: close the file that bound the device. */
-	close(self->dfd);
-	self->dfd = -1;
-	EXPECT_EQ(-EFAULT, bar_read(bar_alt, EDU_ID, &val))
-		TH_LOG("BAR mapped through the second node survived unbind");
-	EXPECT_EQ(-EFAULT, bar_write(bar_alt, EDU_LIVENESS, 0x12345678));
-	EXPECT_EQ(-EFAULT, bar_read(bar_orig, EDU_ID, &val))
-		TH_LOG("BAR mapped through the original node survived unbind");
-	munmap((void *)bar_orig, BAR0_SIZE);
-	munmap((void *)bar_alt, BAR0_SIZE);
-	close(dfd2);
 	close(afd);
+	remove_and_reprobe(_metadata, bdf, true);
+	EXPECT_EQ(-EFAULT, bar_read(bar_alt, EDU_ID, &val))
+		TH_LOG("BAR mapped through the second node survived removal");
+	EXPECT_EQ(-EFAULT, bar_write(bar_alt, EDU_LIVENESS, 0x12345678));
+	munmap((void *)bar_alt, BAR0_SIZE);
 }
 
 /*
- * The second node opened last, then unlinked and closed: its inode is
- * freed. Binding, mapping and unbinding through the original node must
- * still work, the unbind zapping the original node's mappings (the device
+ * The second node used, then unlinked and closed: its inode is freed.
+ * Binding, mapping and removing through the original node must still
+ * work, the removal zapping the original node's mappings (the device
  * kept no pointer to the freed inode's mapping).
  */
 TEST_F(edu, bind_unbind_after_second_node_freed)
 {
 	volatile void *bar;
 	uint32_t val = 0;
-	int afd, dfd2, dfd3;
-	char alt[64];
+	char alt[64], bdf[64];
+	int afd, dfd2;
 
-	dfd2 = edu_open();
-	ASSERT_LE(0, dfd2);
-	dfd3 = edu_open();
-	ASSERT_LE(0, dfd3);
+	snprintf(bdf, sizeof(bdf), "%s", edu_bdf());
 	ASSERT_EQ(0, alt_node(alt, sizeof(alt))) TH_LOG("mknod: %s", strerror(errno));
 	afd = open(alt, O_RDWR);
 	ASSERT_LE(0, afd) TH_LOG("open %s: %s", alt, strerror(errno));
 
 	/* Used through the second node, then all of it gone. */
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	ASSERT_EQ(0, dev_bind(afd, self->fd, NULL));
 	bar = live_bar(_metadata, afd);
-	close(self->dfd);
-	self->dfd = -1;
-	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	munmap((void *)bar, BAR0_SIZE);
 	close(afd);
 	ASSERT_EQ(0, unlink(alt));
 
-	/* Through files of the original node opened before it. */
-	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
-	bar = live_bar(_metadata, dfd3);
-	close(dfd2); /* unbinds */
-	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val))
-		TH_LOG("BAR mapping survived unbind");
-	munmap((void *)bar, BAR0_SIZE);
+	/* Through the original node, opened before it. */
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	bar = live_bar(_metadata, self->dfd);
+	close(self->dfd);
+	self->dfd = -1;
+	munmap((void *)bar, BAR0_SIZE); /* unbinds */
 
-	/* And once more, a fresh bind and mapping. */
-	ASSERT_EQ(0, dev_bind(dfd3, self->fd, NULL));
+	/* And once more, a fresh bind and mapping, then removal. */
 	dfd2 = edu_open();
 	ASSERT_LE(0, dfd2);
+	ASSERT_EQ(0, dev_bind(dfd2, self->fd, NULL));
 	bar = live_bar(_metadata, dfd2);
-	close(dfd3); /* unbinds */
-	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
-	munmap((void *)bar, BAR0_SIZE);
 	close(dfd2);
+	remove_and_reprobe(_metadata, bdf, true);
+	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val))
+		TH_LOG("BAR mapping survived removal");
+	munmap((void *)bar, BAR0_SIZE);
 }
 
 struct mmap_race {
@@ -659,16 +670,16 @@ static void *mmap_race_fn(void *arg)
 }
 
 /*
- * mmap racing unbind: whenever the mmap wins (the device was bound when it
- * looked), the mapping must be dead once the unbind has returned. Mapping
- * at mmap time lost this race when the unbind's zap ran after the mapping
- * was made but before the new vma was linked into the node's mapping. The
- * unbind comes after a spin that adapts until the two meet: longer while
+ * mmap racing the close of the fd that bound the device: the mmap either
+ * finds the fd gone (EBADF) or maps, and then holds the file, so the
+ * binding lives as long as the mapping: it answers after the close, and
+ * once it is unmapped the device is free for the next round's bind. The
+ * close comes after a spin that adapts until the two meet: longer while
  * the mmap comes too late, shorter while it wins.
  */
 TEST_F_TIMEOUT(edu, bar_mmap_racing_unbind, 60)
 {
-	struct mmap_race r = { .dfd = self->dfd };
+	struct mmap_race r = {};
 	int i, mapped = 0, refused = 0;
 	time_t end = time(NULL) + 20;
 	unsigned long spin = 0;
@@ -683,28 +694,31 @@ TEST_F_TIMEOUT(edu, bar_mmap_racing_unbind, 60)
 		int dfd = edu_open();
 
 		ASSERT_LE(0, dfd);
-		ASSERT_EQ(0, dev_bind(dfd, self->fd, NULL));
+		ASSERT_EQ(0, dev_bind(dfd, self->fd, NULL))
+			TH_LOG("round %d: still bound after the unmap", i);
+		r.dfd = dfd;
 		pthread_barrier_wait(&r.go);
 		for (volatile unsigned long k = 0; k < spin; k++)
 			;
-		close(dfd); /* unbinds */
+		close(dfd); /* unbinds, unless the mmap holds the file */
 		pthread_barrier_wait(&r.done);
 		if (!r.bar) {
-			ASSERT_EQ(ENXIO, r.err);
+			ASSERT_EQ(EBADF, r.err);
 			refused++;
 			spin += spin / 4 + 64;
 			continue;
 		}
 		mapped++;
 		spin -= spin / 4;
-		ASSERT_EQ(-EFAULT, bar_read(r.bar, EDU_ID, &val))
-			TH_LOG("round %d: BAR mapping alive after unbind", i);
+		ASSERT_EQ(0, bar_read(r.bar, EDU_ID, &val))
+			TH_LOG("round %d: BAR mapping dead while it held the file", i);
+		EXPECT_EQ(EDU_ID_VALUE, val);
 		munmap((void *)r.bar, BAR0_SIZE);
 	}
 	r.stop = true;
 	pthread_barrier_wait(&r.go);
 	pthread_join(thread, NULL);
-	TH_LOG("%d rounds: %d mmaps before the unbind, %d after (spin %lu)",
+	TH_LOG("%d rounds: %d mmaps before the close, %d after (spin %lu)",
 	       i, mapped, refused, spin);
 }
 
@@ -715,7 +729,7 @@ TEST_F_TIMEOUT(edu, bar_mmap_racing_unbind, 60)
  */
 TEST_F(edu, bar_mapping_sigbus_after_remove)
 {
-	char bdf[64], path[300];
+	char bdf[64];
 	volatile void *bar;
 	uint32_t val = 0;
 	int dfd2;
@@ -724,15 +738,13 @@ TEST_F(edu, bar_mapping_sigbus_after_remove)
 	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	bar = live_bar(_metadata, self->dfd);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-	ASSERT_EQ(0, sysfs_write(path, bdf));
+	remove_and_reprobe(_metadata, bdf, false);
 	EXPECT_EQ(-EFAULT, bar_read(bar, EDU_ID, &val));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PSZ, PROT_READ, MAP_SHARED, self->dfd,
 				   region_offset(0)));
 	EXPECT_EQ(ENODEV, errno);
 	munmap((void *)bar, BAR0_SIZE);
 
-	/* driver_override still names ioasid-pci. */
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
 	ASSERT_NE(NULL, edu_bdf());
 	dfd2 = edu_open();

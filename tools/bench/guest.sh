@@ -4,7 +4,7 @@
 # VFIO type1 peer, run the benchmarks.
 set -eu
 TOP=${TOP:?} B=${B:?}
-insmod "$TOP/kernel/ioasid.ko"
+insmod "$TOP/kernel/ioasid.ko" allow_unsafe_interrupts=1 # no interrupt remapping in the VM
 insmod "$TOP/kernel/ioasid_test.ko"
 group=
 modprobe vfio-pci 2>/dev/null || true

@@ -32,6 +32,22 @@ enum {
  * used by a kernel driver for DMA or bound to another ioasid fd, and every
  * device of a group must attach to the same IOAS (EINVAL otherwise).
  *
+ * One open file drives a bound device: the one whose BIND bound it (and
+ * its dups). Until that file is released (closed, and its last BAR
+ * mapping gone) or the device removed, ATTACH, DETACH, config writes,
+ * BAR mmap and BAR pread/pwrite through any other open file of the device
+ * fail with EBUSY;
+ * GET_INFO, REGION_INFO and config reads work through any. Releasing the
+ * binding resets the device (where it has a reset method) and restores
+ * its config space to what it was when ioasid-pci took it.
+ *
+ * Config writes are filtered as vfio-pci filters them: the header's
+ * identity, BARs, ROM BAR and pointers, every capability header, the
+ * command register's memory and I/O enables, the PM power state, PCIe
+ * Initiate FLR and the SR-IOV and resizable-BAR capabilities keep the
+ * device's value; such writes are dropped silently and the write still
+ * returns its length. Reads return the device's registers.
+ *
  * Every ioctl of a device fd takes an extensible struct (size first; the
  * rule, with its EINVAL and E2BIG, is in linux/ioasid.h). Besides: EFAULT
  * on a bad pointer (also when the answer cannot be written back: a BIND
@@ -49,7 +65,9 @@ enum {
  * Errnos: EOPNOTSUPP (@flags not 0), EBADF (@ioasid_fd is not
  * /dev/ioasid), EALREADY (already bound), EBUSY (the group is used by a
  * kernel driver or another ioasid fd), EINVAL (the device has no IOMMU
- * group), ENODEV (the device is gone).
+ * group), EPERM (the device's MSIs are not isolated, i.e. no interrupt
+ * remapping, and the ioasid module parameter allow_unsafe_interrupts is
+ * off), ENODEV (the device is gone).
  */
 struct ioasid_device_bind {
 	__u32 size;
@@ -89,8 +107,9 @@ enum ioasid_device_attach_flags {
  * stays attached where it was.
  * Errnos: ENXIO (not bound), EOPNOTSUPP (unknown flag; PASID with REPLACE;
  * no PASID support), ENOENT (no such IOAS in the bound fd, or it is being
- * destroyed), EBUSY (already attached without REPLACE; REPLACE while other
- * devices of the group are attached too), EINVAL (@ioas_id is not an IOAS;
+ * destroyed), EBUSY (bound through another open file; already attached
+ * without REPLACE; REPLACE while other devices of the group are attached
+ * too), EINVAL (@ioas_id is not an IOAS;
  * REPLACE while not attached; another device of the group is attached to a
  * different IOAS; the device cannot be made coherent as decided; @pasid 0
  * or above IOASID_PASID_MAX), EADDRINUSE (a reserved region of the device,
@@ -122,7 +141,8 @@ struct ioasid_device_attach {
  * leave no member able to detach.) Every device of the group is owned by
  * the same fd, so no other user's memory is reachable either way.
  * Errnos: EINVAL (@__reserved not 0), EOPNOTSUPP (a flag other than
- * IOASID_ATTACH_PASID), ENXIO (not bound), ENOENT (not attached).
+ * IOASID_ATTACH_PASID), ENXIO (not bound), EBUSY (bound through another
+ * open file), ENOENT (not attached).
  */
 struct ioasid_device_detach {
 	__u32 size;
@@ -183,7 +203,9 @@ struct ioasid_device_info {
  * enum ioasid_region_flags - what a device region allows
  * @IOASID_REGION_READ: pread
  * @IOASID_REGION_WRITE: pwrite
- * @IOASID_REGION_MMAP: mmap (memory BARs)
+ * @IOASID_REGION_MMAP: mmap (memory BARs of at least a page, page aligned;
+ *	a smaller memory BAR has IOASID_REGION_READ and IOASID_REGION_WRITE
+ *	instead: pread/pwrite at its offset, through the binding file only)
  */
 enum ioasid_region_flags {
 	IOASID_REGION_READ = 1 << 0,
