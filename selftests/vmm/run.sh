@@ -369,6 +369,7 @@ one_boot() { # BOOT [POLICY-STATE]
 			check "$tag.kvm_not_told" "registrations in force: $told" "[ $told -eq 0 ]"
 		fi
 		tap_check "$tag.decisions_recorded" decided "$state" "$seq0"
+		ctl decisions --count 3 | sed 's/^/# /'
 	fi
 	kill -9 "$qpid"
 	finish_inner "$tag"
