@@ -404,25 +404,13 @@ static void cpus_restore(void)
 		sysfs_write(offline[--nr_offline], "1");
 }
 
-/* A line to kprobe_events (O_TRUNC would remove every probe). */
-static int append(const char *path, const char *line)
-{
-	int fd = open(path, O_WRONLY | O_APPEND), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, strlen(line)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
+/* kprobe_events takes a line per write (only O_TRUNC clears it). */
 static void probes_remove(void)
 {
 	sysfs_write(T "/events/kvmlink/enable", "0");
-	append(T "/kprobe_events", "-:kvmlink/" P_REG "\n");
-	append(T "/kprobe_events", "-:kvmlink/" P_UNREG "\n");
-	append(T "/kprobe_events", "-:kvmlink/" P_DESTROY "\n");
+	sysfs_write(T "/kprobe_events", "-:kvmlink/" P_REG);
+	sysfs_write(T "/kprobe_events", "-:kvmlink/" P_UNREG);
+	sysfs_write(T "/kprobe_events", "-:kvmlink/" P_DESTROY);
 }
 
 int main(int argc, char **argv)
@@ -442,9 +430,9 @@ int main(int argc, char **argv)
 	    system("modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null"))
 		fprintf(stderr, "# no KVM module loads\n");
 	probes_remove();
-	if (append(T "/kprobe_events", "p:kvmlink/" P_REG " kvm:kvm_arch_register_noncoherent_dma\n") ||
-	    append(T "/kprobe_events", "p:kvmlink/" P_UNREG " kvm:kvm_arch_unregister_noncoherent_dma\n") ||
-	    append(T "/kprobe_events", "p:kvmlink/" P_DESTROY " kvm:kvm_destroy_vm\n") ||
+	if (sysfs_write(T "/kprobe_events", "p:kvmlink/" P_REG " kvm:kvm_arch_register_noncoherent_dma") ||
+	    sysfs_write(T "/kprobe_events", "p:kvmlink/" P_UNREG " kvm:kvm_arch_unregister_noncoherent_dma") ||
+	    sysfs_write(T "/kprobe_events", "p:kvmlink/" P_DESTROY " kvm:kvm_destroy_vm") ||
 	    sysfs_write(T "/events/kvmlink/enable", "1"))
 		fprintf(stderr, "# kprobes on KVM could not be placed\n");
 	rc = test_harness_run(argc, argv);

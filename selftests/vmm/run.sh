@@ -45,7 +45,7 @@ WBINVDS=1000	# WBINVDs the inner guest executes per boot
 INNER_MEM_MB=256
 T=/sys/kernel/tracing
 work=$(mktemp -d /tmp/vmm.XXXXXX)
-edu="" old_drv="" policies_loaded=""
+edu="" old_drv="" policies_loaded="" inserted=""
 
 cleanup() {
 	[ -s "$work/qemu.pid" ] && kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
@@ -64,6 +64,13 @@ cleanup() {
 		echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
 	fi
 	for c in ${offline[@]+"${offline[@]}"}; do echo 1 >"$c"; done
+	if [ -n "$inserted" ]; then
+		# Its containers went with QEMU; module references may lag a moment.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmmod "$inserted" 2>/dev/null && break
+			sleep 0.5
+		done
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -168,6 +175,9 @@ load_backend() {
 	*) echo "IOASID_VFIO_BACKEND=$BACKEND: vfio_iommu_type1 or ioasid-vfio"; return 1 ;;
 	esac
 }
+# A backend module this suite inserted goes again at the end (the unload
+# suite expects ioasid's modules to be its own).
+[ "$BACKEND" = ioasid-vfio ] && [ ! -d /sys/module/ioasid_vfio ] && inserted=ioasid_vfio
 tap_check "backend_${BACKEND//-/_}_loaded" load_backend || { tap_end; exit 1; }
 backend_mod=${BACKEND//-/_}
 
