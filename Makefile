@@ -7,6 +7,8 @@
 #   make demo       the operator story, inside a VM
 #   make bench      benchmarks (ratios against peers measured in the same VM)
 #   make deps       install what is missing (run by the other targets too)
+#   make install    [DESTDIR= PREFIX=] library, headers, ioasidctl... (uninstall)
+#   make deb        build/deb/: ioasid-dkms and ioasid-tools (docs/install.md)
 #
 # Everything built lands in build/; caches that outlive a clone live in
 # /var/cache/ioasid (keyed by content hashes).
@@ -18,7 +20,8 @@ B := $(TOP)/build
 include $(TOP)/tools/build/defaults.mk
 
 .PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
-	demo bench clean distclean checkpatch check-submake
+	demo bench clean distclean checkpatch check-submake \
+	install uninstall install-dkms uninstall-dkms deb check-install
 
 all: modules bpf lib tools selftests
 
@@ -59,7 +62,7 @@ selftests: bpf-tools linux-src bpf lib
 
 # Style and kernel-doc first (seconds), the sub-Makefiles called on their
 # own (host only), then the suites in VMs.
-check: deps all checkpatch check-submake
+check: deps all checkpatch check-submake check-install
 	@$(TOP)/selftests/run
 
 # Each sub-Makefile, called directly with none of our exports, finds the
@@ -91,6 +94,57 @@ checkpatch: linux-src
 	@out=$$(perl $(LINUX_SRC)/scripts/kernel-doc -none -Wall \
 		$(KERNEL_C) $(KERNEL_H) 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+# --- install (docs/install.md) -------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the library, the headers a
+# consumer or a policy author needs, the pkg-config file, ioasidctl with its
+# man page and completion, and the default policy objects (the library and
+# ioasidctl carry them embedded; the files are for bpftool and reference).
+# uninstall removes exactly that. The modules go through DKMS:
+# install-dkms puts their source in /usr/src/ioasid-VERSION for `dkms install`.
+PREFIX ?= /usr/local
+POLICYDIR ?= $(PREFIX)/lib/ioasid/policies
+EXAMPLEDIR ?= $(PREFIX)/share/ioasid/examples
+VERSION := $(shell sed -n 's/^VERSION := //p' $(TOP)/libioasidbpf/Makefile)
+DEFAULT_POLICIES := $(notdir $(wildcard $(TOP)/bpf/policies/*.bpf.c))
+INSTALL_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+DKMS_SRC = $(DESTDIR)/usr/src/ioasid-$(VERSION)
+
+install: bpf linux-src
+	@$(MAKE) -s -C $(TOP)/libioasidbpf install $(INSTALL_VARS)
+	@$(MAKE) -s -C $(TOP)/tools/ioasidctl install $(INSTALL_VARS)
+	install -d $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(EXAMPLEDIR)
+	install -m 644 $(patsubst %.c,$(B)/bpf/%.o,$(DEFAULT_POLICIES)) $(DESTDIR)$(POLICYDIR)/
+	install -m 644 $(TOP)/bpf/examples/example.bpf.c $(DESTDIR)$(EXAMPLEDIR)/
+
+uninstall:
+	@$(MAKE) -s -C $(TOP)/libioasidbpf uninstall $(INSTALL_VARS)
+	@$(MAKE) -s -C $(TOP)/tools/ioasidctl uninstall $(INSTALL_VARS)
+	rm -f $(patsubst %.c,$(DESTDIR)$(POLICYDIR)/%.o,$(DEFAULT_POLICIES)) \
+		$(DESTDIR)$(EXAMPLEDIR)/example.bpf.c
+	-rmdir $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(EXAMPLEDIR) $(dir $(DESTDIR)$(POLICYDIR)) \
+		$(dir $(DESTDIR)$(EXAMPLEDIR)) 2>/dev/null
+
+# The kernel sources (no build output) and packaging/dkms.conf.
+install-dkms:
+	install -d $(DKMS_SRC)
+	cd $(TOP) && find kernel \( -name '*.[ch]' ! -name '*.mod.c' -o -name Kbuild \
+		-o -name Makefile \) -type f -exec install -D -m 644 {} $(DKMS_SRC)/{} \;
+	sed 's|@VERSION@|$(VERSION)|' $(TOP)/packaging/dkms.conf > $(DKMS_SRC)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DKMS_SRC)
+
+# build/deb/: ioasid-dkms and ioasid-tools .deb packages (packaging/debian/),
+# built with debhelper from a copy of the tree, checked by lintian.
+deb: packages
+	@$(TOP)/packaging/build-deb $(B)/deb $(VERSION)
+
+# Host side of the install suite: make install/uninstall into a DESTDIR,
+# a policy built with only the installed headers, dkms build against the
+# stock headers in a scratch dkms tree, make deb and lintian.
+check-install: lib
+	@$(TOP)/selftests/install/host.sh
 
 clean:
 	@$(MAKE) -s -C $(TOP)/kernel clean KDIR=$(KDIR) || true

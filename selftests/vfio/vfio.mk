@@ -12,3 +12,9 @@ $(OUT)/vfio_ioasid_test: vfio/vfio_ioasid_test.c vfio/vfio_util.h \
 		$(OUT)/ioasid_util.o $(LIBIOASIDBPF) $(BPF_TEST_SKELS) $(UAPI) | $(OUT)
 	$(CC) $(TEST_CFLAGS) $< -o $@ $(OUT)/ioasid_util.o $(LIBIOASIDBPF) \
 		$(LDLIBS_BPF)
+
+# Run by selftests/vmm/cases.sh (bad), after its setup.
+VFIO_PROGS += $(OUT)/vfio_bad_input
+all: $(OUT)/vfio_bad_input
+$(OUT)/vfio_bad_input: vfio/vfio_bad_input.c vfio/vfio_util.h $(OUT)/ioasid_util.o $(UAPI) | $(OUT)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(OUT)/ioasid_util.o $(LIBIOASIDBPF) $(LDLIBS_BPF)
