@@ -474,6 +474,7 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	ioasid_flush_note_attach(idev->ctx, &igroup->flush_src, hwpt,
 				 !replace && igroup->nr_attached,
 				 &res->decision);
+	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 	if (replace) {
 		ioas_lock(old);
 		group_leave_ioas(idev, old);
@@ -531,6 +532,8 @@ static void detach_locked(struct ioasid_device *idev)
 	ioasid_unlock_obj(&ioas->obj);
 	idev->ioas = NULL;
 	ioasid_policy_notify_detach(&idev->req);
+	/* The group's DMA is blocked now: KVM may be told it is gone. */
+	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 }
 
 /* --- the driver-facing API ------------------------------------------------- */

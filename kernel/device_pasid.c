@@ -84,6 +84,7 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 	/* Non-coherent PASID domains count, and carry their grant. */
 	ioasid_flush_note_attach(idev->ctx, &pa->flush_src, hwpt, false,
 				 &res->decision);
+	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 	return 0;
 
 err_detach:
@@ -114,6 +115,7 @@ static void detach_pasid_one(struct ioasid_device *idev, u32 pasid,
 	ioasid_policy_notify_detach(&pa->req);
 	kfree(pa);
 	atomic_long_dec(&ioasid_stats.pasid_attachments);
+	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 }
 
 /**

@@ -69,6 +69,8 @@ struct ioasid_object {
  * @access_lock: protects @accesses; held while unmap callbacks run, so
  *	an unmap returns only after every callback it caused has returned
  * @accesses: in-kernel accesses (struct ioasid_access) on this fd
+ * @kvm_lock: protects @kvm (kvm_link.c: inside igroup->lock)
+ * @kvm: the KVM linked with IOASID_KVM_LINK, or NULL
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -97,6 +99,8 @@ struct ioasid_ctx {
 	} flush;
 	struct mutex access_lock; /* see @access_lock above */
 	struct list_head accesses;
+	struct mutex kvm_lock; /* see @kvm_lock above */
+	struct ioasid_kvm *kvm;
 };
 
 /**
@@ -241,6 +245,12 @@ void ioasid_flush_release(struct ioasid_ctx *ctx);
 void ioasid_flush_init(void);
 void ioasid_flush_exit(void);
 int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd);
+
+/* kvm_link.c: the KVM contract of an fd (IOASID_KVM_LINK) */
+struct device;
+void ioasid_kvm_ctx_sync(struct ioasid_ctx *ctx, struct device *dev);
+void ioasid_kvm_ctx_release(struct ioasid_ctx *ctx);
+int ioasid_kvm_link_ioctl(struct ioasid_ucmd *ucmd);
 
 /* main.c: a context for in-kernel users, on an anonymous file */
 

@@ -275,6 +275,7 @@ static struct ioasid_ctx *ioasid_ctx_alloc(void)
 	ctx->rlimit_mode = IOASID_RLIMIT_USER;
 	mutex_init(&ctx->access_lock);
 	INIT_LIST_HEAD(&ctx->accesses);
+	mutex_init(&ctx->kvm_lock);
 	atomic_long_inc(&ioasid_stats.fds);
 	return ctx;
 }
@@ -317,6 +318,7 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	} while (progress);
 
 	ioasid_flush_release(ctx);
+	ioasid_kvm_ctx_release(ctx);
 	if (WARN_ON(!xa_empty(&ctx->objects)))
 		pr_err("fd %llu closed with objects still referenced\n",
 		       ctx->id);
@@ -346,6 +348,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_policy_dry_run dry_run;
 	struct ioasid_cache_flush flush;
 	struct ioasid_decisions_open decisions_open;
+	struct ioasid_kvm_link kvm_link;
 };
 
 struct ioasid_ioctl_op {
@@ -402,6 +405,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_DECISIONS_OPEN, IOASID_DECISIONS_OPEN,
 		 ioasid_decisions_open_ioctl, struct ioasid_decisions_open,
 		 __reserved),
+	IOCTL_OP(IOASID_CMD_KVM_LINK, IOASID_KVM_LINK, ioasid_kvm_link_ioctl,
+		 struct ioasid_kvm_link, out_state),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

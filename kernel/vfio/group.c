@@ -317,6 +317,7 @@ int ioasid_vfio_attach_group(void *iommu_data, struct iommu_group *group,
 	list_add_tail(&vg->node, &c->groups);
 	if (!vg->enforce_cc)
 		c->nr_noncoherent++;
+	ioasid_vfio_kvm_sync(c, c->ioasid_file);
 	mutex_unlock(&c->lock);
 	return 0;
 
@@ -346,6 +347,7 @@ void ioasid_vfio_detach_group(void *iommu_data, struct iommu_group *group)
 			c->nr_noncoherent--;
 		group_release_devs(vg);
 		kfree(vg);
+		ioasid_vfio_kvm_sync(c, c->ioasid_file);
 	}
 	mutex_unlock(&c->lock);
 }
@@ -404,5 +406,6 @@ count:
 	list_for_each_entry(vg, &c->groups, node)
 		if (!vg->enforce_cc)
 			c->nr_noncoherent++;
+	ioasid_vfio_kvm_sync(c, rc ? c->ioasid_file : file);
 	return rc;
 }

@@ -76,8 +76,8 @@ struct ioasid_vfio_group {
  * @groups: struct ioasid_vfio_group
  * @nr_noncoherent: groups attached through a domain that does not enforce
  *	snooping (the KVM contract: KVM is told while this is non-zero)
- * @kvm: the KVM the VMM associated with a device of the container, when
- *	known (register_device; kept for the KVM contract, not yet used)
+ * @kvms: struct ioasid_vfio_kvm, the KVMs of the container's open
+ *	devices (kvm.c)
  * @nr_devices: VFIO devices registered (register_device)
  */
 struct ioasid_vfio_container {
@@ -88,7 +88,7 @@ struct ioasid_vfio_container {
 	u32 dma_entry_limit;
 	struct list_head groups;
 	unsigned int nr_noncoherent;
-	struct kvm *kvm;
+	struct list_head kvms;
 	unsigned int nr_devices;
 };
 
@@ -100,6 +100,15 @@ void ioasid_vfio_quarantine_reap(bool all);
 int ioasid_vfio_move_groups(struct ioasid_vfio_container *c,
 			    struct file *file, u32 ioas_id);
 extern bool ioasid_vfio_allow_unsafe_interrupts;
+
+/* kvm.c: the KVM contract */
+void ioasid_vfio_kvm_register(struct ioasid_vfio_container *c,
+			      struct vfio_device *vdev);
+void ioasid_vfio_kvm_unregister(struct ioasid_vfio_container *c,
+				struct vfio_device *vdev);
+void ioasid_vfio_kvm_sync(struct ioasid_vfio_container *c,
+			  struct file *ioasid_file);
+void ioasid_vfio_kvm_release(struct ioasid_vfio_container *c);
 
 /* container.c */
 long ioasid_vfio_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg);

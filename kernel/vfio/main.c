@@ -31,6 +31,7 @@ static void *ioasid_vfio_open(unsigned long arg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
+	INIT_LIST_HEAD(&c->kvms);
 	c->dma_entry_limit = READ_ONCE(ioasid_vfio_dma_entry_limit);
 	c->ioasid_file = ioasid_kernel_file();
 	if (IS_ERR(c->ioasid_file)) {
@@ -56,6 +57,7 @@ static void ioasid_vfio_release(void *iommu_data)
 
 	/* VFIO detached every group before; be safe if it did not. */
 	WARN_ON(!list_empty(&c->groups));
+	ioasid_vfio_kvm_release(c);
 	/* Unmaps, unpins and uncharges what is left; a joined IOAS is its fd's. */
 	if (!c->joined)
 		WARN_ON(ioasid_kioas_destroy(c->ioasid_file, c->ioas_id));
@@ -72,6 +74,7 @@ static void ioasid_vfio_register_device(void *iommu_data,
 	mutex_lock(&c->lock);
 	c->nr_devices++;
 	mutex_unlock(&c->lock);
+	ioasid_vfio_kvm_register(c, vdev);
 }
 
 static void ioasid_vfio_unregister_device(void *iommu_data,
@@ -79,6 +82,7 @@ static void ioasid_vfio_unregister_device(void *iommu_data,
 {
 	struct ioasid_vfio_container *c = iommu_data;
 
+	ioasid_vfio_kvm_unregister(c, vdev);
 	mutex_lock(&c->lock);
 	c->nr_devices--;
 	mutex_unlock(&c->lock);

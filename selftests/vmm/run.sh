@@ -5,7 +5,8 @@
 # -device vfio-pci (tools/vm/inner-guest), and the KVM contract is observed
 # from outside ioasid. See docs/vmm.md.
 #
-# Arguments: BOOTS (novi, viommu) and BACKEND, as the manifest gives them.
+# Arguments: BOOTS (novi, viommu), BACKEND and POLICIES, as the manifest
+# gives them.
 # IOASID_VFIO_BACKEND (or the second argument) selects the module that
 # serves the VFIO container:
 #   vfio_iommu_type1 (default)  the kernel's type1 backend
@@ -17,6 +18,17 @@
 # IOASID_VMM_EXPECT_FLUSH=0|1 overrides the expectation that a guest WBINVD
 # is flushed (default: flushed exactly when the test VM's IOMMU lacks snoop
 # control, which is what the built-in policy and type1 give).
+# POLICIES (or IOASID_VMM_POLICIES), with ioasid-vfio: the policy states to
+# boot each of BOOTS in, one after the other, comma or space separated (the
+# KVM contract):
+#   builtin   no policy registered: the built-in decides
+#   nosnoop   nosnoop_rules loaded with the operator's rule
+#             "1234:11e8 allow flush" (no-snoop, flush granted): the next
+#             QEMU's attach is decided non-coherent and KVM is told, so
+#             the guest's WBINVD is flushed whatever the IOMMU's snoop
+#             control
+# Each state adds its checks of `ioasidctl decisions` and of KVM's
+# non-coherent DMA registrations (kprobes), balanced at SIGKILL.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=${TOP:-$(cd "$here/../.." && pwd)}
@@ -33,15 +45,17 @@ WBINVDS=1000	# WBINVDs the inner guest executes per boot
 INNER_MEM_MB=256
 T=/sys/kernel/tracing
 work=$(mktemp -d /tmp/vmm.XXXXXX)
-edu="" old_drv=""
+edu="" old_drv="" policies_loaded="" inserted=""
 
 cleanup() {
 	[ -s "$work/qemu.pid" ] && kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
 	if [ -d "$T/events/vmm" ]; then
 		echo 0 >"$T/events/vmm/enable" 2>/dev/null
-		echo '-:vmm/kvm_wbinvd' >>"$T/kprobe_events" 2>/dev/null
-		echo '-:vmm/wbinvd_ipi' >>"$T/kprobe_events" 2>/dev/null
+		for p in kvm_wbinvd wbinvd_ipi kvm_reg kvm_unreg; do
+			echo "-:vmm/$p" >>"$T/kprobe_events" 2>/dev/null
+		done
 	fi
+	[ -n "$policies_loaded" ] && policy_state builtin >/dev/null 2>&1
 	# Give the edu back to the driver it had (the suites' ioasid-pci).
 	if [ -n "$edu" ] && [ -n "$old_drv" ]; then
 		d=/sys/bus/pci/devices/$edu
@@ -50,6 +64,13 @@ cleanup() {
 		echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
 	fi
 	for c in ${offline[@]+"${offline[@]}"}; do echo 1 >"$c"; done
+	if [ -n "$inserted" ]; then
+		# Its containers went with QEMU; module references may lag a moment.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmmod "$inserted" 2>/dev/null && break
+			sleep 0.5
+		done
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -154,6 +175,9 @@ load_backend() {
 	*) echo "IOASID_VFIO_BACKEND=$BACKEND: vfio_iommu_type1 or ioasid-vfio"; return 1 ;;
 	esac
 }
+# A backend module this suite inserted goes again at the end (the unload
+# suite expects ioasid's modules to be its own).
+[ "$BACKEND" = ioasid-vfio ] && [ ! -d /sys/module/ioasid_vfio ] && inserted=ioasid_vfio
 tap_check "backend_${BACKEND//-/_}_loaded" load_backend || { tap_end; exit 1; }
 backend_mod=${BACKEND//-/_}
 
@@ -164,18 +188,70 @@ probes() {
 	# exit handler: it shows the WBINVD reached KVM at all.
 	echo 'p:vmm/kvm_wbinvd kvm:kvm_emulate_wbinvd' >>"$T/kprobe_events" || return 1
 	echo 'p:vmm/wbinvd_ipi kvm:wbinvd_ipi' >>"$T/kprobe_events" || return 1
+	# Who tells KVM of non-coherent DMA: kvm-vfio (from the IOMMU's
+	# capability) and ioasid (from the domain attached, as allowed).
+	echo 'p:vmm/kvm_reg kvm:kvm_arch_register_noncoherent_dma' >>"$T/kprobe_events" || return 1
+	echo 'p:vmm/kvm_unreg kvm:kvm_arch_unregister_noncoherent_dma' >>"$T/kprobe_events" || return 1
 	echo 1 >"$T/events/vmm/enable"
 }
 tap_check kprobes_on_kvm_wbinvd probes || { tap_end; exit 1; }
 
 # Snoop control of the IOMMU unit that translates the edu: ECAP bit 7.
-expect=${IOASID_VMM_EXPECT_FLUSH:-}
 ecap=$(cat "/sys/bus/pci/devices/$edu/iommu/intel-iommu/ecap" 2>/dev/null)
-if [ -z "$expect" ]; then
-	if [ -n "$ecap" ] && (((0x$ecap >> 7) & 1)); then expect=0; else expect=1; fi
-fi
-echo "# backend $BACKEND; iommu ecap ${ecap:-?}: a guest WBINVD is expected $( ((expect)) && echo flushed || echo ignored)"
-expname=$( ((expect)) && echo flushed || echo not_flushed)
+if [ -n "$ecap" ] && (((0x$ecap >> 7) & 1)); then hw_expect=0; else hw_expect=1; fi
+set_expect() { # POLICY-STATE: a guest WBINVD is flushed, or not
+	expect=${IOASID_VMM_EXPECT_FLUSH:-}
+	if [ -z "$expect" ]; then
+		case $1 in
+		nosnoop) expect=1 ;;
+		*) expect=$hw_expect ;;
+		esac
+	fi
+	expname=$( ((expect)) && echo flushed || echo not_flushed)
+	echo "# backend $BACKEND, policy ${1/-/as loaded}; iommu ecap ${ecap:-?}: a guest WBINVD is expected $( ((expect)) && echo flushed || echo ignored)"
+}
+set_expect -
+
+# --- policy states (ioasid-vfio) ----------------------------------------------
+CTL=$B/tools/ioasidctl
+PIN=/sys/fs/bpf/ioasid-vmm
+ctl() { "$CTL" --pin-root "$PIN" "$@"; }
+policy_state() { # builtin | nosnoop
+	[ -n "$policies_loaded" ] && ctl policy unload nosnoop_rules >/dev/null 2>&1
+	rm -rf "$PIN"
+	case $1 in
+	builtin) ;;
+	nosnoop)
+		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || return 1
+		ctl policy load nosnoop_rules || return 1
+		ctl rule add nosnoop 1234:11e8 allow flush || return 1
+		ctl rule list ;;
+	*) echo "IOASID_VMM_POLICIES: builtin and/or nosnoop"; return 1 ;;
+	esac
+	ctl policy list
+}
+last_seq() { ctl -j decisions --count 1 | python3 -c 'import json, sys; a = json.load(sys.stdin); print(a[-1]["seq"] if a else 0)'; }
+# The decisions about the edu since SEQ0, as an operator reads them, and
+# whether they say what STATE must: the attach's snoop mode and deciding
+# policy, and the KVM link (made, or none).
+decided() { # STATE SEQ0
+	ctl decisions | tail -n 12 | sed 's/^/# /'
+	ctl -j decisions | python3 -c '
+import json, sys
+state, seq0 = sys.argv[1], int(sys.argv[2])
+recs = [r for r in json.load(sys.stdin)
+        if r["seq"] > seq0 and r["vendor"] == 0x1234 and r["device"] == 0x11e8]
+att = [r for r in recs if r["op"] == "attach" and r["allowed"]]
+link = [r for r in recs if r["op"] == "kvm-link"]
+want = {"builtin": ("builtin", "enforce", 0), "nosnoop": ("nosnoop_rules", "no-snoop", 1)}[state]
+if not att:
+    sys.exit("no allowed attach of 1234:11e8 recorded")
+got = (att[-1]["policy"], att[-1]["snoop"], sum(1 for r in link if r["allowed"]))
+print("attach by %s, snoop %s; KVM links made: %d" % got)
+if got != want:
+    sys.exit("want attach by %s, snoop %s, %d KVM link(s)" % want)
+' "$1" "$2"
+}
 
 # --- one inner boot -----------------------------------------------------------
 # The inner guest's tests; "@iommu" becomes the check that fits the boot.
@@ -186,14 +262,14 @@ inner_tests=(
 	"edu_dma_roundtrip=for s in 1 22 333; do echo \$s >/sys/module/vmm_edu/parameters/roundtrip || exit 1; done; dmesg | grep 'round trip'"
 	"wbinvd=insmod vmm_wbinvd.ko && echo $WBINVDS >/sys/module/vmm_wbinvd/parameters/flush && test \$(cat /sys/module/vmm_wbinvd/parameters/flush) = $WBINVDS"
 )
-run_inner() { # TAG HOLD INNER-GUEST-OPTIONS...: start it in the background
-	local tag=$1 hold=$2
-	shift 2
+run_inner() { # BOOT TAG HOLD INNER-GUEST-OPTIONS...: start it in the background
+	local boot=$1 tag=$2 hold=$3
+	shift 3
 	local tests=() t
 	for t in "${inner_tests[@]}"; do
 		if [ "$t" != @iommu ]; then
 			tests+=("$t")
-		elif [ "$tag" = viommu ]; then
+		elif [ "$boot" = viommu ]; then
 			# The edu's DMA goes through the inner intel-iommu.
 			tests+=("edu_behind_viommu=ls /sys/bus/pci/drivers/vmm_edu/*:*/iommu_group/devices")
 		else
@@ -249,15 +325,22 @@ flush_checks() { # TAG K0 I0: counts before the boot
 # The manifest names the boot as the argument; IOASID_VMM_BOOTS overrides.
 boots=${IOASID_VMM_BOOTS:-${1:-}}
 [ -n "$boots" ] || boots=$( ((expect)) && echo novi || echo viommu)
-one_boot() { # TAG
-	local tag=$1 t1ref0 k0 i0 ref0 avail0 charged0 qpid vmlck ref1 avail1 charged1 ref2 avail2 charged2 n start
-	local opts=()
-	[ "$tag" = viommu ] && opts=(--viommu)
-	k0=$(hits vmm/kvm_wbinvd) i0=$(hits vmm/wbinvd_ipi)
+one_boot() { # BOOT [POLICY-STATE]
+	local boot=$1 state=${2:-} tag=$1 t1ref0 k0 i0 ref0 avail0 charged0 qpid vmlck ref1 avail1 charged1 ref2 avail2 charged2 n start
+	local opts=() r0 u0 seq0 told
+	[ "$boot" = viommu ] && opts=(--viommu)
+	if [ -n "$state" ]; then
+		tag=$boot.$state
+		policies_loaded=1	# for cleanup (tap_check runs a subshell)
+		tap_check "$tag.policy_set" policy_state "$state" || return
+		seq0=$(last_seq)
+	fi
+	set_expect "${state:--}"
+	k0=$(hits vmm/kvm_wbinvd) i0=$(hits vmm/wbinvd_ipi) r0=$(hits vmm/kvm_reg) u0=$(hits vmm/kvm_unreg)
 	ref0=$(refcnt "$backend_mod") avail0=$(meminfo MemAvailable) charged0=$(stat_val charged_pages)
 	t1ref0=$(refcnt vfio_iommu_type1)
 	start=$SECONDS
-	run_inner "$tag" 1 "${opts[@]}"
+	run_inner "$boot" "$tag" 1 "${opts[@]}"
 	if ! wait_results "$tag"; then
 		finish_inner "$tag"
 		tap_check "$tag.inner_results_complete" false
@@ -275,7 +358,7 @@ one_boot() { # TAG
 		check "$tag.container_not_served_by_type1" "vfio_iommu_type1 refcnt $t1ref0 -> $(refcnt vfio_iommu_type1)" \
 			"[ $(refcnt vfio_iommu_type1) -eq $t1ref0 ]"
 	fi
-	if [ "$tag" = novi ]; then
+	if [ "$boot" = novi ]; then
 		# Without a vIOMMU QEMU maps all guest RAM: pinned and charged.
 		if [ "$BACKEND" = vfio_iommu_type1 ]; then
 			check "$tag.guest_ram_pinned" "VmLck ${vmlck}M < ${INNER_MEM_MB}M" "[ ${vmlck:-0} -ge $INNER_MEM_MB ]"
@@ -285,6 +368,19 @@ one_boot() { # TAG
 		fi
 	fi
 	flush_checks "$tag" "$k0" "$i0"
+	if [ -n "$state" ]; then
+		# Registrations in force now. With snoop control kvm-vfio never
+		# registers (the IOMMU could enforce): each one is ioasid's.
+		told=$(($(hits vmm/kvm_reg) - r0 - $(hits vmm/kvm_unreg) + u0))
+		echo "# $tag: KVM told of non-coherent DMA $told time(s) (kvm_arch_register_noncoherent_dma +$(($(hits vmm/kvm_reg) - r0)))"
+		if ((expect)); then
+			check "$tag.kvm_told_noncoherent" "registrations in force: $told" "[ $told -ge 1 ]"
+		else
+			check "$tag.kvm_not_told" "registrations in force: $told" "[ $told -eq 0 ]"
+		fi
+		tap_check "$tag.decisions_recorded" decided "$state" "$seq0"
+		ctl decisions --count 3 | sed 's/^/# /'
+	fi
 	kill -9 "$qpid"
 	finish_inner "$tag"
 	echo "# $tag: $((SECONDS - start))s"
@@ -301,13 +397,25 @@ one_boot() { # TAG
 	if [ "$BACKEND" = ioasid-vfio ]; then
 		check "$tag.sigkill.charged_pages_zero" "charged_pages $charged2" "[ $charged2 -eq 0 ]"
 	fi
+	if [ -n "$state" ]; then
+		told=$(($(hits vmm/kvm_reg) - r0 - $(hits vmm/kvm_unreg) + u0))
+		check "$tag.sigkill.kvm_registrations_balanced" \
+			"register +$(($(hits vmm/kvm_reg) - r0)), unregister +$(($(hits vmm/kvm_unreg) - u0))" "[ $told -eq 0 ]"
+	fi
 }
-for b in $boots; do
-	case $b in
-	novi | viommu) one_boot "$b" ;;
-	*) tap_check "boot_$b" bash -c "echo 'IOASID_VMM_BOOTS: novi and/or viommu'; false" ;;
-	esac
+policies=${IOASID_VMM_POLICIES:-${3:-}}
+policies=${policies//,/ }
+for p in ${policies:--}; do
+	for b in $boots; do
+		case $b in
+		novi | viommu) one_boot "$b" "${p#-}" ;;
+		*) tap_check "boot_$b" bash -c "echo 'IOASID_VMM_BOOTS: novi and/or viommu'; false" ;;
+		esac
+	done
 done
+if [ -n "$policies" ]; then
+	tap_check policy_cleared policy_state builtin
+fi
 # Later suites expect vfio_iommu_type1 to serve again.
 [ "$BACKEND" = ioasid-vfio ] && echo N >/sys/module/ioasid_vfio/parameters/serve_type1
 

@@ -35,6 +35,10 @@ static const char *op_name(unsigned int op)
 		return "cache-flush";
 	case IOASID_POLICY_OP_DETACH:
 		return "detach";
+	case IOASID_DECISION_KIND_KVM_LINK:
+		return "kvm-link";
+	case IOASID_DECISION_KIND_KVM_UNLINK:
+		return "kvm-unlink";
 	default:
 		return "?";
 	}
@@ -130,6 +134,16 @@ static void print_record(const struct ioasid_decision_record *r)
 	       r->req_flags & IOASID_REQ_DRY_RUN ? " (dry run)" : "");
 	if (r->hdr.kind == IOASID_POLICY_OP_DETACH) {
 		printf("detached\n");
+		return;
+	}
+	if (r->hdr.kind == IOASID_DECISION_KIND_KVM_UNLINK) {
+		printf("KVM told the non-coherent DMA is gone\n");
+		return;
+	}
+	if (r->hdr.kind == IOASID_DECISION_KIND_KVM_LINK) {
+		printf("fd %llu %s: %s\n", (unsigned long long)r->fd_id,
+		       r->error ? verdict_name(r->error, vbuf, sizeof(vbuf)) : "linked",
+		       r->policy_reason);
 		return;
 	}
 	if (r->core_error) {

@@ -60,6 +60,7 @@ enum {
 	IOASID_CMD_CACHE_FLUSH = 0x09,
 	IOASID_CMD_POLICY_DRY_RUN = 0x0a,
 	IOASID_CMD_DECISIONS_OPEN = 0x0b,
+	IOASID_CMD_KVM_LINK = 0x0c,
 	/* 0x40-0x5f: device fds, linux/ioasid_device.h */
 };
 
@@ -417,6 +418,61 @@ struct ioasid_cache_flush {
 
 #define IOASID_CACHE_FLUSH _IO(IOASID_TYPE, IOASID_CMD_CACHE_FLUSH)
 
+/* --- the KVM contract ---------------------------------------------------- */
+
+/**
+ * enum ioasid_kvm_link_state - the fd's KVM link after IOASID_KVM_LINK
+ * @IOASID_KVM_LINK_LINKED: the fd holds a KVM (a reference on the VM)
+ * @IOASID_KVM_LINK_NONCOHERENT: KVM has been told that the fd's devices do
+ *	non-coherent DMA (kvm_arch_register_noncoherent_dma()): it honours
+ *	the guest's WBINVD with a real cache flush
+ * @IOASID_KVM_LINK_REFUSED: the fd has non-coherent attachments, but the
+ *	policies granted it no cache flush: KVM is not told, and treats the
+ *	guest's WBINVD as a no-op
+ */
+enum ioasid_kvm_link_state {
+	IOASID_KVM_LINK_LINKED = 1 << 0,
+	IOASID_KVM_LINK_NONCOHERENT = 1 << 1,
+	IOASID_KVM_LINK_REFUSED = 1 << 2,
+};
+
+/**
+ * struct ioasid_kvm_link - ioctl(IOASID_KVM_LINK)
+ * @size: sizeof(struct ioasid_kvm_link)
+ * @flags: must be 0
+ * @kvm_fd: a KVM VM fd (from KVM_CREATE_VM) to link, or -1 to unlink
+ * @out_state: enum ioasid_kvm_link_state after the call
+ *
+ * Link the fd to the KVM of the VM its devices serve, or unlink it. While
+ * linked, KVM is told of non-coherent DMA (its count of non-coherent DMA
+ * users raised by one) exactly while the fd has at least one attachment
+ * (a device at its RID or at a PASID) through a domain that does not
+ * enforce snooping, *and* the fd holds a cache-flush grant (see
+ * IOASID_CACHE_FLUSH): a policy that allows no-snoop without granting the
+ * flush refuses the link, and KVM keeps ignoring the guest's WBINVD. The
+ * first such attachment tells KVM, the last detach (or unbind, or close)
+ * takes it back; linking while such attachments exist tells KVM at once,
+ * unlinking takes it back. Every change is recorded in the decision log
+ * (IOASID_DECISION_KIND_KVM_LINK, _KVM_UNLINK).
+ *
+ * The fd holds a reference on the VM while linked (until unlink or the
+ * fd's release), so the VM outlives its own fd as long as that. Linking
+ * the KVM already linked is a no-op that reports the state.
+ * Errnos: EBADF (@kvm_fd is not an open fd, or negative other than -1),
+ * EINVAL (@kvm_fd is not a KVM VM fd: a regular file, /dev/kvm itself,
+ * an ioasid fd; also when no KVM module is loaded), EBUSY (the fd is
+ * linked to another KVM: unlink first), EOPNOTSUPP (@flags not 0, or a
+ * kernel without KVM's non-coherent DMA tracking, i.e. not x86), ENOMEM.
+ */
+struct ioasid_kvm_link {
+	__u32 size;
+	__u32 flags;
+	__s32 kvm_fd;
+	__u32 out_state;
+};
+
+#define IOASID_KVM_LINK _IO(IOASID_TYPE, IOASID_CMD_KVM_LINK)
+
 /* --- the decision log ---------------------------------------------------- */
 
 /**
@@ -469,6 +525,23 @@ struct ioasid_decisions_open {
 
 #define IOASID_DECISIONS_OPEN _IO(IOASID_TYPE, IOASID_CMD_DECISIONS_OPEN)
 
+/**
+ * enum ioasid_decision_kind - record kinds beyond enum ioasid_policy_op
+ * @IOASID_DECISION_KIND_KVM_LINK: KVM was told of an fd's non-coherent DMA
+ *	(@error 0), or not, because the fd holds no cache-flush grant
+ *	(@error -EPERM, @policy_verdict the same). @fd_id is the ioasid fd
+ *	(a VFIO container's own for a container), the device fields are the
+ *	VFIO device whose opening made the link, or 0; @decision_flags has
+ *	IOASID_DECISION_FLUSH_GRANT and @flush_rate/@flush_burst the grant
+ *	in force. No policy is asked: their grants at attach decide.
+ * @IOASID_DECISION_KIND_KVM_UNLINK: KVM was told the non-coherent DMA is
+ *	gone (a notice, like IOASID_POLICY_OP_DETACH)
+ */
+enum ioasid_decision_kind {
+	IOASID_DECISION_KIND_KVM_LINK = 16,
+	IOASID_DECISION_KIND_KVM_UNLINK = 17,
+};
+
 /* Version of struct ioasid_decision_record this header describes. */
 #define IOASID_DECISION_RECORD_VERSION 1
 
@@ -478,7 +551,8 @@ struct ioasid_decisions_open {
  *	may be larger (new fields at the end), never smaller than
  *	IOASID_DECISION_RECORD_SIZE_V1
  * @version: IOASID_DECISION_RECORD_VERSION of the kernel that wrote it
- * @kind: enum ioasid_policy_op: the operation decided
+ * @kind: enum ioasid_policy_op: the operation decided, or enum
+ *	ioasid_decision_kind for what no policy is asked about
  * @seq: sequence number of the decision, counting from 1 at module load;
  *	consecutive within a reader's stream except where @lost says
  * @lost: decisions this reader missed just before this one (the ring
