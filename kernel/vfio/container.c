@@ -356,7 +356,7 @@ static int join_ioas(struct ioasid_vfio_container *c, unsigned long arg)
 	}
 	mutex_lock(&c->lock);
 	rc = ioasid_kioas_get_info(c->ioasid_file, c->ioas_id, &info);
-	if (!rc && (c->joined || info.nr_mappings))
+	if (!rc && (c->joined || info.nr_mappings || ioasid_vfio_emu_busy(c)))
 		rc = -EBUSY;
 	if (!rc)
 		rc = ioasid_kioas_get_info(file, cmd.ioas_id, &info);
