@@ -19,6 +19,7 @@
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -59,8 +60,7 @@ struct tv_dev {
 	u64 last;
 };
 
-static struct device *tv_parent;
-static struct tv_dev *tv;
+static struct platform_device *tv_pdev;
 
 static void tv_unpin(struct tv_dev *t, struct tv_pin *pin)
 {
@@ -309,35 +309,64 @@ static const struct vfio_device_ops tv_ops = {
 #endif
 };
 
+/* VFIO needs the device bound to a driver (it holds the driver's module). */
+static int tv_probe(struct platform_device *pdev)
+{
+	struct tv_dev *t;
+	int rc;
+
+	t = vfio_alloc_device(tv_dev, vdev, &pdev->dev, &tv_ops);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	rc = vfio_register_emulated_iommu_dev(&t->vdev);
+	if (rc) {
+		vfio_put_device(&t->vdev);
+		return rc;
+	}
+	platform_set_drvdata(pdev, t);
+	return 0;
+}
+
+static void tv_remove(struct platform_device *pdev)
+{
+	struct tv_dev *t = platform_get_drvdata(pdev);
+
+	vfio_unregister_group_dev(&t->vdev);
+	vfio_put_device(&t->vdev);
+}
+
+static struct platform_driver tv_driver = {
+	.probe = tv_probe,
+	.remove = tv_remove,
+	.driver = { .name = IOASID_TEST_VFIO_NAME },
+};
+
 static int __init tv_init(void)
 {
 	int rc;
 
-	tv_parent = root_device_register(IOASID_TEST_VFIO_NAME);
-	if (IS_ERR(tv_parent))
-		return PTR_ERR(tv_parent);
-	tv = vfio_alloc_device(tv_dev, vdev, tv_parent, &tv_ops);
-	if (IS_ERR(tv)) {
-		rc = PTR_ERR(tv);
-		goto err_root;
-	}
-	rc = vfio_register_emulated_iommu_dev(&tv->vdev);
+	rc = platform_driver_register(&tv_driver);
 	if (rc)
-		goto err_put;
+		return rc;
+	tv_pdev = platform_device_register_simple(IOASID_TEST_VFIO_NAME, -1,
+						  NULL, 0);
+	if (IS_ERR(tv_pdev)) {
+		platform_driver_unregister(&tv_driver);
+		return PTR_ERR(tv_pdev);
+	}
+	/* Bound and registered, or the tests find no group. */
+	if (!platform_get_drvdata(tv_pdev)) {
+		platform_device_unregister(tv_pdev);
+		platform_driver_unregister(&tv_driver);
+		return -ENODEV;
+	}
 	return 0;
-
-err_put:
-	vfio_put_device(&tv->vdev);
-err_root:
-	root_device_unregister(tv_parent);
-	return rc;
 }
 
 static void __exit tv_exit(void)
 {
-	vfio_unregister_group_dev(&tv->vdev);
-	vfio_put_device(&tv->vdev);
-	root_device_unregister(tv_parent);
+	platform_device_unregister(tv_pdev);
+	platform_driver_unregister(&tv_driver);
 }
 
 module_init(tv_init);

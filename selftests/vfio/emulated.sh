@@ -32,8 +32,8 @@ setup() {
 	{ [ -d /sys/module/ioasid_vfio ] || insmod "$KMOD/ioasid-vfio.ko"; } &&
 	echo 0 > $P/serve_type1 &&
 	insmod "$KMOD/ioasid_test_vfio.ko" &&
-	[ -L /sys/devices/ioasid_test_vfio/iommu_group ] &&
-	[ -c "/dev/vfio/$(basename "$(readlink /sys/devices/ioasid_test_vfio/iommu_group)")" ]
+	[ -L /sys/bus/platform/devices/ioasid_test_vfio/iommu_group ] &&
+	[ -c "/dev/vfio/$(basename "$(readlink /sys/bus/platform/devices/ioasid_test_vfio/iommu_group)")" ]
 }
 same_answers() {
 	[ -s "$tmp/type1" ] && [ -s "$tmp/ioasid" ] &&

@@ -18,7 +18,7 @@ setup() {
 	{ ! [ -d /sys/module/vfio_iommu_type1 ] || rmmod vfio_iommu_type1; } &&
 	insmod "$KMOD/ioasid-vfio.ko" serve_type1=1 dma_entry_limit=16 &&
 	insmod "$KMOD/ioasid_test_vfio.ko" &&
-	[ -L /sys/devices/ioasid_test_vfio/iommu_group ]
+	[ -L /sys/bus/platform/devices/ioasid_test_vfio/iommu_group ]
 }
 # Unreferenced objects allocated under ioasid or vfio code.
 no_leaks() {

@@ -12,7 +12,7 @@
 #include "vfio_util.h"
 #include "ioasid_test_vfio_uapi.h"
 
-#define EMU_SYSFS "/sys/devices/" IOASID_TEST_VFIO_NAME
+#define EMU_SYSFS "/sys/bus/platform/devices/" IOASID_TEST_VFIO_NAME
 
 /* The test device's group number; -errno (module not loaded: -ENOENT). */
 static inline int emu_group_nr(void)

@@ -168,8 +168,13 @@ TEST_F(e, unmap_pinned)
 	CHECK("unmap_size", 4 * PSZ, done);
 	st = emu_status(d, 0);
 	CHECK("called", 1, st.out_unmaps > 0);
+	/*
+	 * The first pinned page is named (type1 names the whole mapping,
+	 * ioasid each pinned page until the device unpinned it: the device
+	 * unpins its whole pin at the first callback).
+	 */
 	CHECK("covers", 1, st.out_unmap_first <= IOVA + PSZ &&
-			   st.out_unmap_last >= IOVA + 3 * PSZ - 1);
+			   st.out_unmap_last >= IOVA + 2 * PSZ - 1);
 	CHECK("within", 1, st.out_unmap_first >= IOVA &&
 			   st.out_unmap_last <= IOVA + 4 * PSZ - 1);
 	CHECK("pins", 0, st.out_pins);
