@@ -46,7 +46,8 @@ static long check_extension(struct ioasid_vfio_container *c, unsigned long arg)
 		if (!c)
 			return 0;
 		mutex_lock(&c->lock);
-		ret = !list_empty(&c->groups);
+		/* Emulated groups' copies are the CPU's: coherent. */
+		ret = !list_empty(&c->groups) || !list_empty(&c->emu.groups);
 		list_for_each_entry(vg, &c->groups, node)
 			if (!vg->enforce_cc)
 				ret = 0;
