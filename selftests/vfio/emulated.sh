@@ -8,24 +8,12 @@
 # must be equal. Needs no IOMMU and no edu.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/common.sh"
 S=${B:?}/selftests
 KMOD=${KMOD:-$TOP/kernel}
 P=/sys/module/ioasid_vfio/parameters
 tmp=$(mktemp -d)
 rc=0
-
-run_prog() {
-	local name=$1 out prc
-	shift
-	out=$(mktemp)
-	"$@" 2>&1 | tee "$out"
-	prc=${PIPESTATUS[0]}
-	if [ "$prc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-		echo "not ok 1 $name.exit_status # exited $prc without a failing test"
-	fi
-	rm -f "$out"
-	return "$prc"
-}
 
 setup() {
 	modprobe vfio_iommu_type1 &&
@@ -34,10 +22,6 @@ setup() {
 	insmod "$KMOD/ioasid_test_vfio.ko" &&
 	[ -L /sys/bus/platform/devices/ioasid_test_vfio/iommu_group ] &&
 	[ -c "/dev/vfio/$(basename "$(readlink /sys/bus/platform/devices/ioasid_test_vfio/iommu_group)")" ]
-}
-same_answers() {
-	[ -s "$tmp/type1" ] && [ -s "$tmp/ioasid" ] &&
-	diff -u "$tmp/type1" "$tmp/ioasid"
 }
 restore() {
 	echo 0 > $P/serve_type1 &&
@@ -59,7 +43,7 @@ echo "# vfio_emulated_test against ioasid-vfio"
 VFIO_ANSWERS=$tmp/ioasid IOASID_SERVES=1 run_prog vfio_emulated_test.ioasid \
 	"$S/vfio_emulated_test" || rc=1
 echo "# $(wc -l < "$tmp/type1") answers from type1, $(wc -l < "$tmp/ioasid") from ioasid"
-tap_check same_answers same_answers || rc=1
+tap_check same_answers same_answers "$tmp" || rc=1
 tap_check restore restore || rc=1
 rm -rf "$tmp"
 tap_end && exit $rc

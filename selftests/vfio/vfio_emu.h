@@ -29,27 +29,7 @@ static inline int emu_group_nr(void)
 /* Open a container and the test device's group, join them; -errno. */
 static inline int emu_open(struct vfio_env *e)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-	int nr = emu_group_nr();
-	char path[64];
-
-	e->container = e->group = e->device = -1;
-	if (nr < 0)
-		return nr;
-	e->container = open("/dev/vfio/vfio", O_RDWR);
-	if (e->container < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
-	e->group = open(path, O_RDWR);
-	if (e->group < 0)
-		return -errno;
-	if (ioctl(e->group, VFIO_GROUP_GET_STATUS, &st))
-		return -errno;
-	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return -EPERM;
-	if (ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container))
-		return -errno;
-	return 0;
+	return vfio_open_group(emu_group_nr(), e);
 }
 
 /* SET_IOMMU type1v2 and open the device; -errno. */

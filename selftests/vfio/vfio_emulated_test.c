@@ -58,21 +58,12 @@ static bool ioasid_serves(void)
 	return s && !strcmp(s, "1");
 }
 
-/* A live count of /sys/kernel/ioasid/stats, or -1. */
-static long stat_read(const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/ioasid/stats/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+/* A container with only an emulated group: CPU copies, coherent. */
+TEST_F(e, coherent)
+{
+	CHECK("dma_cc", 1, ioctl(self->e.container, VFIO_CHECK_EXTENSION,
+				 VFIO_DMA_CC_IOMMU));
 }
 
 /* The pinned pages are the process's pages: same bytes, same page. */
@@ -215,8 +206,8 @@ TEST_F(e, unmap_all_pinned)
  */
 TEST_F(e, accounting)
 {
-	long acc = stat_read("accesses"), pins = stat_read("access_pins");
-	long bad = stat_read("unpin_violations");
+	long acc = ioasid_stat("accesses"), pins = ioasid_stat("access_pins");
+	long bad = ioasid_stat("unpin_violations");
 	long want_acc = ioasid_serves() ? 1 : 0;
 	int c = self->e.container, d = self->e.device;
 
@@ -224,17 +215,17 @@ TEST_F(e, accounting)
 		SKIP(return, "ioasid.ko not loaded");
 	ASSERT_EQ(0, emu_op(d, IOASID_TEST_VFIO_PIN, IOVA, 3, NULL, 0, NULL));
 	ASSERT_EQ(0, emu_op(d, IOASID_TEST_VFIO_PIN, IOVA + PSZ, 1, NULL, 0, NULL));
-	EXPECT_EQ(ioasid_serves() ? pins + 4 : pins, stat_read("access_pins"));
+	EXPECT_EQ(ioasid_serves() ? pins + 4 : pins, ioasid_stat("access_pins"));
 	/* The container's one access exists while the group is attached. */
 	EXPECT_LE(want_acc, acc);
 	EXPECT_EQ(0, vfio_unmap(c, IOVA, 4 * PSZ, 0, NULL));
-	EXPECT_EQ(pins, stat_read("access_pins"));
+	EXPECT_EQ(pins, ioasid_stat("access_pins"));
 	EXPECT_EQ(0, emu_status(d, 0).out_pins);
 	/* The device unpinned in its callback: no violation counted. */
-	EXPECT_EQ(bad, stat_read("unpin_violations"));
+	EXPECT_EQ(bad, ioasid_stat("unpin_violations"));
 	/* Closing everything drops the access. */
 	vfio_close(&self->e);
-	EXPECT_EQ(acc - want_acc, stat_read("accesses"));
+	EXPECT_EQ(acc - want_acc, ioasid_stat("accesses"));
 }
 
 TEST_HARNESS_MAIN

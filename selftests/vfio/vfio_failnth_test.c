@@ -66,31 +66,15 @@ static const char *const counts[] = {
 #define NCOUNTS (sizeof(counts) / sizeof(counts[0]))
 static long base[NCOUNTS];
 
-static long stat_read(const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/ioasid/stats/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* 0, or 60 + the first count that did not come back. */
 static int counts_back(void)
 {
 	size_t i;
 
 	for (i = 0; i < NCOUNTS; i++) {
-		if (stat_read(counts[i]) != base[i]) {
+		if (ioasid_stat(counts[i]) != base[i]) {
 			printf("# %s: %ld, was %ld\n", counts[i],
-			       stat_read(counts[i]), base[i]);
+			       ioasid_stat(counts[i]), base[i]);
 			return 60 + i;
 		}
 	}
@@ -381,7 +365,7 @@ int main(void)
 		return 1;
 	memset(pattern, 0xc3, sizeof(pattern));
 	for (i = 0; i < NCOUNTS; i++)
-		base[i] = stat_read(counts[i]);
+		base[i] = ioasid_stat(counts[i]);
 
 	for (i = 0; i < NSEQ; i++) {
 		const struct sequence *s = &sequences[i];
