@@ -9,9 +9,10 @@
  * test runs against vfio_iommu_type1 and ioasid-vfio. Test only.
  *
  * Locking: tv->lock protects the pins and the dma_unmap record; it is
- * held across vfio_pin_pages() and taken in the dma_unmap callback, where
- * the device unpins every pin the range overlaps (the rule for emulated
- * devices: unpin before the callback returns).
+ * taken in the dma_unmap callback, where the device unpins every pin the
+ * range overlaps (the rule for emulated devices: unpin before the callback
+ * returns), and not held across vfio_pin_pages() (type1's lock order
+ * forbids it; ioasid's would allow it).
  */
 #define pr_fmt(fmt) "ioasid_test_vfio: " fmt
 
@@ -132,11 +133,18 @@ static int tv_pin(struct tv_dev *t, struct ioasid_test_vfio_op *op)
 		return -ENOMEM;
 	pin->npage = op->length;
 	pin->iova = ALIGN_DOWN(op->iova, PAGE_SIZE);
-	mutex_lock(&t->lock);
+	/*
+	 * Not under t->lock: vfio_iommu_type1 calls dma_unmap with its
+	 * device list locked, which it takes under the lock its pin takes
+	 * (lockdep: t->lock -> iommu->lock -> device_list_lock -> t->lock).
+	 * The selftests pin from one thread, never racing an unmap.
+	 */
 	rc = vfio_pin_pages(&t->vdev, pin->iova, pin->npage, prot, pin->pages);
 	op->out_pin_rc = rc;
 	if (rc == pin->npage) {
+		mutex_lock(&t->lock);
 		list_add_tail(&pin->node, &t->pins);
+		mutex_unlock(&t->lock);
 		rc = 0;
 	} else if (rc >= 0) {
 		/* Fewer than asked: give them back, report it. */
@@ -144,7 +152,6 @@ static int tv_pin(struct tv_dev *t, struct ioasid_test_vfio_op *op)
 			vfio_unpin_pages(&t->vdev, pin->iova, rc);
 		rc = -EIO;
 	}
-	mutex_unlock(&t->lock);
 	if (rc)
 		kfree(pin);
 	return rc;
