@@ -46,7 +46,8 @@ static long check_extension(struct ioasid_vfio_container *c, unsigned long arg)
 		if (!c)
 			return 0;
 		mutex_lock(&c->lock);
-		ret = !list_empty(&c->groups);
+		/* Emulated groups' copies are the CPU's: coherent. */
+		ret = !list_empty(&c->groups) || !list_empty(&c->emu.groups);
 		list_for_each_entry(vg, &c->groups, node)
 			if (!vg->enforce_cc)
 				ret = 0;
@@ -356,7 +357,7 @@ static int join_ioas(struct ioasid_vfio_container *c, unsigned long arg)
 	}
 	mutex_lock(&c->lock);
 	rc = ioasid_kioas_get_info(c->ioasid_file, c->ioas_id, &info);
-	if (!rc && (c->joined || info.nr_mappings))
+	if (!rc && (c->joined || info.nr_mappings || ioasid_vfio_emu_busy(c)))
 		rc = -EBUSY;
 	if (!rc)
 		rc = ioasid_kioas_get_info(file, cmd.ioas_id, &info);

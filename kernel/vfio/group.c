@@ -255,7 +255,8 @@ out:
  * ioasid_vfio_attach_group - VFIO's attach_group: a group joins
  * @iommu_data: the container
  * @group: the IOMMU group; VFIO has claimed its DMA ownership
- * @type: VFIO_IOMMU (emulated and no-IOMMU groups are refused)
+ * @type: VFIO_IOMMU, or VFIO_EMULATED_IOMMU (emulated.c; no-IOMMU
+ *	groups are refused)
  *
  * Every device of the group is decided by the policies (driver, ids,
  * the caller's uid and cgroup) and attached to the container's IOAS with
@@ -274,6 +275,12 @@ int ioasid_vfio_attach_group(void *iommu_data, struct iommu_group *group,
 	struct device *first;
 	int rc;
 
+	if (type == VFIO_EMULATED_IOMMU) {
+		mutex_lock(&c->lock);
+		rc = ioasid_vfio_emu_attach(c, group);
+		mutex_unlock(&c->lock);
+		return rc;
+	}
 	if (type != VFIO_IOMMU)
 		return -EOPNOTSUPP;
 	mutex_lock(&c->lock);
@@ -340,7 +347,7 @@ void ioasid_vfio_detach_group(void *iommu_data, struct iommu_group *group)
 	struct ioasid_vfio_group *vg;
 
 	mutex_lock(&c->lock);
-	vg = find_group(c, group);
+	vg = ioasid_vfio_emu_detach(c, group) ? NULL : find_group(c, group);
 	if (vg) {
 		list_del(&vg->node);
 		if (!vg->enforce_cc)

@@ -30,6 +30,9 @@ struct file;
 struct iommu_group;
 struct kvm;
 struct ioasid_device;
+struct ioasid_access;
+struct page;
+struct vfio_device;
 
 /**
  * struct ioasid_vfio_dev - one device of an attached group
@@ -65,6 +68,23 @@ struct ioasid_vfio_group {
 };
 
 /**
+ * struct ioasid_vfio_emu - a container's emulated-IOMMU devices (emulated.c)
+ * @devs_lock: protects @devs; held while dma_unmap callbacks run
+ * @devs: registered devices with a dma_unmap callback
+ * @groups: emulated groups attached (under the container's lock)
+ * @access: the container's access on its IOAS, or NULL (changed under the
+ *	container's lock; read without it by pins and copies)
+ * @deny: the errno a policy denied an attached emulated group with, or 0
+ */
+struct ioasid_vfio_emu {
+	struct mutex devs_lock; /* see above */
+	struct list_head devs;
+	struct list_head groups;
+	struct ioasid_access *access;
+	int deny;
+};
+
+/**
  * struct ioasid_vfio_container - what VFIO calls iommu_data
  * @lock: see the top of this file
  * @ioasid_file: the ioasid context the IOAS lives in (private, made at open)
@@ -79,6 +99,7 @@ struct ioasid_vfio_group {
  * @kvms: struct ioasid_vfio_kvm, the KVMs of the container's open
  *	devices (kvm.c)
  * @nr_devices: VFIO devices registered (register_device)
+ * @emu: emulated-IOMMU devices (emulated.c)
  */
 struct ioasid_vfio_container {
 	struct mutex lock; /* see above */
@@ -90,6 +111,7 @@ struct ioasid_vfio_container {
 	unsigned int nr_noncoherent;
 	struct list_head kvms;
 	unsigned int nr_devices;
+	struct ioasid_vfio_emu emu;
 };
 
 /* group.c */
@@ -114,5 +136,25 @@ void ioasid_vfio_kvm_release(struct ioasid_vfio_container *c);
 long ioasid_vfio_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg);
 extern bool ioasid_vfio_serve_type1;
 extern unsigned int ioasid_vfio_dma_entry_limit;
+
+/* emulated.c */
+void ioasid_vfio_emu_init(struct ioasid_vfio_container *c);
+void ioasid_vfio_emu_release(struct ioasid_vfio_container *c);
+int ioasid_vfio_emu_attach(struct ioasid_vfio_container *c,
+			   struct iommu_group *group);
+bool ioasid_vfio_emu_detach(struct ioasid_vfio_container *c,
+			    struct iommu_group *group);
+bool ioasid_vfio_emu_busy(struct ioasid_vfio_container *c);
+void ioasid_vfio_emu_register(struct ioasid_vfio_container *c,
+			      struct vfio_device *vdev);
+void ioasid_vfio_emu_unregister(struct ioasid_vfio_container *c,
+				struct vfio_device *vdev);
+int ioasid_vfio_pin_pages(void *iommu_data, struct iommu_group *group,
+			  dma_addr_t user_iova, int npage, int prot,
+			  struct page **pages);
+void ioasid_vfio_unpin_pages(void *iommu_data, dma_addr_t user_iova,
+			     int npage);
+int ioasid_vfio_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data,
+		       size_t count, bool write);
 
 #endif /* __IOASID_VFIO_H */

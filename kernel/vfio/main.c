@@ -32,6 +32,7 @@ static void *ioasid_vfio_open(unsigned long arg)
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->kvms);
+	ioasid_vfio_emu_init(c);
 	c->dma_entry_limit = READ_ONCE(ioasid_vfio_dma_entry_limit);
 	c->ioasid_file = ioasid_kernel_file();
 	if (IS_ERR(c->ioasid_file)) {
@@ -46,6 +47,7 @@ static void *ioasid_vfio_open(unsigned long arg)
 err_file:
 	fput(c->ioasid_file);
 err_free:
+	ioasid_vfio_emu_release(c);
 	mutex_destroy(&c->lock);
 	kfree(c);
 	return ERR_PTR(rc);
@@ -62,6 +64,7 @@ static void ioasid_vfio_release(void *iommu_data)
 	if (!c->joined)
 		WARN_ON(ioasid_kioas_destroy(c->ioasid_file, c->ioas_id));
 	fput(c->ioasid_file);
+	ioasid_vfio_emu_release(c);
 	mutex_destroy(&c->lock);
 	kfree(c);
 }
@@ -75,6 +78,7 @@ static void ioasid_vfio_register_device(void *iommu_data,
 	c->nr_devices++;
 	mutex_unlock(&c->lock);
 	ioasid_vfio_kvm_register(c, vdev);
+	ioasid_vfio_emu_register(c, vdev);
 }
 
 static void ioasid_vfio_unregister_device(void *iommu_data,
@@ -83,6 +87,7 @@ static void ioasid_vfio_unregister_device(void *iommu_data,
 	struct ioasid_vfio_container *c = iommu_data;
 
 	ioasid_vfio_kvm_unregister(c, vdev);
+	ioasid_vfio_emu_unregister(c, vdev);
 	mutex_lock(&c->lock);
 	c->nr_devices--;
 	mutex_unlock(&c->lock);
@@ -98,6 +103,9 @@ static const struct vfio_iommu_driver_ops ioasid_vfio_ops = {
 	.detach_group = ioasid_vfio_detach_group,
 	.register_device = ioasid_vfio_register_device,
 	.unregister_device = ioasid_vfio_unregister_device,
+	.pin_pages = ioasid_vfio_pin_pages,
+	.unpin_pages = ioasid_vfio_unpin_pages,
+	.dma_rw = ioasid_vfio_dma_rw,
 };
 
 static int type1_notify(struct notifier_block *nb, unsigned long state,

@@ -8,26 +8,13 @@
 # ioasid does. The edu goes back to ioasid-pci at the end.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/common.sh"
 S=${B:?}/selftests
 KMOD=${KMOD:-$TOP/kernel}
 P=/sys/module/ioasid_vfio/parameters
 tmp=$(mktemp -d)
 rc=0
 
-# Run a TAP program, passing its results through; a program that exits
-# non-zero without a failing result gets one, so a crash never passes.
-run_prog() {
-	local name=$1 out prc
-	shift
-	out=$(mktemp)
-	"$@" 2>&1 | tee "$out"
-	prc=${PIPESTATUS[0]}
-	if [ "$prc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
-		echo "not ok 1 $name.exit_status # exited $prc without a failing test"
-	fi
-	rm -f "$out"
-	return "$prc"
-}
 
 # An edu on ioasid-pci; one sharing its group with another (intel-group)
 # if there is one, so that group_not_viable can run.
@@ -65,11 +52,6 @@ setup() {
 	[ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" = vfio-pci ] &&
 	[ -c "/dev/vfio/$(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")" ]
 }
-# Same answers from both drivers, line by line.
-same_answers() {
-	[ -s "$tmp/type1" ] && [ -s "$tmp/ioasid" ] &&
-	diff -u "$tmp/type1" "$tmp/ioasid"
-}
 # ioasidctl shows the decision a VFIO attach made (a native-style record).
 ctl_shows_decision() {
 	"$B/tools/ioasidctl" decisions 2>&1 | tee "$tmp/decisions" |
@@ -98,7 +80,7 @@ echo "# type1_conformance against ioasid-vfio"
 VFIO_ANSWERS=$tmp/ioasid run_prog type1_conformance.ioasid \
 	"$S/type1_conformance" || rc=1
 echo "# $(wc -l < "$tmp/type1") answers from type1, $(wc -l < "$tmp/ioasid") from ioasid"
-tap_check same_answers same_answers || rc=1
+tap_check same_answers same_answers "$tmp" || rc=1
 echo "# vfio_ioasid_test"
 run_prog vfio_ioasid_test "$S/vfio_ioasid_test" || rc=1
 tap_check ioasidctl_decisions ctl_shows_decision || rc=1

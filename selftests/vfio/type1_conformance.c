@@ -15,30 +15,10 @@
 
 #include "kselftest_harness.h"
 #include "vfio_util.h"
+#include "vfio_answers.h"
 
 #define IOVA 0x100000UL		/* 1 MiB: below edu's 28-bit mask */
 #define NPAGES 16
-
-static void ans(const char *test, const char *item, long long v)
-{
-	const char *path = getenv("VFIO_ANSWERS");
-	FILE *f;
-
-	if (!path)
-		return;
-	f = fopen(path, "a");
-	if (!f)
-		return;
-	fprintf(f, "%s %s=%lld\n", test, item, v);
-	fclose(f);
-}
-
-/* Record and check one answer. */
-#define CHECK(item, expect, expr) do {					\
-	long long _v = (expr);						\
-	ans(_metadata->name, item, _v);					\
-	EXPECT_EQ((long long)(expect), _v) TH_LOG("%s", item);		\
-} while (0)
 
 FIXTURE(c) {
 	struct vfio_env e;

@@ -73,12 +73,11 @@ struct vfio_env {
 	int device;
 };
 
-/* Open a container and the device's group, join them; -errno. */
-static inline int vfio_open(const char *bdf, struct vfio_env *e)
+/* Open a container and group @nr (or -errno), join them; -errno. */
+static inline int vfio_open_group(int nr, struct vfio_env *e)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	char path[64];
-	int nr = vfio_group_nr(bdf);
 
 	e->container = e->group = e->device = -1;
 	if (nr < 0)
@@ -97,6 +96,12 @@ static inline int vfio_open(const char *bdf, struct vfio_env *e)
 	if (ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container))
 		return -errno;
 	return 0;
+}
+
+/* Open a container and the device's group, join them; -errno. */
+static inline int vfio_open(const char *bdf, struct vfio_env *e)
+{
+	return vfio_open_group(vfio_group_nr(bdf), e);
 }
 
 /* SET_IOMMU type1v2 and open the device; -errno. */
@@ -185,6 +190,26 @@ vfio_cap(struct vfio_iommu_type1_info *info, uint16_t id)
 	}
 	return NULL;
 }
+
+/* Programs that link ioasid_util.o have it from there. */
+#ifndef IOASID_UTIL_H
+/* A live count of /sys/kernel/ioasid/stats (kernel/stats.c), or -1. */
+static inline long ioasid_stat(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/ioasid/stats/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+#endif
 
 /* The DMA-available count, or -1 without the capability. */
 static inline long vfio_dma_avail(int container)

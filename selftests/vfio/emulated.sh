@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The vfio-emu suite (docs/vfio.md, "Emulated-IOMMU devices"): the test
+# module's emulated-IOMMU VFIO device (ioasid_test_vfio.ko) in a type1v2
+# container. vfio_emulated_test runs unchanged against vfio_iommu_type1
+# (serve_type1=0) and against ioasid-vfio (serve_type1=1, its pins then
+# an ioasid access's, checked in ioasid's live counts); both answer sets
+# must be equal. Needs no IOMMU and no edu.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/common.sh"
+S=${B:?}/selftests
+KMOD=${KMOD:-$TOP/kernel}
+P=/sys/module/ioasid_vfio/parameters
+tmp=$(mktemp -d)
+rc=0
+
+setup() {
+	modprobe vfio_iommu_type1 &&
+	{ [ -d /sys/module/ioasid_vfio ] || insmod "$KMOD/ioasid-vfio.ko"; } &&
+	echo 0 > $P/serve_type1 &&
+	insmod "$KMOD/ioasid_test_vfio.ko" &&
+	[ -L /sys/bus/platform/devices/ioasid_test_vfio/iommu_group ] &&
+	[ -c "/dev/vfio/$(basename "$(readlink /sys/bus/platform/devices/ioasid_test_vfio/iommu_group)")" ]
+}
+restore() {
+	echo 0 > $P/serve_type1 &&
+	rmmod ioasid_test_vfio &&
+	rmmod ioasid_vfio
+}
+
+tap_begin vfio-emu
+if ! tap_check setup setup; then
+	restore >/dev/null 2>&1
+	tap_end
+	exit 1
+fi
+echo "# vfio_emulated_test against vfio_iommu_type1"
+VFIO_ANSWERS=$tmp/type1 run_prog vfio_emulated_test.type1 \
+	"$S/vfio_emulated_test" || rc=1
+echo 1 > $P/serve_type1
+echo "# vfio_emulated_test against ioasid-vfio"
+VFIO_ANSWERS=$tmp/ioasid IOASID_SERVES=1 run_prog vfio_emulated_test.ioasid \
+	"$S/vfio_emulated_test" || rc=1
+echo "# $(wc -l < "$tmp/type1") answers from type1, $(wc -l < "$tmp/ioasid") from ioasid"
+tap_check same_answers same_answers "$tmp" || rc=1
+tap_check restore restore || rc=1
+rm -rf "$tmp"
+tap_end && exit $rc
