@@ -111,7 +111,7 @@ kmemleak_end() {
 		lsmod
 		return 1
 	fi
-	kmsg "rcu barrier done (modules unloaded), kmemleak scan"
+	kmsg "rcu barrier done (modules unloaded), scanning for leaks"
 	sleep 6
 	echo scan > $f && echo scan > $f || {
 		echo "# ioasid-kmemleak FAIL 0 0 scan refused (kmemleak disabled itself?)"
