@@ -448,8 +448,10 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			goto err_unreserve;
 		}
 	} else {
+		/* A failed replace leaves the group on igroup->hwpt. */
 		hwpt = ioasid_hwpt_attach_group(ioas, idev->dev, igroup->group,
-						enforce_cc, replace);
+						enforce_cc,
+						replace ? igroup->hwpt : NULL);
 		if (IS_ERR(hwpt)) {
 			rc = PTR_ERR(hwpt);
 			if (rc == -EINVAL && enforce_cc)

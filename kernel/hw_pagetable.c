@@ -440,10 +440,35 @@ static const struct iommu_ops *dev_iommu_driver(struct device *dev)
 }
 
 static int group_attach(struct ioasid_hwpt *hwpt, struct iommu_group *group,
-			bool replace)
+			struct ioasid_hwpt *from)
 {
-	return replace ? iommu_group_replace_domain(group, hwpt->domain) :
-			 iommu_attach_group(hwpt->domain, group);
+	return from ? iommu_group_replace_domain(group, hwpt->domain) :
+		      iommu_attach_group(hwpt->domain, group);
+}
+
+/*
+ * Undo a group_attach() to a new domain whose set-up then failed: the group
+ * goes back to @from's domain (a replace), or to blocking (an attach). The
+ * IOMMU core reverts a failed replace to the group's domain of the moment,
+ * which would be the new one: should putting @from back fail (it was
+ * attached a moment ago, so only a second allocation failure can), the
+ * group blocks all DMA instead, never translates through a domain about to
+ * be freed.
+ */
+static void group_attach_undo(struct ioasid_hwpt *hwpt,
+			      struct iommu_group *group,
+			      struct ioasid_hwpt *from)
+{
+	int rc;
+
+	if (from) {
+		rc = iommu_group_replace_domain(group, from->domain);
+		if (!rc)
+			return;
+		pr_warn_ratelimited("a failed replace could not restore the group's domain (%d): it blocks DMA\n",
+				    rc);
+	}
+	iommu_detach_group(hwpt->domain, group);
 }
 
 /**
@@ -452,13 +477,18 @@ static int group_attach(struct ioasid_hwpt *hwpt, struct iommu_group *group,
  * @dev: the device of the group that attaches (its IOMMU decides)
  * @group: the group
  * @enforce_cc: the decided coherency mode: the domain enforces snooping
- * @replace: switch the group from its current domain atomically
+ * @from: for a replace, the domain the group is attached to (of another
+ *	IOAS); NULL for an attach of a group attached to nothing
  *
  * Reuses the first domain of @ioas with the same coherency mode, of the
  * same IOMMU driver, that the IOMMU accepts (-EINVAL from the IOMMU core
  * means "incompatible, try the next", as in iommufd); otherwise makes an
  * alias domain with the same mappings. The group becomes a user of the
- * domain; with @replace the caller puts the domain it was attached to.
+ * domain; with @from the switch is atomic and the caller puts @from.
+ *
+ * A failure changes nothing: the group stays on @from (or blocked, for an
+ * attach), also when a new domain's set-up fails after the switch (the
+ * aperture a driver narrows at its first attach).
  *
  * Return: the domain, or an ERR_PTR: -EINVAL (coherency cannot be
  * enforced, the IOMMU refuses), -EADDRINUSE (a mapping lies outside the
@@ -467,7 +497,8 @@ static int group_attach(struct ioasid_hwpt *hwpt, struct iommu_group *group,
 struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 					     struct device *dev,
 					     struct iommu_group *group,
-					     bool enforce_cc, bool replace)
+					     bool enforce_cc,
+					     struct ioasid_hwpt *from)
 {
 	struct ioasid_hwpt *hwpt;
 	int rc;
@@ -483,7 +514,7 @@ struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 		 */
 		if (hwpt->domain->owner != dev_iommu_driver(dev))
 			continue;
-		rc = group_attach(hwpt, group, replace);
+		rc = group_attach(hwpt, group, from);
 		/* -EINVAL: this IOMMU cannot use that domain, try the next. */
 		if (rc == -EINVAL)
 			continue;
@@ -497,7 +528,7 @@ struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 	hwpt = hwpt_alloc(ioas, dev, enforce_cc);
 	if (IS_ERR(hwpt))
 		return hwpt;
-	rc = group_attach(hwpt, group, replace);
+	rc = group_attach(hwpt, group, from);
 	if (rc) {
 		hwpt_free(hwpt);
 		return ERR_PTR(rc);
@@ -506,8 +537,7 @@ struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 	if (!rc)
 		rc = hwpt_reserve_attached(hwpt);
 	if (rc) {
-		/* Back to blocking; a replace cannot go back (rare: no memory). */
-		iommu_detach_group(hwpt->domain, group);
+		group_attach_undo(hwpt, group, from);
 		hwpt_free(hwpt);
 		return ERR_PTR(rc);
 	}

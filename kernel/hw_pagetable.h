@@ -49,7 +49,8 @@ struct ioasid_hwpt {
 struct ioasid_hwpt *ioasid_hwpt_attach_group(struct ioasid_ioas *ioas,
 					     struct device *dev,
 					     struct iommu_group *group,
-					     bool enforce_cc, bool replace);
+					     bool enforce_cc,
+					     struct ioasid_hwpt *from);
 void ioasid_hwpt_detach_group(struct ioasid_hwpt *hwpt,
 			      struct iommu_group *group);
 struct ioasid_hwpt *ioasid_hwpt_attach_pasid(struct ioasid_ioas *ioas,

@@ -179,6 +179,7 @@ struct mstate {
 	__u32 live[16];
 	int nlive;
 	__u32 mock_at, edu_at;	/* the IOAS each device is attached to */
+	__u32 grp_at[2];	/* seq_group: each group member's IOAS */
 	__u64 mode;		/* seq_option */
 };
 
@@ -329,10 +330,17 @@ static int check_mock_dma(__u32 mock, __u32 ioas, __u64 iova)
 	return 0;
 }
 
-/* The edu's DMA of page @pg at @iova to page @sp at @scratch. */
+/*
+ * The edu's DMA of page @pg at @iova to page @sp at @scratch. When the
+ * model is the wrong one of the two states an EFAULT step may have left
+ * (the device is in the other IOAS), the DMA writes where @scratch lies in
+ * the other IOAS: every page's start is put back afterwards, so that the
+ * check of the other state sees no write of this one.
+ */
 static int check_edu_dma_to(volatile void *bar, int pg, __u64 iova, int sp, __u64 scratch)
 {
 	char buf[64];
+	int p, rc = 0;
 
 	if (pg < 0 || sp < 0)
 		return 0;
@@ -340,17 +348,17 @@ static int check_edu_dma_to(volatile void *bar, int pg, __u64 iova, int sp, __u6
 	if (edu_dma(bar, iova, EDU_BUF, 64, false) ||
 	    edu_dma(bar, EDU_BUF, scratch, 64, true)) {
 		say("# edu DMA timed out\n");
-		memset(mem + sp * PSZ, 0x40 + sp, 64);
-		return 64;
+		rc = 64;
+	} else {
+		memcpy(buf, mem + sp * PSZ, sizeof(buf));
+		if (!page_is(buf, pg)) {
+			say("# edu DMA from %#llx: not page %d\n", (unsigned long long)iova, pg);
+			rc = 65;
+		}
 	}
-	memcpy(buf, mem + sp * PSZ, sizeof(buf));
-	/* Restore the scratch page's pattern for the next check. */
-	memset(mem + sp * PSZ, 0x40 + sp, 64);
-	if (!page_is(buf, pg)) {
-		say("# edu DMA from %#llx: not page %d\n", (unsigned long long)iova, pg);
-		return 65;
-	}
-	return 0;
+	for (p = 0; p < NPAGES; p++)
+		memset(mem + p * PSZ, 0x40 + p, 64);
+	return rc;
 }
 
 /*
@@ -999,7 +1007,94 @@ static int check_none(void)
 	return 0;
 }
 
-enum { NEEDS_EDU = 1, NOT_VIRTIO = 2 };
+/*
+ * A two-device IOMMU group (intel-group: two edus behind a PCI bridge):
+ * its members attach, join, detach and REPLACE one at a time. The group
+ * has one domain: while a member is attached, both members' DMA reaches
+ * that IOAS (a detached member translates until the group detaches,
+ * docs/uapi); a failed call leaves the group where it was.
+ */
+static char grp_bdf[2][64];
+static int grp_fd[2] = { -1, -1 };
+static volatile void *grp_bar[2];
+
+/* Two bound edus in one IOMMU group, into grp_bdf; 0 if there are. */
+static int find_group_pair(void)
+{
+	char bdfs[8][64], grp[8][32];
+	int n = bound_edus(bdfs, 8), i, j;
+
+	for (i = 0; i < n; i++)
+		if (pci_link_name(bdfs[i], "iommu_group", grp[i], sizeof(grp[i])))
+			grp[i][0] = 0;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (grp[i][0] && !strcmp(grp[i], grp[j])) {
+				strcpy(grp_bdf[0], bdfs[i]);
+				strcpy(grp_bdf[1], bdfs[j]);
+				return 0;
+			}
+	return -1;
+}
+
+static void prep_group(void)
+{
+	char path[192];
+	int i;
+
+	open_fds();
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", grp_bdf[i]);
+		grp_fd[i] = open(path, O_RDWR);
+		if (grp_fd[i] < 0 || dev_bind(grp_fd[i], fd, NULL) ||
+		    enable_bus_master(grp_fd[i]))
+			_exit(94);
+		grp_bar[i] = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  grp_fd[i], region_offset(0));
+		if (grp_bar[i] == MAP_FAILED)
+			_exit(94);
+	}
+	two_ioas(0, 16, 4);
+}
+
+static void seq_group(void)
+{
+	STEPM(dev_attach(grp_fd[0], ioas_a, 0, 0), st.grp_at[0] = ioas_a);
+	STEPM(dev_attach(grp_fd[1], ioas_a, 0, 0), st.grp_at[1] = ioas_a);
+	STEP_MAP(ioas_a, 8, 1, 0x200000);
+	STEP_REFUSED(dev_attach(grp_fd[0], ioas_b, IOASID_ATTACH_REPLACE, 0), -EBUSY);
+	STEPM(dev_detach(grp_fd[0], 0, 0), st.grp_at[0] = 0);
+	STEPM(dev_attach(grp_fd[1], ioas_b, IOASID_ATTACH_REPLACE, 0), st.grp_at[1] = ioas_b);
+	STEPM(dev_detach(grp_fd[1], 0, 0), st.grp_at[1] = 0);
+	STEPM(dev_attach(grp_fd[1], ioas_a, 0, 0), st.grp_at[1] = ioas_a);
+	STEPM(dev_attach(grp_fd[0], ioas_a, 0, 0), st.grp_at[0] = ioas_a);
+out:
+	return;
+}
+
+/* Both members reach the group's IOAS (the model's), each to its scratch. */
+static int check_group(void)
+{
+	__u32 at = st.grp_at[0] ? st.grp_at[0] : st.grp_at[1];
+	int i, rc;
+
+	if (st.grp_at[0] && st.grp_at[1] && st.grp_at[0] != st.grp_at[1]) {
+		say("# the group's members in two IOASes (model)\n");
+		return 66;
+	}
+	if (!at)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		rc = check_edu_dma(grp_bar[i], at, 0x100000, 0x101000 + i * PSZ);
+		if (rc) {
+			say("# group member %s\n", grp_bdf[i]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+enum { NEEDS_EDU = 1, NOT_VIRTIO = 2, NEEDS_GROUP = 4 };
 
 struct sequence {
 	const char *name;
@@ -1026,6 +1121,7 @@ static struct sequence sequences[] = {
 	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .impure = true, .needs = NEEDS_EDU | NOT_VIRTIO },
 	{ .name = "config_space", .prepare = prep_edu, .run = seq_config, .check = check_config, .needs = NEEDS_EDU },
 	{ .name = "bar_mmap", .prepare = prep_edu, .run = seq_bar, .check = check_bar, .needs = NEEDS_EDU },
+	{ .name = "group", .prepare = prep_group, .run = seq_group, .check = check_group, .needs = NEEDS_GROUP | NOT_VIRTIO },
 };
 
 /*
@@ -1098,6 +1194,26 @@ static int run_once(struct sequence *s, unsigned int n)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * "failnth_test replace,device" or FAILNTH_SEQ="replace,device" runs only
+ * the sequences named (a comma-separated list; the argument wins), the
+ * others SKIP; with neither, all of them run.
+ */
+static const char *only;
+
+static bool selected(const char *name)
+{
+	const char *sel = only ? only : getenv("FAILNTH_SEQ"), *p;
+	size_t len = strlen(name);
+
+	if (!sel || !*sel)
+		return true;
+	for (p = sel; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
 static void write_knob(const char *path, const char *val)
 {
 	int kfd = open(path, O_WRONLY);
@@ -1139,7 +1255,7 @@ static int kmemleak_ioasid_leaks(void)
 	return leaks;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	size_t i, nseq = sizeof(sequences) / sizeof(sequences[0]);
 	int tap = 0, failed = 0, leaks, p;
@@ -1148,6 +1264,8 @@ int main(void)
 
 	/* Line by line: a VM timeout must still show which sequence was running. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1)
+		only = argv[1];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid());
 	have_nth = !access(path, F_OK);
 	virtio_iommu = virtio_iommu_in_use();
@@ -1176,6 +1294,14 @@ int main(void)
 		unsigned int n;
 		int rc = 0;
 
+		if (!selected(s->name)) {
+			printf("ok %d failnth.%s # SKIP not in FAILNTH_SEQ\n", ++tap, s->name);
+			continue;
+		}
+		if ((s->needs & NEEDS_GROUP) && find_group_pair()) {
+			printf("ok %d failnth.%s # SKIP no two edus in one IOMMU group\n", ++tap, s->name);
+			continue;
+		}
 		if ((s->needs & NEEDS_EDU) && !edu_dev_path()) {
 			printf("ok %d failnth.%s # SKIP no edu bound to ioasid-pci\n", ++tap, s->name);
 			continue;
