@@ -91,10 +91,24 @@ check() { # NAME CONDITION-DESCRIPTION TEST...
 	tap_check "$name" bash -c "$* || { echo '$what'; exit 1; }"
 }
 # Pass the inner guest's TAP lines on as this suite's results, prefixed.
+# The TAP a program of ioasid_tap_tests prints in the inner guest (its
+# output, "# " lines there) is relayed too, as PREFIX.PROGRAM.TEST.
 relay() { # PREFIX FILE
-	local line
+	local line sub=""
 	while IFS= read -r line; do
-		if [[ $line =~ ^ok\ [0-9]+\ (.*)$ ]]; then
+		if [[ $line =~ ^#\ ([A-Za-z0-9_.-]+):\ started\ at\ inner\ uptime ]]; then
+			sub=""
+			[[ " ${ioasid_tap_tests[*]} " == *" ${BASH_REMATCH[1]} "* ]] && sub=${BASH_REMATCH[1]}
+			echo "$line"
+		elif [ -n "$sub" ] && [[ $line =~ ^#\ (not\ )?ok\ [0-9]+\ (.*)$ ]]; then
+			_tap_n=$((_tap_n + 1))
+			if [ -n "${BASH_REMATCH[1]}" ]; then
+				_tap_fail=$((_tap_fail + 1))
+				echo "not ok $_tap_n vmm.$1.$sub.${BASH_REMATCH[2]}"
+			else
+				echo "ok $_tap_n vmm.$1.$sub.${BASH_REMATCH[2]}"
+			fi
+		elif [[ $line =~ ^ok\ [0-9]+\ (.*)$ ]]; then
 			_tap_n=$((_tap_n + 1))
 			echo "ok $_tap_n vmm.$1.${BASH_REMATCH[1]}"
 		elif [[ $line =~ ^not\ ok\ [0-9]+\ (.*)$ ]]; then
@@ -262,6 +276,26 @@ inner_tests=(
 	"edu_dma_roundtrip=for s in 1 22 333; do echo \$s >/sys/module/vmm_edu/parameters/roundtrip || exit 1; done; dmesg | grep 'round trip'"
 	"wbinvd=insmod vmm_wbinvd.ko && echo $WBINVDS >/sys/module/vmm_wbinvd/parameters/flush && test \$(cat /sys/module/vmm_wbinvd/parameters/flush) = $WBINVDS"
 )
+# ioasid's own edu DMA tests in the inner guest, after those above (viommu
+# boots; by default when ioasid-vfio serves the container,
+# IOASID_VMM_INNER_IOASID=0|1 overrides): ioasid.ko and ioasid-pci.ko, built
+# for the stock kernel that the inner guest runs too, loaded WITHOUT
+# allow_unsafe_interrupts (the inner intel-iommu remaps interrupts: its MSIs
+# are isolated), the inner edu given to ioasid-pci, device_test and
+# device_errno_test run with their libraries (inner-guest --bin) and their
+# TAP relayed. Their DMA goes through the inner intel-iommu, whose every
+# IOTLB flush QEMU mirrors into the container the outer backend serves.
+inner_ioasid=${IOASID_VMM_INNER_IOASID:-$([ "$BACKEND" = ioasid-vfio ] && echo 1 || echo 0)}
+ioasid_tap_tests=(device_test device_errno_test)
+ioasid_tests=(
+	"ioasid_loaded=insmod ioasid.ko && insmod ioasid-pci.ko && grep -qx N /sys/module/ioasid/parameters/allow_unsafe_interrupts"
+	"irq_remapping=dmesg | grep 'Enabled IRQ remapping'"
+	"edu_to_ioasid_pci=for d in /sys/bus/pci/devices/*; do grep -q 0x11e8 \$d/device || continue; b=\${d##*/}; [ -e \$d/driver ] && echo \$b >\$d/driver/unbind; echo ioasid-pci >\$d/driver_override; echo \$b >/sys/bus/pci/drivers_probe; ls -l \$d/driver; test -c /dev/ioasid-dev/\$b; exit; done; exit 1"
+	# Passed, not skipped: the edu's DMA round trip ran.
+	"device_test=./device_test >/tmp/t; rc=\$?; cat /tmp/t; [ \$rc = 0 ] && grep -q '^ok [0-9]* edu.dma_roundtrip\$' /tmp/t"
+	"device_errno_test=./device_errno_test"
+)
+inner_timeout=$((inner_ioasid ? 900 : 400))
 run_inner() { # BOOT TAG HOLD INNER-GUEST-OPTIONS...: start it in the background
 	local boot=$1 tag=$2 hold=$3
 	shift 3
@@ -276,17 +310,28 @@ run_inner() { # BOOT TAG HOLD INNER-GUEST-OPTIONS...: start it in the background
 			tests+=("edu_without_iommu=! ls -d /sys/bus/pci/drivers/vmm_edu/*:*/iommu_group")
 		fi
 	done
+	local files=(--file "$MODS/vmm_edu.ko" --file "$MODS/vmm_wbinvd.ko")
+	if [ "$boot" = viommu ] && ((inner_ioasid)); then
+		tests+=("${ioasid_tests[@]}")
+		# Without their debug info: every initramfs byte is copied by
+		# the nested guest under TCG.
+		for t in ioasid ioasid-pci; do
+			strip --strip-debug -o "$work/$t.ko" "$KMOD/$t.ko" 2>/dev/null ||
+				cp "$KMOD/$t.ko" "$work/$t.ko"
+		done
+		files+=(--file "$work/ioasid.ko" --file "$work/ioasid-pci.ko"
+			--bin "$B/selftests/device_test" --bin "$B/selftests/device_errno_test")
+	fi
 	rm -f "$work/qemu.pid"
 	# shellcheck disable=SC2046
-	"$INNER" --edu "$edu" --mem ${INNER_MEM_MB}M --timeout 400 --pidfile "$work/qemu.pid" \
-		--log "$B/selftests/logs/vmm-$tag.console.log" $( ((hold)) && echo --hold) "$@" \
-		--file "$MODS/vmm_edu.ko" --file "$MODS/vmm_wbinvd.ko" \
+	"$INNER" --edu "$edu" --mem ${INNER_MEM_MB}M --timeout "$inner_timeout" --pidfile "$work/qemu.pid" \
+		--log "$B/selftests/logs/vmm-$tag.console.log" $( ((hold)) && echo --hold) "$@" "${files[@]}" \
 		-- "${tests[@]}" >"$work/$tag.out" 2>&1 &
 	inner_pid=$!
 }
 wait_results() { # TAG: until the plan line or the inner-guest exit
 	local i
-	for ((i = 0; i < 900; i++)); do
+	for ((i = 0; i < 2 * inner_timeout; i++)); do
 		grep -q '^1\.\.[0-9]' "$work/$1.out" && return 0
 		kill -0 "$inner_pid" 2>/dev/null || return 1
 		sleep 0.5
