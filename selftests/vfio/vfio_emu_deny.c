@@ -9,7 +9,7 @@
  * vfio_iommu_type1, serves the container (their module refcounts), and
  * MAP_DMA works. Denied, every pin and dma_rw fails with exactly -ERRNO
  * (not type1's EINVAL or EPERM) and nothing stays pinned; allowed, they
- * work. Prints 8 TAP results.
+ * work. Prints 8 TAP results, vfio_emu_deny.denied.* or .allowed.*.
  */
 #include <stdbool.h>
 
@@ -18,18 +18,19 @@
 #define IOVA 0x100000UL
 #define NPAGES 2
 
+static const char *mode = "allowed";
 static int n, failed;
 
 static void result(const char *name, bool ok, const char *fmt, long a, long b)
 {
 	n++;
 	if (ok) {
-		printf("ok %d vfio_emu_deny.%s\n", n, name);
+		printf("ok %d vfio_emu_deny.%s.%s\n", n, mode, name);
 		return;
 	}
 	printf("# ");
 	printf(fmt, a, b);
-	printf("\nnot ok %d vfio_emu_deny.%s\n", n, name);
+	printf("\nnot ok %d vfio_emu_deny.%s.%s\n", n, mode, name);
 	failed++;
 }
 
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
 	}
 	err = atoi(argv[1]);
 	want = -err;
+	if (err)
+		mode = "denied";
 	printf("TAP version 13\n1..8\n");
 	buf = mmap(NULL, NPAGES * PSZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
