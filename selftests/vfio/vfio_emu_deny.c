@@ -13,6 +13,7 @@
  */
 #include <stdbool.h>
 
+#include "../lib/ioasid_util.h"
 #include "vfio_emu.h"
 
 #define IOVA 0x100000UL
@@ -38,17 +39,9 @@ static void result(const char *name, bool ok, const char *fmt, long a, long b)
 static long refcnt(const char *mod)
 {
 	char path[128];
-	long v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return sysfs_long(path);
 }
 
 int main(int argc, char **argv)
