@@ -27,3 +27,7 @@ $(OUT)/vfio_emulated_test: vfio/vfio_emulated_test.c vfio/vfio_answers.h $(VFIO_
 	$(CC) $(TEST_CFLAGS) $< -o $@
 $(OUT)/vfio_failnth_test: vfio/vfio_failnth_test.c $(VFIO_EMU_DEPS) | $(OUT)
 	$(CC) $(TEST_CFLAGS) $< -o $@
+# The deny case of emulated.sh (with policy emu_deny.bpf.o).
+all: $(OUT)/vfio_emu_deny
+$(OUT)/vfio_emu_deny: vfio/vfio_emu_deny.c $(VFIO_EMU_DEPS) $(OUT)/ioasid_util.o $(UAPI) | $(OUT)
+	$(CC) $(TEST_CFLAGS) $< -o $@ $(OUT)/ioasid_util.o $(LIBIOASIDBPF) $(LDLIBS_BPF)
