@@ -11,8 +11,11 @@
  * Locking: tv->lock protects the pins and the dma_unmap record; it is
  * taken in the dma_unmap callback, where the device unpins every pin the
  * range overlaps (the rule for emulated devices: unpin before the callback
- * returns), and not held across vfio_pin_pages() (type1's lock order
- * forbids it; ioasid's would allow it).
+ * returns), and never held across vfio_pin_pages() or
+ * vfio_unpin_pages(): type1 takes its device list lock under the lock those
+ * take and calls dma_unmap with it held, so pins leave the list under
+ * tv->lock and are unpinned after it is dropped (ioasid's order would
+ * allow either).
  */
 #define pr_fmt(fmt) "ioasid_test_vfio: " fmt
 
@@ -63,12 +66,16 @@ struct tv_dev {
 
 static struct platform_device *tv_pdev;
 
-static void tv_unpin(struct tv_dev *t, struct tv_pin *pin)
+/* Unpin what was taken off t->pins; t->lock is not held (see the top). */
+static void tv_unpin_list(struct tv_dev *t, struct list_head *gone)
 {
-	lockdep_assert_held(&t->lock);
-	list_del(&pin->node);
-	vfio_unpin_pages(&t->vdev, pin->iova, pin->npage);
-	kfree(pin);
+	struct tv_pin *pin, *next;
+
+	list_for_each_entry_safe(pin, next, gone, node) {
+		list_del(&pin->node);
+		vfio_unpin_pages(&t->vdev, pin->iova, pin->npage);
+		kfree(pin);
+	}
 }
 
 static void tv_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
@@ -76,6 +83,7 @@ static void tv_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 	struct tv_dev *t = container_of(vdev, struct tv_dev, vdev);
 	u64 last = iova + length - 1;
 	struct tv_pin *pin, *next;
+	LIST_HEAD(gone);
 
 	mutex_lock(&t->lock);
 	t->unmaps++;
@@ -84,8 +92,9 @@ static void tv_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 	list_for_each_entry_safe(pin, next, &t->pins, node)
 		if (pin->iova <= last &&
 		    pin->iova + (u64)pin->npage * PAGE_SIZE - 1 >= iova)
-			tv_unpin(t, pin);
+			list_move_tail(&pin->node, &gone);
 	mutex_unlock(&t->lock);
+	tv_unpin_list(t, &gone);
 }
 
 static void tv_reset(struct tv_dev *t)
@@ -98,13 +107,13 @@ static void tv_reset(struct tv_dev *t)
 static void tv_close(struct vfio_device *vdev)
 {
 	struct tv_dev *t = container_of(vdev, struct tv_dev, vdev);
-	struct tv_pin *pin, *next;
+	LIST_HEAD(gone);
 
 	mutex_lock(&t->lock);
-	list_for_each_entry_safe(pin, next, &t->pins, node)
-		tv_unpin(t, pin);
+	list_splice_init(&t->pins, &gone);
 	tv_reset(t);
 	mutex_unlock(&t->lock);
+	tv_unpin_list(t, &gone);
 }
 
 static struct tv_pin *tv_find(struct tv_dev *t, u64 iova)
@@ -225,6 +234,7 @@ static long tv_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	struct ioasid_test_vfio_op __user *uop = (void __user *)arg;
 	struct ioasid_test_vfio_op op;
 	struct tv_pin *pin;
+	LIST_HEAD(gone);
 	u32 size;
 	int rc;
 
@@ -249,10 +259,11 @@ static long tv_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		mutex_lock(&t->lock);
 		pin = tv_find(t, op.iova);
 		if (pin && pin->iova == op.iova)
-			tv_unpin(t, pin);
+			list_move(&pin->node, &gone);
 		else
 			rc = -ENOENT;
 		mutex_unlock(&t->lock);
+		tv_unpin_list(t, &gone);
 		break;
 	case IOASID_TEST_VFIO_READ_PIN:
 		rc = tv_read_pin(t, &op);

@@ -119,21 +119,25 @@ static int container_ranges(struct ioasid_vfio_container *c,
 	return n;
 }
 
-static bool iova_valid(struct ioasid_vfio_container *c, u64 start, u64 last)
+/*
+ * 0 when [start, last] lies in one usable range, -EINVAL when it does not
+ * (type1's answer), or -ENOMEM: a failed allocation is not a bad IOVA.
+ */
+static int iova_check(struct ioasid_vfio_container *c, u64 start, u64 last)
 {
 	struct ioasid_iova_range *r;
-	bool ok = false;
-	int i, n;
+	int i, n, rc;
 
 	r = kcalloc(VFIO_MAX_RANGES, sizeof(*r), GFP_KERNEL);
 	if (!r)
-		return false;
+		return -ENOMEM;
 	n = container_ranges(c, r, VFIO_MAX_RANGES);
+	rc = n < 0 ? n : -EINVAL;
 	for (i = 0; i < n; i++)
 		if (start >= r[i].start && last <= r[i].last)
-			ok = true;
+			rc = 0;
 	kfree(r);
-	return ok;
+	return rc;
 }
 
 static u32 dma_avail(struct ioasid_vfio_container *c)
@@ -185,8 +189,8 @@ static int map_dma(struct ioasid_vfio_container *c, unsigned long arg)
 	rc = -ENOSPC;
 	if (!dma_avail(c))
 		goto out;
-	rc = -EINVAL;
-	if (!iova_valid(c, map.iova, map.iova + map.size - 1))
+	rc = iova_check(c, map.iova, map.iova + map.size - 1);
+	if (rc)
 		goto out;
 	rc = ioasid_kioas_map_user(c->ioasid_file, c->ioas_id, map.iova,
 				   map.vaddr, map.size, flags);
