@@ -308,6 +308,11 @@ enum ioasid_dry_run_flags {
  *
  * Needs CAP_SYS_ADMIN (EPERM). Runs the same evaluation as a real attach,
  * including shadow policies, without applying anything.
+ *
+ * Errors: EPERM (no CAP_SYS_ADMIN), EOPNOTSUPP (unknown @flags), EINVAL
+ * (@__reserved or @req.__reserved set, @req.op not an attach op), ENODEV
+ * (IOASID_DRY_RUN_DEVICE_BDF and no device at @req.bdf, or one without an
+ * IOMMU group), ENOMEM, EFAULT.
  */
 struct ioasid_policy_dry_run {
 	__u32 size;
