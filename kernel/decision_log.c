@@ -189,6 +189,42 @@ void ioasid_decision_log_add(const struct ioasid_policy_req *req,
 }
 
 /**
+ * ioasid_decision_log_revalidated - record what a revalidation did
+ * @req: the revalidation's request (IOASID_REQ_REVALIDATE)
+ * @d: the decision it made
+ * @outcome: IOASID_DECISION_REVOKED, IOASID_DECISION_NEEDS_REATTACH, or 0
+ *	(a new flush grant or PASID range applied)
+ *
+ * A record of kind IOASID_DECISION_KIND_REVALIDATED.
+ * Context: any; takes only the log's spinlock.
+ */
+void ioasid_decision_log_revalidated(const struct ioasid_policy_req *req,
+				     const struct ioasid_policy_decision *d,
+				     u32 outcome)
+{
+	struct ioasid_decision_record *rec;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&dlog.lock, irqflags);
+	rec = log_begin(IOASID_DECISION_KIND_REVALIDATED);
+	if (!rec) {
+		spin_unlock_irqrestore(&dlog.lock, irqflags);
+		return;
+	}
+	log_set_req(rec, req);
+	rec->error = d->verdict;
+	rec->policy_verdict = d->verdict;
+	rec->decision_flags = d->flags | outcome;
+	rec->snoop = d->snoop;
+	rec->flush_rate = d->flush_rate;
+	rec->flush_burst = d->flush_burst;
+	rec->policy_id = d->policy_id;
+	strscpy(rec->policy, d->policy, sizeof(rec->policy));
+	strscpy(rec->policy_reason, d->reason, sizeof(rec->policy_reason));
+	log_commit(irqflags);
+}
+
+/**
  * ioasid_decision_log_core - record a refusal of the core made before any
  *	policy was asked
  * @ctx: the fd asking

@@ -6,7 +6,8 @@
  *
  * It is fed where a decision is final: ioasid_policy_evaluate() (attach,
  * PASID attach, cache flush, dry runs), ioasid_policy_notify_detach()
- * (detach) and the cache-flush path when the core refuses before asking
+ * (detach), revalidations (what they did to an attachment in force) and
+ * the cache-flush path when the core refuses before asking
  * (no grant, over the rate). The ioasid_decision tracepoint stays.
  */
 #ifndef __IOASID_DECISION_LOG_H
@@ -24,6 +25,9 @@ void ioasid_decision_log_add(const struct ioasid_policy_req *req,
 			     const struct ioasid_policy_decision *policy,
 			     const struct ioasid_policy_decision *final,
 			     u32 nr_asked);
+void ioasid_decision_log_revalidated(const struct ioasid_policy_req *req,
+				     const struct ioasid_policy_decision *d,
+				     u32 outcome);
 void ioasid_decision_log_core(struct ioasid_ctx *ctx, u32 op, int err,
 			      const char *reason);
 int ioasid_decisions_open_ioctl(struct ioasid_ucmd *ucmd);

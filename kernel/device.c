@@ -193,6 +193,8 @@ ioasid_device_bind_desc(struct file *ioasid_file, struct device *dev,
 	mutex_unlock(&idev->igroup->lock);
 	iommu_group_put(group);
 	ioasid_object_finalize(ctx, obj);
+	/* From now on, rule changes re-decide its attachments. */
+	ioasid_revalidate_track(idev);
 	return idev;
 
 err_release:
@@ -233,8 +235,6 @@ u32 ioasid_device_id(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
 
-static void detach_locked(struct ioasid_device *idev);
-
 /**
  * ioasid_device_unbind - undo ioasid_device_bind()
  * @idev: the bound device
@@ -247,10 +247,15 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	struct ioasid_ctx *ctx = idev->ctx;
 	struct file *file = idev->file;
 
+	/* Waits for a revalidation pass that holds it. */
+	ioasid_revalidate_untrack(idev);
 	mutex_lock(&idev->igroup->lock);
 	if (idev->ioas)
-		detach_locked(idev);
+		ioasid_device_detach_rid_locked(idev);
 	ioasid_device_detach_pasids_locked(idev);
+	idev->rid_state = 0;
+	idev->pasid_revoked = false;
+	ioasid_device_policy_state_sync(idev);
 	list_del(&idev->group_node);
 	mutex_unlock(&idev->igroup->lock);
 
@@ -514,7 +519,13 @@ out_free:
 	return rc;
 }
 
-static void detach_locked(struct ioasid_device *idev)
+/**
+ * ioasid_device_detach_rid_locked - detach the RID attachment of @idev
+ * @idev: an attached device; its group's lock held
+ *
+ * When the last device of the group leaves, the group blocks all DMA.
+ */
+void ioasid_device_detach_rid_locked(struct ioasid_device *idev)
 {
 	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_ioas *ioas = idev->ioas;
@@ -611,6 +622,17 @@ int ioasid_device_attach_result(struct ioasid_device *idev, u32 ioas_id,
 	else
 		rc = attach_locked(idev, ioas, flags & IOASID_ATTACH_REPLACE,
 				   res);
+	/* The owner acts on what a revalidation told it: acknowledged. */
+	if (flags & IOASID_ATTACH_PASID) {
+		if (res->asked)
+			idev->pasid_revoked = false;
+	} else {
+		if (res->asked)
+			idev->rid_state &= ~IOASID_DEVICE_REVOKED;
+		if (!rc)
+			idev->rid_state = 0;
+	}
+	ioasid_device_policy_state_sync(idev);
 	/*
 	 * GET_INFO shows the decision of the RID attachment in force; with
 	 * none, the last attempt (so a refusal can be read). A failed
@@ -691,12 +713,18 @@ int ioasid_device_detach(struct ioasid_device *idev, u32 flags, u32 pasid)
 	if (flags & ~IOASID_ATTACH_PASID)
 		return -EOPNOTSUPP;
 	mutex_lock(&idev->igroup->lock);
-	if (flags & IOASID_ATTACH_PASID)
+	if (flags & IOASID_ATTACH_PASID) {
 		rc = ioasid_device_detach_pasid_locked(idev, pasid);
-	else if (idev->ioas)
-		detach_locked(idev);
-	else
-		rc = -ENOENT;
+		idev->pasid_revoked = false;
+	} else {
+		if (idev->ioas)
+			ioasid_device_detach_rid_locked(idev);
+		else
+			rc = -ENOENT;
+		/* Also what acknowledges a revocation (then ENOENT). */
+		idev->rid_state = 0;
+	}
+	ioasid_device_policy_state_sync(idev);
 	mutex_unlock(&idev->igroup->lock);
 	return rc;
 }
@@ -755,6 +783,7 @@ int ioasid_device_get_info(struct ioasid_device *idev, struct device *dev,
 	info->out_dev_id = idev->obj.id;
 	info->out_ioas_id = idev->ioas ? idev->ioas->obj.id : 0;
 	ioasid_attach_result_export(&idev->last, &info->out_decision);
+	info->out_policy_state = ioasid_device_policy_state(idev);
 	/* Attached: the domain's own, once the driver has set it up. */
 	domain = idev->ioas ? idev->igroup->hwpt->domain : NULL;
 	if (domain && domain->geometry.aperture_end) {

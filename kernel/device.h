@@ -52,13 +52,17 @@ struct ioasid_group {
  * @ioas: the IOAS
  * @hwpt: the domain attached at the PASID
  * @req: the request that attached it (for its detach notice)
+ * @decision: the decision in force (the attach's, or a revalidation's)
  * @flush_src: its part in the fd's cache-flush grant (flush.c)
+ * @needs_reattach: a revalidation chose another snoop mode than @hwpt has
  */
 struct ioasid_pasid_attach {
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
 	struct ioasid_policy_req req;
+	struct ioasid_policy_decision decision;
 	struct ioasid_flush_src flush_src;
+	bool needs_reattach;
 };
 
 /**
@@ -94,6 +98,12 @@ struct ioasid_attach_result {
  *	with a reason ended (under @igroup->lock; GET_INFO shows it)
  * @bind_flags: enum ioasid_bind_flags
  * @desc: the device as policies see it, probed once at bind
+ * @all_node: in the list of every bound device (policy_revalidate.c)
+ * @rid_state: enum ioasid_device_policy_state of the RID attachment
+ *	(under @igroup->lock)
+ * @pasid_revoked: a revalidation detached one of its PASIDs (under
+ *	@igroup->lock; cleared by the next PASID attach)
+ * @has_event: counted in @ctx->nr_policy_events (under @igroup->lock)
  */
 struct ioasid_device {
 	struct ioasid_object obj;
@@ -108,6 +118,10 @@ struct ioasid_device {
 	struct ioasid_attach_result last;
 	u32 bind_flags;
 	struct ioasid_dev_desc desc;
+	struct list_head all_node;
+	u32 rid_state;
+	bool pasid_revoked;
+	bool has_event;
 };
 
 /* device.c */
@@ -121,6 +135,7 @@ int ioasid_device_decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 			 const struct ioasid_req_caller *caller,
 			 struct ioasid_attach_result *res,
 			 struct ioasid_policy_req *req);
+void ioasid_device_detach_rid_locked(struct ioasid_device *idev);
 
 /* device_pasid.c */
 int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
@@ -128,5 +143,11 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 				      struct ioasid_attach_result *res);
 int ioasid_device_detach_pasid_locked(struct ioasid_device *idev, u32 pasid);
 void ioasid_device_detach_pasids_locked(struct ioasid_device *idev);
+
+/* policy_revalidate.c */
+void ioasid_revalidate_track(struct ioasid_device *idev);
+void ioasid_revalidate_untrack(struct ioasid_device *idev);
+u32 ioasid_device_policy_state(struct ioasid_device *idev);
+void ioasid_device_policy_state_sync(struct ioasid_device *idev);
 
 #endif /* __IOASID_DEVICE_H */

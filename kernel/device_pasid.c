@@ -81,6 +81,7 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 		ioas_lock(ioas);
 		goto err_detach;
 	}
+	pa->decision = res->decision;
 	/* Non-coherent PASID domains count, and carry their grant. */
 	ioasid_flush_note_attach(idev->ctx, &pa->flush_src, hwpt, false,
 				 &res->decision);

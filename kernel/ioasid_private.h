@@ -71,6 +71,9 @@ struct ioasid_object {
  * @accesses: in-kernel accesses (struct ioasid_access) on this fd
  * @kvm_lock: protects @kvm (kvm_link.c: inside igroup->lock)
  * @kvm: the KVM linked with IOASID_KVM_LINK, or NULL
+ * @nr_policy_events: bound devices with a non-zero
+ *	enum ioasid_device_policy_state (policy_revalidate.c)
+ * @policy_wait: poll() waiters for @nr_policy_events
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -101,6 +104,8 @@ struct ioasid_ctx {
 	struct list_head accesses;
 	struct mutex kvm_lock; /* see @kvm_lock above */
 	struct ioasid_kvm *kvm;
+	atomic_t nr_policy_events;
+	wait_queue_head_t policy_wait;
 };
 
 /**
@@ -180,6 +185,14 @@ int ioasid_policy_init(void);
 void ioasid_policy_exit(void);
 int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd);
 
+/* policy_revalidate.c: attachments in force re-decided */
+struct poll_table_struct;
+int ioasid_policy_revalidate_ioctl(struct ioasid_ucmd *ucmd);
+__poll_t ioasid_policy_events_poll(struct file *filp,
+				   struct poll_table_struct *wait);
+void ioasid_policy_revalidate_schedule(void);
+void ioasid_policy_revalidate_exit(void);
+
 /**
  * struct ioasid_policy_eval - one evaluation of the policy stack
  * @req: the request policies see (the only part they can reach); built by
@@ -209,6 +222,9 @@ void ioasid_policy_complete(struct ioasid_policy_eval *eval);
 int ioasid_policy_kunit_reg(struct ioasid_policy_ops *ops);
 void ioasid_policy_kunit_unreg(struct ioasid_policy_ops *ops);
 int ioasid_flush_bucket_take(struct ioasid_flush_grant *g, u64 now);
+bool ioasid_reval_changed(const struct ioasid_policy_decision *old,
+			  const struct ioasid_policy_decision *new);
+bool ioasid_reval_needs_reattach(bool enforce_cc, bool any_enforce);
 #endif
 
 /* stats.c: live counts across all fds, in /sys/kernel/ioasid/stats */

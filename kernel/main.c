@@ -276,6 +276,7 @@ static struct ioasid_ctx *ioasid_ctx_alloc(void)
 	mutex_init(&ctx->access_lock);
 	INIT_LIST_HEAD(&ctx->accesses);
 	mutex_init(&ctx->kvm_lock);
+	init_waitqueue_head(&ctx->policy_wait);
 	atomic_long_inc(&ioasid_stats.fds);
 	return ctx;
 }
@@ -349,6 +350,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_cache_flush flush;
 	struct ioasid_decisions_open decisions_open;
 	struct ioasid_kvm_link kvm_link;
+	struct ioasid_policy_revalidate revalidate;
 };
 
 struct ioasid_ioctl_op {
@@ -407,6 +409,9 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		 __reserved),
 	IOCTL_OP(IOASID_CMD_KVM_LINK, IOASID_KVM_LINK, ioasid_kvm_link_ioctl,
 		 struct ioasid_kvm_link, out_state),
+	IOCTL_OP(IOASID_CMD_POLICY_REVALIDATE, IOASID_POLICY_REVALIDATE,
+		 ioasid_policy_revalidate_ioctl, struct ioasid_policy_revalidate,
+		 __reserved2),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -452,6 +457,7 @@ static const struct file_operations ioasid_fops = {
 	.release = ioasid_fops_release,
 	.unlocked_ioctl = ioasid_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.poll = ioasid_policy_events_poll,
 };
 
 /**

@@ -184,6 +184,17 @@ static int policy_call(struct ioasid_policy *p, struct ioasid_policy_eval *eval,
 		preempt_disable();
 		v = fn(&eval->req);
 		preempt_enable();
+	} else if (eval->req.flags & IOASID_REQ_REVALIDATE &&
+		   p->abi_version < 2) {
+		/*
+		 * Built before revalidations existed: it may keep books of
+		 * attaches (balanced by detach notices), and no notice
+		 * balances a revalidation. A dry run is the one request such
+		 * a policy knows changes nothing in its books.
+		 */
+		eval->req.flags |= IOASID_REQ_DRY_RUN;
+		v = fn(&eval->req);
+		eval->req.flags &= ~IOASID_REQ_DRY_RUN;
 	} else {
 		v = fn(&eval->req);
 	}
@@ -620,9 +631,11 @@ static int ioasid_policy_init_member(const struct btf_type *t,
 		ops->flags = uops->flags;
 		return 1;
 	case OPS_MEMBER(abi_version):
-		if (uops->abi_version != IOASID_POLICY_ABI_VERSION) {
-			pr_warn("policy %s: abi_version %u, module speaks %u\n",
+		if (uops->abi_version < IOASID_POLICY_ABI_VERSION_MIN ||
+		    uops->abi_version > IOASID_POLICY_ABI_VERSION) {
+			pr_warn("policy %s: abi_version %u, module speaks %u-%u\n",
 				uops->name, uops->abi_version,
+				IOASID_POLICY_ABI_VERSION_MIN,
 				IOASID_POLICY_ABI_VERSION);
 			return -EINVAL;
 		}
@@ -696,6 +709,7 @@ static struct ioasid_policy *policy_alloc(struct ioasid_policy_ops *ops,
 	strscpy(p->name, ops->name, sizeof(p->name));
 	p->priority = ops->priority;
 	p->flags = ops->flags;
+	p->abi_version = ops->abi_version;
 	p->link = link;
 	atomic_set(&p->state, IOASID_POLICY_ACTIVE);
 	return p;
@@ -750,6 +764,8 @@ static int ioasid_policy_reg(void *kdata, struct bpf_link *link)
 	policy_insert_locked(p);
 	pr_info("policy %s registered (priority %u%s)\n", p->name,
 		p->priority, p->flags & IOASID_POLICY_F_SHADOW ? ", shadow" : "");
+	/* Attachments in force hear the new stack, once the link is set. */
+	ioasid_policy_revalidate_schedule();
 	return 0;
 
 out_exit:
@@ -789,6 +805,7 @@ static void ioasid_policy_unreg(void *kdata, struct bpf_link *link)
 	synchronize_srcu(&ioasid_policy_srcu);
 	pr_info("policy %s unregistered\n", p->name);
 	policy_retire(p, 0);
+	ioasid_policy_revalidate_schedule();
 }
 
 static int ioasid_policy_update(void *kdata, void *old_kdata,
@@ -843,6 +860,7 @@ static int ioasid_policy_update(void *kdata, void *old_kdata,
 	pr_info("policy %s replaced by %s (link %u)\n", old->name, p->name,
 		ioasid_policy_link_id(p));
 	policy_retire(old, 0);
+	ioasid_policy_revalidate_schedule();
 	return 0;
 
 out_unlock:
@@ -1016,5 +1034,6 @@ void ioasid_policy_exit(void)
 	 * policy can be registered once we get here.
 	 */
 	WARN_ON(!list_empty(&ioasid_policies));
+	ioasid_policy_revalidate_exit();
 	ioasid_policy_sysfs_exit();
 }

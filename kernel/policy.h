@@ -33,6 +33,8 @@ enum ioasid_policy_counter {
  * @name: copied from @ops so sysfs can outlive the BPF map
  * @priority: lower is asked first
  * @flags: enum ioasid_policy_flags
+ * @abi_version: the IOASID_POLICY_ABI_VERSION it was built for (a
+ *	version-1 policy sees revalidations as dry runs)
  * @link: the bpf_link registering us; its id is assigned only after reg
  *	returns, so read it through ioasid_policy_link_id()
  * @state: enum ioasid_policy_state
@@ -47,6 +49,7 @@ struct ioasid_policy {
 	char name[IOASID_POLICY_NAME_LEN];
 	u32 priority;
 	u32 flags;
+	u32 abi_version;
 	struct bpf_link *link;
 	atomic_t state;
 	bool in_sysfs;

@@ -346,5 +346,11 @@ void ioasid_request_build(struct ioasid_policy_req *req,
 		if (caller->ctx && atomic_read(&caller->ctx->nr_noncoherent))
 			req->flags |= IOASID_REQ_FD_NONCOHERENT;
 	}
+	if (caller->identity) {
+		req->uid = caller->identity->uid;
+		req->gid = caller->identity->gid;
+		req->pid = caller->identity->pid;
+		req->cgroup_id = caller->identity->cgroup_id;
+	}
 	req_set_caller(req, caller->ctx);
 }

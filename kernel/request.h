@@ -80,6 +80,8 @@ struct ioasid_dev_desc {
  * @described: dry runs: the request user space described; its target and
  *	caller fields are kept (caller identity and fd id only when non-zero),
  *	and so are its device fields unless a device descriptor is given
+ * @identity: revalidations: the request of the original attach, whose
+ *	caller identity (uid, gid, pid, cgroup) the new request keeps
  */
 struct ioasid_req_caller {
 	struct ioasid_ctx *ctx;
@@ -89,6 +91,7 @@ struct ioasid_req_caller {
 	u32 flags;
 	u32 nr_flush_cpus;
 	const struct ioasid_policy_req *described;
+	const struct ioasid_policy_req *identity;
 };
 
 void ioasid_request_build(struct ioasid_policy_req *req,

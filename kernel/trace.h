@@ -55,6 +55,45 @@ TRACE_EVENT(ioasid_decision,
 		      __entry->policy, __entry->nr_asked, __entry->reason)
 );
 
+/*
+ * What a revalidation did to an attachment in force whose decision changed:
+ * outcome is IOASID_DECISION_REVOKED, IOASID_DECISION_NEEDS_REATTACH or 0
+ * (a new flush grant or PASID range applied).
+ */
+TRACE_EVENT(ioasid_revalidated,
+	    TP_PROTO(const struct ioasid_policy_req *req,
+		     const struct ioasid_policy_decision *d, u32 outcome),
+	    TP_ARGS(req, d, outcome),
+	    TP_STRUCT__entry(__field(u32, op)
+			     __field(u32, bdf)
+			     __field(u32, ioas_id)
+			     __field(u32, pasid)
+			     __field(u64, fd_id)
+			     __field(s32, verdict)
+			     __field(u32, snoop)
+			     __field(u32, outcome)
+			     __field(u32, flush_rate)
+			     __field(u32, flush_burst)
+			     __array(char, policy, IOASID_POLICY_NAME_LEN)),
+	    TP_fast_assign(__entry->op = req->op;
+			   __entry->bdf = req->bdf;
+			   __entry->ioas_id = req->ioas_id;
+			   __entry->pasid = req->pasid;
+			   __entry->fd_id = req->fd_id;
+			   __entry->verdict = d->verdict;
+			   __entry->snoop = d->snoop;
+			   __entry->outcome = outcome;
+			   __entry->flush_rate = d->flush_rate;
+			   __entry->flush_burst = d->flush_burst;
+			   memcpy(__entry->policy, d->policy, IOASID_POLICY_NAME_LEN);
+			   __entry->policy[IOASID_POLICY_NAME_LEN - 1] = 0;),
+	    TP_printk("op=%u bdf=%x ioas=%u pasid=%u fd=%llu verdict=%d snoop=%u outcome=%#x flush=%u/%u policy=%s",
+		      __entry->op, __entry->bdf, __entry->ioas_id,
+		      __entry->pasid, __entry->fd_id, __entry->verdict,
+		      __entry->snoop, __entry->outcome, __entry->flush_rate,
+		      __entry->flush_burst, __entry->policy)
+);
+
 #endif /* __IOASID_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -61,6 +61,7 @@ enum {
 	IOASID_CMD_POLICY_DRY_RUN = 0x0a,
 	IOASID_CMD_DECISIONS_OPEN = 0x0b,
 	IOASID_CMD_KVM_LINK = 0x0c,
+	IOASID_CMD_POLICY_REVALIDATE = 0x0d,
 	/* 0x40-0x5f: device fds, linux/ioasid_device.h */
 };
 
@@ -473,6 +474,54 @@ struct ioasid_kvm_link {
 
 #define IOASID_KVM_LINK _IO(IOASID_TYPE, IOASID_CMD_KVM_LINK)
 
+/* --- revalidation -------------------------------------------------------- */
+
+/**
+ * struct ioasid_policy_revalidate - ioctl(IOASID_POLICY_REVALIDATE)
+ * @size: sizeof(struct ioasid_policy_revalidate)
+ * @flags: must be 0
+ * @out_nr_attachments: attachments re-decided (RIDs and PASIDs of every
+ *	bound device of every fd)
+ * @out_nr_changed: of those, the ones whose flush grant or PASID range
+ *	changed and was applied
+ * @out_nr_reattach: the ones now needing a re-attach (another snoop mode)
+ * @out_nr_revoked: the ones a policy denied, now detached
+ * @__reserved: must be 0
+ * @__reserved2: must be 0
+ *
+ * Re-decide every attachment in force on the host with the policy stack,
+ * the request marked IOASID_REQ_REVALIDATE, after the operator changed
+ * the rules of a policy (the kernel does not see writes to a policy's
+ * maps: ioasidctl rule add/del call this). Registering, replacing or
+ * unregistering a policy revalidates on its own, shortly after. What can
+ * change live is applied (the cache-flush grant and rate, keeping the
+ * fd's tokens; the PASID range: a PASID outside it is detached); a
+ * different snoop mode marks the attachment IOASID_DEVICE_NEEDS_REATTACH
+ * and keeps its domain; a denial detaches it (IOASID_DEVICE_REVOKED; the
+ * whole IOMMU group's RID attachment, since one member cannot be blocked
+ * alone). The owner's /dev/ioasid fd then polls EPOLLPRI. Every
+ * decision and outcome is in the decision log.
+ *
+ * Needs CAP_SYS_ADMIN (as registering a policy does).
+ * Errnos: EPERM (no CAP_SYS_ADMIN), EOPNOTSUPP (@flags not 0), EINVAL
+ * (@__reserved or @__reserved2 not 0, or @size smaller than the first
+ * version), E2BIG (a larger @size with a non-zero tail), ENOMEM (some
+ * attachments could not be re-decided: the others were; run it again),
+ * EFAULT.
+ */
+struct ioasid_policy_revalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 out_nr_attachments;
+	__u32 out_nr_changed;
+	__u32 out_nr_reattach;
+	__u32 out_nr_revoked;
+	__u32 __reserved;
+	__u32 __reserved2;
+};
+
+#define IOASID_POLICY_REVALIDATE _IO(IOASID_TYPE, IOASID_CMD_POLICY_REVALIDATE)
+
 /* --- the decision log ---------------------------------------------------- */
 
 /**
@@ -536,10 +585,18 @@ struct ioasid_decisions_open {
  *	in force. No policy is asked: their grants at attach decide.
  * @IOASID_DECISION_KIND_KVM_UNLINK: KVM was told the non-coherent DMA is
  *	gone (a notice, like IOASID_POLICY_OP_DETACH)
+ * @IOASID_DECISION_KIND_REVALIDATED: what a revalidation did to one
+ *	attachment in force whose decision changed (the decision itself is
+ *	recorded just before, as an attach with IOASID_REQ_REVALIDATE in
+ *	@req_flags). @decision_flags has IOASID_DECISION_REVOKED (detached:
+ *	@error is the denial), IOASID_DECISION_NEEDS_REATTACH (@snoop is the
+ *	mode asked for, the domain kept its own) or neither (a new flush
+ *	grant or PASID range applied: @flush_rate/@flush_burst in force)
  */
 enum ioasid_decision_kind {
 	IOASID_DECISION_KIND_KVM_LINK = 16,
 	IOASID_DECISION_KIND_KVM_UNLINK = 17,
+	IOASID_DECISION_KIND_REVALIDATED = 18,
 };
 
 /* Version of struct ioasid_decision_record this header describes. */

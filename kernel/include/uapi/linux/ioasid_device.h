@@ -154,6 +154,24 @@ struct ioasid_device_detach {
 #define IOASID_DEVICE_DETACH _IO(IOASID_TYPE, IOASID_CMD_DEVICE_DETACH)
 
 /**
+ * enum ioasid_device_policy_state - what a revalidation left for the owner
+ * @IOASID_DEVICE_NEEDS_REATTACH: the policies now decide another snoop mode
+ *	for an attachment of the device (its RID or a PASID) than its domain
+ *	has; the domain was kept. Detach and attach again (or REPLACE with
+ *	another IOAS) to apply it
+ * @IOASID_DEVICE_REVOKED: a policy denied an attachment of the device
+ *	that was in force: it was detached (a RID revocation detaches the
+ *	whole IOMMU group's RID attachment). @out_decision has the denial
+ *
+ * Both clear at the device's next successful attach or its detach; while
+ * any device of an fd has one, the fd's poll() reports EPOLLPRI.
+ */
+enum ioasid_device_policy_state {
+	IOASID_DEVICE_NEEDS_REATTACH = 1 << 0,
+	IOASID_DEVICE_REVOKED = 1 << 1,
+};
+
+/**
  * struct ioasid_device_info - ioctl(IOASID_DEVICE_GET_INFO) on a device fd
  * @size: sizeof(struct ioasid_device_info)
  * @flags: must be 0
@@ -172,7 +190,11 @@ struct ioasid_device_detach {
  * @out_decision: the policy decision of the RID attachment in force;
  *	while the RID is not attached, that of the last attach attempt (a
  *	refusal with its reason; zero before any). A failed REPLACE or a
- *	PASID attach does not change it while the RID is attached
+ *	PASID attach does not change it while the RID is attached; after a
+ *	revalidation (IOASID_POLICY_REVALIDATE), the decision it made
+ * @out_policy_state: enum ioasid_device_policy_state (since the second
+ *	version of this struct; absent from a first-version caller's)
+ * @__reserved: zero
  *
  * Errnos: EOPNOTSUPP (@flags not 0), ENODEV (no IOMMU group).
  */
@@ -190,6 +212,8 @@ struct ioasid_device_info {
 	__aligned_u64 out_aperture_last;
 	char out_iommu_driver[32];
 	struct ioasid_policy_decision out_decision;
+	__u32 out_policy_state;
+	__u32 __reserved;
 };
 
 #define IOASID_DEVICE_GET_INFO _IO(IOASID_TYPE, IOASID_CMD_DEVICE_GET_INFO)

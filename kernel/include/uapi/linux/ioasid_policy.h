@@ -17,8 +17,18 @@
 #include <linux/ioctl.h>
 #include <linux/ioasid.h>
 
-/** IOASID_POLICY_ABI_VERSION - version a policy declares in abi_version */
-#define IOASID_POLICY_ABI_VERSION 1
+/*
+ * IOASID_POLICY_ABI_VERSION - version a policy declares in abi_version.
+ * Version 2 added IOASID_REQ_REVALIDATE: attachments already made are
+ * re-decided by their attach/attach_pasid callbacks. The module accepts
+ * policies of IOASID_POLICY_ABI_VERSION_MIN .. IOASID_POLICY_ABI_VERSION;
+ * a version-1 policy sees a revalidation as a dry run
+ * (IOASID_REQ_DRY_RUN set as well), the one request it knew to have no
+ * effect on its books.
+ */
+#define IOASID_POLICY_ABI_VERSION 2
+/* IOASID_POLICY_ABI_VERSION_MIN - the oldest abi_version still accepted */
+#define IOASID_POLICY_ABI_VERSION_MIN 1
 
 #define IOASID_NAME_LEN 32
 #define IOASID_POLICY_NAME_LEN 16
@@ -47,6 +57,13 @@ enum ioasid_policy_op {
  * @IOASID_REQ_REPLACE: the attach replaces an existing attachment
  * @IOASID_REQ_KERNEL_OWNED: a kernel driver owns the device and asks for a
  *	per-PASID kernel context (its RID stays on the kernel's domain)
+ * @IOASID_REQ_REVALIDATE: an attachment already in force is re-decided
+ *	(rules or policies changed, ABI version 2): not a new attachment, and
+ *	no detach notice follows unless the answer revokes it. The caller
+ *	identity is that of the original attach. A denial revokes the
+ *	attachment; a new flush grant and PASID range apply at once; a
+ *	different snoop mode only marks the attachment as needing a
+ *	re-attach (docs/policy.md)
  */
 enum ioasid_req_flags {
 	IOASID_REQ_DRY_RUN = 1 << 0,
@@ -59,6 +76,7 @@ enum ioasid_req_flags {
 	IOASID_REQ_FD_NONCOHERENT = 1 << 4,
 	IOASID_REQ_REPLACE = 1 << 5,
 	IOASID_REQ_KERNEL_OWNED = 1 << 6,
+	IOASID_REQ_REVALIDATE = 1 << 7,
 };
 
 /**
@@ -177,6 +195,11 @@ enum ioasid_snoop_mode {
  *	recorded decision, IOASID_DEVICE_GET_INFO and the in-kernel attach
  *	APIs). @verdict and @reason are then the core's; the rest is the
  *	policies'. The decision log keeps both reasons apart
+ * @IOASID_DECISION_NEEDS_REATTACH: a revalidation chose another snoop mode
+ *	than the attachment's domain has: the domain was kept, the
+ *	attachment must be re-attached for the new decision to apply
+ * @IOASID_DECISION_REVOKED: a revalidation denied an attachment in force:
+ *	it was detached (its DMA reaches nothing, as after a detach)
  */
 enum ioasid_decision_flags {
 	IOASID_DECISION_FLUSH_GRANT = 1 << 0,
@@ -184,6 +207,8 @@ enum ioasid_decision_flags {
 	IOASID_DECISION_POLICY_ERROR = 1 << 2,
 	IOASID_DECISION_BUILTIN = 1 << 3,
 	IOASID_DECISION_CORE_REFUSED = 1 << 4,
+	IOASID_DECISION_NEEDS_REATTACH = 1 << 5,
+	IOASID_DECISION_REVOKED = 1 << 6,
 };
 
 /**
@@ -243,6 +268,7 @@ enum ioasid_policy_flags {
  * @priority: lower asks first; equal priorities in registration order
  * @flags: enum ioasid_policy_flags
  * @abi_version: IOASID_POLICY_ABI_VERSION the policy was built for
+ *	(IOASID_POLICY_ABI_VERSION_MIN and later are accepted)
  * @__reserved: zero
  *
  * Callbacks return IOASID_VERDICT_DEFER, IOASID_VERDICT_ALLOW or a negative
