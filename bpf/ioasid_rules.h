@@ -11,8 +11,11 @@
  * The maps are pinned by name (LIBBPF_PIN_BY_NAME) under the pin root the
  * loader chooses, so the name of a map is also its bpffs file name:
  *
- *   nosnoop_rules  IOASID_NSR_BY_ID      vendor:device key -> struct ioasid_rule
+ *   nosnoop_rules  IOASID_NSR_BY_BDF     PCI bdf           -> struct ioasid_rule
+ *                  IOASID_NSR_BY_SUBSYS  subsystem key     -> struct ioasid_rule
+ *                  IOASID_NSR_BY_ID      vendor:device key -> struct ioasid_rule
  *                  IOASID_NSR_BY_DRIVER  driver name key   -> struct ioasid_rule
+ *                  IOASID_NSR_BY_UID     uid               -> struct ioasid_rule
  *                  IOASID_NSR_BY_CGROUP  cgroup v2 id      -> struct ioasid_rule
  *                  IOASID_NSR_DEFAULT    index 0           -> struct ioasid_rule
  *   strict         IOASID_STRICT_COHERENT_OK    vendor:device key -> __u8
@@ -27,9 +30,17 @@
 #include <linux/types.h>
 #include <linux/ioasid_policy.h>
 
-/* nosnoop_rules: the first match in this order decides. */
+/*
+ * nosnoop_rules: the first match in this order decides, the most specific
+ * key first: one device (bdf), one board (subsystem ids), one chip
+ * (vendor:device), one driver, then who asks (uid, cgroup), then the
+ * default. docs/policy.md, "Precedence of keys".
+ */
+#define IOASID_NSR_BY_BDF		nsr_by_bdf
+#define IOASID_NSR_BY_SUBSYS		nsr_by_subsys
 #define IOASID_NSR_BY_ID		nsr_by_id
 #define IOASID_NSR_BY_DRIVER		nsr_by_driver
+#define IOASID_NSR_BY_UID		nsr_by_uid
 #define IOASID_NSR_BY_CGROUP		nsr_by_cgroup
 #define IOASID_NSR_DEFAULT		nsr_default
 /* strict: allowlists (presence allows, the value is ignored). */
@@ -41,12 +52,17 @@
 #define IOASID_RULE_MAP_NAME(map)	__IOASID_RULE_STR(map)
 
 /*
- * Keys. By device: IOASID_RULE_ID_KEY(vendor, device), a __u32. By driver:
- * the driver name, NUL padded to IOASID_DRIVER_KEY_LEN bytes. By cgroup: a
- * __u64 cgroup v2 id. The default rule: __u32 index 0.
+ * Keys. By bdf: the __u32 of struct ioasid_policy_req's @bdf (segment << 16
+ * | bus << 8 | devfn). By subsystem: IOASID_RULE_SUBSYS_KEY(subvendor,
+ * subdevice), a __u32. By device: IOASID_RULE_ID_KEY(vendor, device), a
+ * __u32. By driver: the driver name, NUL padded to IOASID_DRIVER_KEY_LEN
+ * bytes. By uid: the requester's __u32 uid (initial user namespace). By
+ * cgroup: a __u64 cgroup v2 id. The default rule: __u32 index 0.
  */
 #define IOASID_RULE_ID_KEY(vendor, device) \
 	((__u32)(vendor) << 16 | (__u32)(device))
+#define IOASID_RULE_SUBSYS_KEY(subvendor, subdevice) \
+	IOASID_RULE_ID_KEY(subvendor, subdevice)
 #define IOASID_DRIVER_KEY_LEN		IOASID_NAME_LEN
 
 /**

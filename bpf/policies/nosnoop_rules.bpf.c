@@ -6,12 +6,18 @@
  * shared with libioasidbpf) live in maps pinned by name, so they change
  * without reloading and survive upgrades:
  *
+ *   nsr_by_bdf     the device's PCI bdf (segment << 16 | bus << 8 | devfn)
+ *   nsr_by_subsys  IOASID_RULE_SUBSYS_KEY(subvendor, subdevice) -> rule
  *   nsr_by_id      IOASID_RULE_ID_KEY(vendor, device) -> rule
  *   nsr_by_driver  driver name (NUL padded, IOASID_DRIVER_KEY_LEN) -> rule
+ *   nsr_by_uid     uid of the requesting task -> rule
  *   nsr_by_cgroup  cgroup v2 id of the requesting task -> rule
  *   nsr_default    index 0 -> the rule when none matches (zero: DEFER)
  *
- * The first match in that order decides. An ALLOW rule sets the snoop mode
+ * The first match in that order decides (the most specific key first).
+ * Revalidations (IOASID_REQ_REVALIDATE) are answered as attaches: the
+ * policy keeps no books, so the answer is what an attach would get now,
+ * with the uid and cgroup of the task that attached. An ALLOW rule sets the snoop mode
  * (the built-in rule when DEFAULT), grants the cache flush with its rate
  * when IOASID_RULE_F_FLUSH, and the PASID range when IOASID_RULE_F_PASID.
  */
@@ -26,7 +32,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ioasid_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IOASID_NSR_BY_BDF SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IOASID_NSR_BY_SUBSYS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IOASID_NSR_BY_ID SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ioasid_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IOASID_NSR_BY_UID SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,13 +87,27 @@ static const struct ioasid_rule *find_rule(const struct ioasid_policy_req *req)
 	char driver[IOASID_DRIVER_KEY_LEN] = {};
 	const struct ioasid_rule *r;
 	__u32 id = IOASID_RULE_ID_KEY(req->vendor, req->device), zero = 0;
+	__u32 subsys = IOASID_RULE_SUBSYS_KEY(req->subvendor, req->subdevice);
+	__u32 bdf = req->bdf, uid = req->uid;
 	__u64 cg = req->cgroup_id;
 
+	/* Software devices have no bdf nor subsystem of their own. */
+	if (!(req->flags & IOASID_REQ_SW_DEVICE)) {
+		r = bpf_map_lookup_elem(&IOASID_NSR_BY_BDF, &bdf);
+		if (r)
+			return r;
+		r = bpf_map_lookup_elem(&IOASID_NSR_BY_SUBSYS, &subsys);
+		if (r)
+			return r;
+	}
 	r = bpf_map_lookup_elem(&IOASID_NSR_BY_ID, &id);
 	if (r)
 		return r;
 	bpf_probe_read_kernel_str(driver, sizeof(driver), req->driver);
 	r = bpf_map_lookup_elem(&IOASID_NSR_BY_DRIVER, driver);
+	if (r)
+		return r;
+	r = bpf_map_lookup_elem(&IOASID_NSR_BY_UID, &uid);
 	if (r)
 		return r;
 	r = bpf_map_lookup_elem(&IOASID_NSR_BY_CGROUP, &cg);

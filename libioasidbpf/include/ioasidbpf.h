@@ -277,6 +277,20 @@ int ioasidbpf_bypass(int set);
 int ioasidbpf_dry_run(struct ioasid_policy_dry_run *dr);
 
 /**
+ * ioasidbpf_revalidate() - re-decide every attachment in force (since 0.3)
+ * @out: if not NULL, what the kernel did (counts of re-decided, changed,
+ *	needing a re-attach and revoked attachments)
+ *
+ * The kernel does not see writes to a policy's rule maps:
+ * ioasidbpf_rule_add() and ioasidbpf_rule_del() change what later attaches
+ * get, this makes the attachments already made follow (IOASID_POLICY_REVALIDATE).
+ *
+ * Return: 0, -EPERM (needs CAP_SYS_ADMIN), -ENOTTY (a module without it),
+ * or another errno.
+ */
+int ioasidbpf_revalidate(struct ioasid_policy_revalidate *out);
+
+/**
  * ioasidbpf_parse_pci_id() - parse "VVVV:DDDD" (hex)
  * @s: the text
  * @vendor: out
@@ -314,6 +328,13 @@ int ioasidbpf_cgroup_id(const char *path, __u64 *id);
  *	the IOMMU cannot make it coherent (no rule body)
  * @IOASIDBPF_RULE_STRICT_PASID_DRIVER: strict, driver allowed PASIDs (no
  *	rule body)
+ * @IOASIDBPF_RULE_BDF: nosnoop_rules, by PCI address (@bdf)
+ * @IOASIDBPF_RULE_SUBSYS: nosnoop_rules, by PCI subsystem vendor:device
+ *	(in @vendor and @device)
+ * @IOASIDBPF_RULE_UID: nosnoop_rules, by the requester's uid (@uid)
+ *
+ * nosnoop_rules asks its maps in the order BDF, SUBSYS, ID, DRIVER, UID,
+ * CGROUP, DEFAULT: the first match decides (ioasid_rules.h).
  */
 enum ioasidbpf_rule_kind {
 	IOASIDBPF_RULE_ID,
@@ -322,15 +343,23 @@ enum ioasidbpf_rule_kind {
 	IOASIDBPF_RULE_DEFAULT,
 	IOASIDBPF_RULE_STRICT_DEVICE,
 	IOASIDBPF_RULE_STRICT_PASID_DRIVER,
+	IOASIDBPF_RULE_BDF,
+	IOASIDBPF_RULE_SUBSYS,
+	IOASIDBPF_RULE_UID,
 };
 
 /**
  * struct ioasidbpf_rule_key - what a rule matches
  * @kind: enum ioasidbpf_rule_kind
- * @vendor: for ID and STRICT_DEVICE
- * @device: for ID and STRICT_DEVICE
+ * @vendor: for ID and STRICT_DEVICE; the subsystem vendor for SUBSYS
+ * @device: for ID and STRICT_DEVICE; the subsystem device for SUBSYS
  * @driver: for DRIVER and STRICT_PASID_DRIVER
  * @cgroup_id: for CGROUP
+ * @bdf: for BDF, as ioasidbpf_parse_bdf() encodes it (since 0.3)
+ * @uid: for UID (since 0.3)
+ *
+ * Fields are only appended: the library reads @bdf and @uid only for the
+ * kinds added with them, which an older caller cannot pass.
  */
 struct ioasidbpf_rule_key {
 	enum ioasidbpf_rule_kind kind;
@@ -338,6 +367,8 @@ struct ioasidbpf_rule_key {
 	__u16 device;
 	char driver[IOASID_NAME_LEN];
 	__u64 cgroup_id;
+	__u32 bdf;
+	__u32 uid;
 };
 
 /**
@@ -389,7 +420,8 @@ typedef int (*ioasidbpf_rule_fn)(const struct ioasidbpf_rule_key *key,
 /**
  * ioasidbpf_rule_foreach() - visit every rule of every loaded rule map
  * @pin_root: as for ioasidbpf_rule_add()
- * @fn: called per rule, ordered by kind then key
+ * @fn: called per rule: nosnoop_rules' kinds in the order it asks them,
+ *	then strict's; by key within a kind
  * @ctx: passed to @fn
  *
  * Maps of policies that are not loaded are skipped.

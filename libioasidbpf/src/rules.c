@@ -32,6 +32,12 @@ static const struct rule_map {
 	[IOASIDBPF_RULE_STRICT_PASID_DRIVER] = {
 		IOASID_RULE_MAP_NAME(IOASID_STRICT_PASID_DRIVERS), "strict",
 		IOASID_DRIVER_KEY_LEN, false },
+	[IOASIDBPF_RULE_BDF] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_BDF), "nosnoop_rules",
+				 sizeof(__u32), true },
+	[IOASIDBPF_RULE_SUBSYS] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_SUBSYS), "nosnoop_rules",
+				    sizeof(__u32), true },
+	[IOASIDBPF_RULE_UID] = { IOASID_RULE_MAP_NAME(IOASID_NSR_BY_UID), "nosnoop_rules",
+				 sizeof(__u32), true },
 };
 
 #define NR_KINDS (sizeof(rule_maps) / sizeof(rule_maps[0]))
@@ -91,6 +97,16 @@ static int encode_key(const struct ioasidbpf_rule_key *k, unsigned char *key)
 			return ioasidbpf_fail(-EINVAL, "cgroup id 0");
 		memcpy(key, &k->cgroup_id, sizeof(k->cgroup_id));
 		break;
+	case IOASIDBPF_RULE_SUBSYS:
+		id = IOASID_RULE_SUBSYS_KEY(k->vendor, k->device);
+		memcpy(key, &id, sizeof(id));
+		break;
+	case IOASIDBPF_RULE_BDF:
+		memcpy(key, &k->bdf, sizeof(k->bdf));
+		break;
+	case IOASIDBPF_RULE_UID:
+		memcpy(key, &k->uid, sizeof(k->uid));
+		break;
 	case IOASIDBPF_RULE_DEFAULT:
 		break;
 	}
@@ -117,6 +133,17 @@ static void decode_key(enum ioasidbpf_rule_kind kind, const unsigned char *key,
 		break;
 	case IOASIDBPF_RULE_CGROUP:
 		memcpy(&k->cgroup_id, key, sizeof(k->cgroup_id));
+		break;
+	case IOASIDBPF_RULE_SUBSYS:
+		memcpy(&id, key, sizeof(id));
+		k->vendor = id >> 16;
+		k->device = id & 0xffff;
+		break;
+	case IOASIDBPF_RULE_BDF:
+		memcpy(&k->bdf, key, sizeof(k->bdf));
+		break;
+	case IOASIDBPF_RULE_UID:
+		memcpy(&k->uid, key, sizeof(k->uid));
 		break;
 	case IOASIDBPF_RULE_DEFAULT:
 		break;
@@ -270,7 +297,19 @@ IOASIDBPF_EXPORT int ioasidbpf_rule_foreach(const char *pin_root,
 	unsigned int kind;
 	int fd, rc = 0, found = 0;
 
-	for (kind = 0; kind < NR_KINDS && !rc; kind++) {
+	/* Each policy's maps in the order it asks them. */
+	static const enum ioasidbpf_rule_kind order[] = {
+		IOASIDBPF_RULE_BDF, IOASIDBPF_RULE_SUBSYS, IOASIDBPF_RULE_ID,
+		IOASIDBPF_RULE_DRIVER, IOASIDBPF_RULE_UID, IOASIDBPF_RULE_CGROUP,
+		IOASIDBPF_RULE_DEFAULT, IOASIDBPF_RULE_STRICT_DEVICE,
+		IOASIDBPF_RULE_STRICT_PASID_DRIVER,
+	};
+	unsigned int i;
+
+	_Static_assert(sizeof(order) / sizeof(order[0]) == NR_KINDS,
+		       "every rule kind is listed");
+	for (i = 0; i < NR_KINDS && !rc; i++) {
+		kind = order[i];
 		fd = open_map(pin_root, kind);
 		if (fd < 0)
 			continue;

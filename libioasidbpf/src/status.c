@@ -164,3 +164,27 @@ IOASIDBPF_EXPORT int ioasidbpf_dry_run(struct ioasid_policy_dry_run *dr)
 	close(fd);
 	return err;
 }
+
+IOASIDBPF_EXPORT int ioasidbpf_revalidate(struct ioasid_policy_revalidate *out)
+{
+	struct ioasid_policy_revalidate r = { .size = sizeof(r) };
+	int fd, err = 0;
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ioasidbpf_fail(-errno, "/dev/ioasid: %s%s", strerror(errno),
+				      errno == ENOENT ? " (is the ioasid module loaded?)" : "");
+	if (ioctl(fd, IOASID_POLICY_REVALIDATE, &r)) {
+		err = -errno;
+		if (err == -EPERM)
+			ioasidbpf_fail(err, "revalidating attachments needs CAP_SYS_ADMIN");
+		else if (err == -ENOTTY)
+			ioasidbpf_fail(err, "the ioasid module cannot revalidate (it predates IOASID_POLICY_REVALIDATE)");
+		else
+			ioasidbpf_fail(err, "revalidate: %s", strerror(-err));
+	} else if (out) {
+		*out = r;
+	}
+	close(fd);
+	return err;
+}

@@ -297,7 +297,8 @@ def device_commands():
     assert devs[bdf]["driver"] == "ioasid-pci" and devs[bdf]["id"] == "1234:11e8", devs
     assert devs[bdf]["device_file"] == "/dev/ioasid-dev/" + bdf, devs
     rc, out, _ = ctl("device", "list", check=0)
-    assert out.splitlines()[0].split() == ["BDF", "ID", "GROUP", "DRIVER", "DEVICE", "FILE"], out
+    assert out.splitlines()[0].split() == ["BDF", "ID", "GROUP", "DRIVER", "DEVICE", "FILE",
+                                           "STATE"], out
     assert any(l.startswith(bdf) and "ioasid-pci" in l for l in out.splitlines()), out
     rc, out, _ = ctl("-j", "device", "list", "--all", check=0)
     assert len(json.loads(out)) >= 1

@@ -577,6 +577,31 @@ out:
 	return;
 }
 
+/* Ask the kernel to re-decide every attachment (CAP_SYS_ADMIN). */
+static int revalidate(int f)
+{
+	struct ioasid_policy_revalidate r = { .size = sizeof(r) };
+
+	return ioctl(f, IOASID_POLICY_REVALIDATE, &r) ? -errno : 0;
+}
+
+/*
+ * Attachments in force re-decided (by the built-in: nothing changes), a
+ * failure anywhere in the pass leaving every attachment working.
+ */
+static void seq_revalidate(void)
+{
+	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
+	if (dfd >= 0) {
+		STEPM(dev_attach(dfd, ioas_a, 0, 0), st.edu_at = ioas_a);
+	}
+	STEP_MAP(ioas_a, 4, 4, 0x200000);
+	STEP(revalidate(fd));
+	STEP(revalidate(fd));
+out:
+	return;
+}
+
 static void seq_replace(void)
 {
 	STEPM(mock_attach(tfd, mock, ioas_a, 0, 0, NULL), st.mock_at = ioas_a);
@@ -1117,6 +1142,7 @@ static struct sequence sequences[] = {
 	{ .name = "split_unmap", .prepare = prep_split, .run = seq_split, .check = check_split, .impure = true },
 	{ .name = "two_domains", .prepare = prep_devices, .run = seq_two_domains, .check = check_devices },
 	{ .name = "replace", .prepare = prep_devices, .run = seq_replace, .check = check_devices },
+	{ .name = "revalidate", .prepare = prep_devices, .run = seq_revalidate, .check = check_devices },
 	{ .name = "nested", .prepare = prep_nested, .run = seq_nested, .check = check_devices },
 	{ .name = "device", .prepare = prep_device, .run = seq_device, .check = check_device, .impure = true, .needs = NEEDS_EDU | NOT_VIRTIO },
 	{ .name = "config_space", .prepare = prep_edu, .run = seq_config, .check = check_config, .needs = NEEDS_EDU },

@@ -286,6 +286,7 @@ static const unsigned long ioasid_cmds[] = {
 	IOASID_DESTROY, IOASID_IOAS_ALLOC, IOASID_IOAS_MAP, IOASID_IOAS_UNMAP,
 	IOASID_IOAS_COPY, IOASID_IOAS_IOVA_RANGES, IOASID_IOAS_ALLOW_IOVAS,
 	IOASID_OPTION, IOASID_IOAS_GET_INFO, IOASID_CACHE_FLUSH, IOASID_POLICY_DRY_RUN,
+	IOASID_POLICY_REVALIDATE,
 };
 
 static const unsigned long device_cmds[] = {
@@ -299,7 +300,7 @@ static const size_t sizes[] = {
 	sizeof(struct ioasid_ioas_copy), sizeof(struct ioasid_ioas_iova_ranges),
 	sizeof(struct ioasid_ioas_allow_iovas), sizeof(struct ioasid_option),
 	sizeof(struct ioasid_ioas_info), sizeof(struct ioasid_cache_flush),
-	sizeof(struct ioasid_policy_dry_run),
+	sizeof(struct ioasid_policy_dry_run), sizeof(struct ioasid_policy_revalidate),
 };
 
 static const size_t dev_sizes[] = {

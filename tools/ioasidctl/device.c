@@ -80,6 +80,35 @@ static int write_text(const char *path, const char *text)
 	return err;
 }
 
+/*
+ * What the attachment state of an ioasid-pci device is: "unbound",
+ * "bound", "attached", or what a revalidation left ("needs-reattach",
+ * "revoked"); "?" when its GET_INFO cannot be read.
+ */
+static void state_text(const struct ioasid_device_info *info, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s",
+		 !info->out_dev_id ? "unbound" : info->out_ioas_id ? "attached" : "bound",
+		 info->out_policy_state & IOASID_DEVICE_NEEDS_REATTACH ? ",needs-reattach" : "",
+		 info->out_policy_state & IOASID_DEVICE_REVOKED ? ",revoked" : "");
+}
+
+static void state_of(const char *bdf, char *buf, size_t len)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/dev/ioasid-dev/%s", bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, IOASID_DEVICE_GET_INFO, &info))
+		state_text(&info, buf, len);
+	close(fd);
+}
+
 static int device_list(bool all)
 {
 	struct json_object *arr = json_object_new_array();
@@ -91,9 +120,10 @@ static int device_list(bool all)
 		return fail("cannot list %s: %s", PCI_DEVICES, strerror(errno));
 	}
 	if (!ctl.json)
-		printf("%-13s %-9s %-6s %-14s %s\n", "BDF", "ID", "GROUP", "DRIVER", "DEVICE FILE");
+		printf("%-13s %-9s %-6s %-14s %-30s %s\n", "BDF", "ID", "GROUP", "DRIVER",
+		       "DEVICE FILE", "STATE");
 	while ((e = readdir(d))) {
-		char drv[64], path[PATH_MAX], ven[16], dev[16], id[16], file[PATH_MAX];
+		char drv[64], path[PATH_MAX], ven[16], dev[16], id[16], file[PATH_MAX], state[64];
 		int group;
 
 		if (e->d_name[0] == '.')
@@ -111,6 +141,10 @@ static int device_list(bool all)
 		snprintf(id, sizeof(id), "%.4s:%.4s", ven + 2, dev + 2);
 		snprintf(file, sizeof(file), "%s%s", strcmp(drv, DRIVER) ? "" : "/dev/ioasid-dev/",
 			 strcmp(drv, DRIVER) ? "" : e->d_name);
+		if (strcmp(drv, DRIVER))
+			snprintf(state, sizeof(state), "-");
+		else
+			state_of(e->d_name, state, sizeof(state));
 		if (ctl.json) {
 			struct json_object *o = json_object_new_object();
 
@@ -121,10 +155,12 @@ static int device_list(bool all)
 			json_object_object_add(o, "driver", drv[0] ? json_object_new_string(drv) : NULL);
 			json_object_object_add(o, "device_file", file[0] ?
 					       json_object_new_string(file) : NULL);
+			json_object_object_add(o, "state", file[0] ?
+					       json_object_new_string(state) : NULL);
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-13s %-9s %-6d %-14s %s\n", e->d_name, id, group,
-			       drv[0] ? drv : "-", file[0] ? file : "-");
+			printf("%-13s %-9s %-6d %-14s %-30s %s\n", e->d_name, id, group,
+			       drv[0] ? drv : "-", file[0] ? file : "-", state);
 		}
 	}
 	closedir(d);
@@ -260,6 +296,10 @@ static int device_info(const char *bdf)
 				       json_object_new_uint64(info.out_aperture_last));
 		json_object_object_add(o, "decision", info.out_decision.policy[0] ?
 				       decision_json(&info.out_decision) : NULL);
+		json_object_object_add(o, "needs_reattach", json_object_new_boolean(
+					       info.out_policy_state & IOASID_DEVICE_NEEDS_REATTACH));
+		json_object_object_add(o, "revoked", json_object_new_boolean(
+					       info.out_policy_state & IOASID_DEVICE_REVOKED));
 		emit_json(o);
 		return EXIT_OK;
 	}
@@ -275,6 +315,10 @@ static int device_info(const char *bdf)
 	printf("state:    %s", info.out_dev_id ? "bound" : "not bound");
 	if (info.out_ioas_id)
 		printf(", attached to IOAS %u", info.out_ioas_id);
+	if (info.out_policy_state & IOASID_DEVICE_NEEDS_REATTACH)
+		printf(", needs a re-attach (the policies now decide another snoop mode)");
+	if (info.out_policy_state & IOASID_DEVICE_REVOKED)
+		printf(", revoked (a policy denied it after it attached)");
 	printf("\n");
 	if (info.out_decision.policy[0])
 		print_decision(&info.out_decision);

@@ -10,11 +10,14 @@
  *   rule add|del strict pasid-driver NAME
  *   rule list
  *
- * KEY is VENDOR:DEVICE, driver NAME, cgroup PATH or default; ACTION is
- * allow, deny or defer. "allow" in the nosnoop table means no-snoop
- * unless a snoop mode is given.
+ * KEY is bdf ADDR, subsys VENDOR:DEVICE, VENDOR:DEVICE, driver NAME, uid
+ * N, cgroup PATH or default (asked in that order); ACTION is allow, deny
+ * or defer. "allow" in the nosnoop table means no-snoop unless a snoop
+ * mode is given. After a change the kernel re-decides the attachments in
+ * force (IOASID_POLICY_REVALIDATE).
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +31,9 @@ static const char rule_usage[] =
 	"  add|del strict device VENDOR:DEVICE     allowed although not coherent\n"
 	"  add|del strict pasid-driver NAME        driver allowed PASIDs\n"
 	"  list                                    every rule of the loaded policies\n"
-	"KEY: VENDOR:DEVICE | driver NAME | cgroup PATH | default\n"
+	"KEY: bdf [SSSS:]BB:DD.F | subsys VENDOR:DEVICE | VENDOR:DEVICE | driver NAME\n"
+	"     | uid N | cgroup PATH | default   (the first that matches decides)\n"
+	"Attachments in force are re-decided after every add and del.\n"
 	"Example: ioasidctl rule add nosnoop 8086:1234 allow flush-rate 100/s\n";
 
 /* The driver name of a key: 0, or -1 after a usage message. */
@@ -39,6 +44,28 @@ static int set_driver(struct ioasidbpf_rule_key *k, const char *name)
 		return -1;
 	}
 	snprintf(k->driver, sizeof(k->driver), "%s", name);
+	return 0;
+}
+
+/* A uid, by number or user name: 0, or -1 after a usage message. */
+static int parse_uid(const char *s, __u32 *uid)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s && !*end && !errno && v < 0xffffffffUL) {
+		*uid = v;
+		return 0;
+	}
+	pw = getpwnam(s);
+	if (!pw) {
+		usage_error("uid '%s': not a number nor a user name", s);
+		return -1;
+	}
+	*uid = pw->pw_uid;
 	return 0;
 }
 
@@ -77,12 +104,27 @@ static int parse_key(int argc, char **argv, bool strict,
 		k->kind = IOASIDBPF_RULE_DEFAULT;
 		return 1;
 	}
-	if (!strcmp(argv[0], "driver") || !strcmp(argv[0], "cgroup")) {
+	if (!strcmp(argv[0], "driver") || !strcmp(argv[0], "cgroup") ||
+	    !strcmp(argv[0], "bdf") || !strcmp(argv[0], "subsys") ||
+	    !strcmp(argv[0], "uid")) {
 		if (argc < 2) {
 			usage_error("'%s' needs a value", argv[0]);
 			return -1;
 		}
-		if (argv[0][0] == 'd') {
+		if (!strcmp(argv[0], "bdf") || !strcmp(argv[0], "subsys")) {
+			bool bdf = argv[0][0] == 'b';
+
+			k->kind = bdf ? IOASIDBPF_RULE_BDF : IOASIDBPF_RULE_SUBSYS;
+			if (bdf ? ioasidbpf_parse_bdf(argv[1], &k->bdf) :
+			    ioasidbpf_parse_pci_id(argv[1], &k->vendor, &k->device)) {
+				usage_error("%s", ioasidbpf_errmsg());
+				return -1;
+			}
+		} else if (!strcmp(argv[0], "uid")) {
+			k->kind = IOASIDBPF_RULE_UID;
+			if (parse_uid(argv[1], &k->uid))
+				return -1;
+		} else if (argv[0][0] == 'd') {
 			k->kind = IOASIDBPF_RULE_DRIVER;
 			if (set_driver(k, argv[1]))
 				return -1;
@@ -232,7 +274,22 @@ static void key_text(const struct ioasidbpf_rule_key *k, char *buf, size_t len)
 	case IOASIDBPF_RULE_DEFAULT:
 		snprintf(buf, len, "default");
 		break;
+	case IOASIDBPF_RULE_BDF:
+		snprintf(buf, len, "bdf %04x:%02x:%02x.%x", k->bdf >> 16, (k->bdf >> 8) & 0xff,
+			 (k->bdf >> 3) & 0x1f, k->bdf & 7);
+		break;
+	case IOASIDBPF_RULE_SUBSYS:
+		snprintf(buf, len, "subsys %04x:%04x", k->vendor, k->device);
+		break;
+	case IOASIDBPF_RULE_UID:
+		snprintf(buf, len, "uid %u", k->uid);
+		break;
 	}
+}
+
+static bool kind_strict(enum ioasidbpf_rule_kind kind)
+{
+	return kind == IOASIDBPF_RULE_STRICT_DEVICE || kind == IOASIDBPF_RULE_STRICT_PASID_DRIVER;
 }
 
 static const char *action_text(__u32 a)
@@ -243,7 +300,7 @@ static const char *action_text(__u32 a)
 static int rule_one(const struct ioasidbpf_rule_key *k, const struct ioasid_rule *r,
 		    void *arr)
 {
-	bool strict = k->kind >= IOASIDBPF_RULE_STRICT_DEVICE;
+	bool strict = kind_strict(k->kind);
 	char key[64];
 
 	key_text(k, key, sizeof(key));
@@ -307,6 +364,33 @@ static int rule_list(void)
 	return EXIT_OK;
 }
 
+/*
+ * The kernel does not see map writes: have it re-decide the attachments
+ * in force. Says what changed (nothing when nothing did), in @o for -j.
+ */
+static int rule_revalidate(struct json_object *o)
+{
+	struct ioasid_policy_revalidate rv;
+	int err = ioasidbpf_revalidate(&rv);
+
+	if (err)
+		return err;
+	if (o) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "attachments", json_object_new_int64(rv.out_nr_attachments));
+		json_object_object_add(r, "changed", json_object_new_int64(rv.out_nr_changed));
+		json_object_object_add(r, "needs_reattach", json_object_new_int64(rv.out_nr_reattach));
+		json_object_object_add(r, "revoked", json_object_new_int64(rv.out_nr_revoked));
+		json_object_object_add(o, "revalidated", r);
+	} else if (rv.out_nr_changed || rv.out_nr_reattach || rv.out_nr_revoked) {
+		printf("revalidated %u attachments: %u changed, %u need a re-attach, %u revoked\n",
+		       rv.out_nr_attachments, rv.out_nr_changed, rv.out_nr_reattach,
+		       rv.out_nr_revoked);
+	}
+	return 0;
+}
+
 static int rule_change(bool add, int argc, char **argv)
 {
 	struct ioasidbpf_rule_key k;
@@ -341,12 +425,14 @@ static int rule_change(bool add, int argc, char **argv)
 		json_object_object_add(o, "result", json_object_new_string(add ? "added" : "deleted"));
 		json_object_object_add(o, "table", json_object_new_string(strict ? "strict" : "nosnoop"));
 		json_object_object_add(o, "key", json_object_new_string(key));
+		err = rule_revalidate(o);
 		emit_json(o);
 	} else {
 		printf("%s %s rule %s\n", add ? "added" : "deleted",
 		       strict ? "strict" : "nosnoop", key);
+		err = rule_revalidate(NULL);
 	}
-	return EXIT_OK;
+	return err ? lib_fail(err) : EXIT_OK;
 }
 
 static int rule_list_cmd(int argc, char **argv)
