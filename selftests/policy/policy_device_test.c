@@ -9,6 +9,13 @@
 #include "../lib/ioasid_util.h"
 #include "policy_count.h"
 
+static int revalidate_all(int fd)
+{
+	struct ioasid_policy_revalidate r = { .size = sizeof(r) };
+
+	return xioctl(fd, IOASID_POLICY_REVALIDATE, &r);
+}
+
 /* A thread attaching and detaching one device as fast as it can. */
 struct attach_loop {
 	int dfd;
@@ -90,17 +97,25 @@ TEST_F(policy, replace_under_attach_load)
 	EXPECT_LT(0, l.n_a);
 	EXPECT_LT(0, l.n_b);
 
-	/* Replacing never changes what an attached device was granted. */
+	/*
+	 * A replacement re-decides the attachments in force (revalidation,
+	 * run after the replacement and again here to wait for it), and so
+	 * does an unregistration.
+	 */
 	a.ioas_id = l.ioas;
 	ASSERT_EQ(0, ioctl(l.dfd, IOASID_DEVICE_ATTACH, &a));
 	ASSERT_EQ(0, ioctl(l.dfd, IOASID_DEVICE_GET_INFO, &info));
 	EXPECT_STREQ("a", info.out_decision.reason);
 	ASSERT_EQ(0, bpf_link__update_map(self->links[0], self->skel->maps.t_prio_b));
+	ASSERT_EQ(0, revalidate_all(self->fd));
 	ASSERT_EQ(0, ioctl(l.dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_STREQ("a", info.out_decision.reason);
+	EXPECT_STREQ("b", info.out_decision.reason);
+	EXPECT_EQ(l.ioas, info.out_ioas_id);
 	bpf_link__destroy(self->links[--self->nr_links]);
+	ASSERT_EQ(0, revalidate_all(self->fd));
 	ASSERT_EQ(0, ioctl(l.dfd, IOASID_DEVICE_GET_INFO, &info));
-	EXPECT_STREQ("a", info.out_decision.reason);
+	EXPECT_STREQ("builtin", info.out_decision.policy);
+	EXPECT_EQ(l.ioas, info.out_ioas_id);
 	close(l.dfd);
 }
 

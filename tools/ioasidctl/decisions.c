@@ -39,6 +39,8 @@ static const char *op_name(unsigned int op)
 		return "kvm-link";
 	case IOASID_DECISION_KIND_KVM_UNLINK:
 		return "kvm-unlink";
+	case IOASID_DECISION_KIND_REVALIDATED:
+		return "revalidated";
 	default:
 		return "?";
 	}
@@ -131,7 +133,15 @@ static void print_record(const struct ioasid_decision_record *r)
 	printf("%s.%06llu #%llu %-12s %s uid %u%s ", when,
 	       (unsigned long long)(r->hdr.time_ns % 1000000000ULL) / 1000,
 	       (unsigned long long)r->hdr.seq, op_name(r->hdr.kind), dev, r->uid,
+	       r->req_flags & IOASID_REQ_REVALIDATE ? " (revalidation)" :
 	       r->req_flags & IOASID_REQ_DRY_RUN ? " (dry run)" : "");
+	if (r->hdr.kind == IOASID_DECISION_KIND_REVALIDATED) {
+		printf("%s by %s: %s\n",
+		       r->decision_flags & IOASID_DECISION_REVOKED ? "revoked (detached)" :
+		       r->decision_flags & IOASID_DECISION_NEEDS_REATTACH ? "needs a re-attach" :
+		       "grant applied", r->policy, r->policy_reason);
+		return;
+	}
 	if (r->hdr.kind == IOASID_POLICY_OP_DETACH) {
 		printf("detached\n");
 		return;

@@ -42,8 +42,11 @@ static int decide(const struct ioasid_policy_req *req)
 		ioasid_reason(req, "count: IOAS refused");
 		return -EACCES;
 	}
-	count(req->ioas_id, 1);
-	__sync_fetch_and_add(&nr_allowed, 1);
+	/* A revalidation is no new attachment: no detach notice balances it. */
+	if (!(req->flags & IOASID_REQ_REVALIDATE)) {
+		count(req->ioas_id, 1);
+		__sync_fetch_and_add(&nr_allowed, 1);
+	}
 	ioasid_reason(req, "count: allowed");
 	return IOASID_VERDICT_ALLOW;
 }
