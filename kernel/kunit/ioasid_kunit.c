@@ -255,10 +255,102 @@ static void decisions_complete_fills_from_builtin(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, IOASID_SNOOP_DEFAULT, eval.decision.snoop);
 }
 
+/* What the flags of the last request a kt_seen_* policy saw were. */
+static u32 kt_seen_v1, kt_seen_v2;
+
+static int kt_seen1(const struct ioasid_policy_req *req)
+{
+	kt_seen_v1 = req->flags;
+	return IOASID_VERDICT_DEFER;
+}
+
+static int kt_seen2(const struct ioasid_policy_req *req)
+{
+	kt_seen_v2 = req->flags;
+	return IOASID_VERDICT_DEFER;
+}
+
+/*
+ * A policy of ABI 1 predates IOASID_REQ_REVALIDATE: it sees a revalidation
+ * as a dry run; one of the current ABI sees the flag alone; a plain attach
+ * is neither to both.
+ */
+static void decisions_revalidation_by_abi(struct kunit *test)
+{
+	struct ioasid_policy_ops v1 = {
+		.attach = kt_seen1, .name = "kt_seen1", .priority = 1,
+		.abi_version = 1,
+	};
+	struct ioasid_policy_ops v2 = {
+		.attach = kt_seen2, .name = "kt_seen2", .priority = 2,
+		.abi_version = IOASID_POLICY_ABI_VERSION,
+	};
+	struct ioasid_policy_eval eval = {};
+
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&v1));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_policy_kunit_reg(&v2));
+	eval.req.op = IOASID_POLICY_OP_ATTACH;
+	eval.req.flags = IOASID_REQ_REVALIDATE;
+	ioasid_policy_evaluate(&eval);
+	KUNIT_EXPECT_EQ(test, (u32)(IOASID_REQ_REVALIDATE | IOASID_REQ_DRY_RUN),
+			kt_seen_v1);
+	KUNIT_EXPECT_EQ(test, (u32)IOASID_REQ_REVALIDATE, kt_seen_v2);
+	/* The marking was for the ABI-1 policy alone: the request is back. */
+	KUNIT_EXPECT_EQ(test, (u32)IOASID_REQ_REVALIDATE, eval.req.flags);
+	memset(&eval, 0, sizeof(eval));
+	eval.req.op = IOASID_POLICY_OP_ATTACH;
+	ioasid_policy_evaluate(&eval);
+	KUNIT_EXPECT_EQ(test, 0U, kt_seen_v1);
+	KUNIT_EXPECT_EQ(test, 0U, kt_seen_v2);
+	ioasid_policy_kunit_unreg(&v2);
+	ioasid_policy_kunit_unreg(&v1);
+}
+
+/* What a revalidation applies live, and when a re-attach is needed. */
+static void decisions_revalidation_outcome(struct kunit *test)
+{
+	struct ioasid_policy_decision old = {
+		.flags = IOASID_DECISION_FLUSH_GRANT, .flush_rate = 100,
+		.flush_burst = 10, .snoop = IOASID_SNOOP_ALLOW_NOSNOOP,
+	};
+	struct ioasid_policy_decision new = old;
+
+	KUNIT_EXPECT_FALSE(test, ioasid_reval_changed(&old, &new));
+	/* A reason or policy of its own is no change to apply. */
+	strscpy(new.reason, "other", sizeof(new.reason));
+	KUNIT_EXPECT_FALSE(test, ioasid_reval_changed(&old, &new));
+	new.flush_rate = 1;
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_changed(&old, &new));
+	new = old;
+	new.flush_burst = 1;
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_changed(&old, &new));
+	new = old;
+	new.flags = 0;
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_changed(&old, &new));
+	new = old;
+	new.flags |= IOASID_DECISION_PASID_RANGE;
+	new.pasid_min = 1;
+	new.pasid_max = 10;
+	old.flags |= IOASID_DECISION_PASID_RANGE;
+	old.pasid_min = 1;
+	old.pasid_max = 10;
+	KUNIT_EXPECT_FALSE(test, ioasid_reval_changed(&old, &new));
+	new.pasid_max = 3;
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_changed(&old, &new));
+
+	/* The domain keeps its snoop mode: a mismatch needs a re-attach. */
+	KUNIT_EXPECT_FALSE(test, ioasid_reval_needs_reattach(true, true));
+	KUNIT_EXPECT_FALSE(test, ioasid_reval_needs_reattach(false, false));
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_needs_reattach(true, false));
+	KUNIT_EXPECT_TRUE(test, ioasid_reval_needs_reattach(false, true));
+}
+
 static struct kunit_case decision_cases[] = {
 	KUNIT_CASE(decisions_stack),
 	KUNIT_CASE(decisions_pasid_clamped_to_hardware),
 	KUNIT_CASE(decisions_complete_fills_from_builtin),
+	KUNIT_CASE(decisions_revalidation_by_abi),
+	KUNIT_CASE(decisions_revalidation_outcome),
 	{}
 };
 

@@ -287,6 +287,74 @@ def rules_and_dry_run():
     unload_all()
 
 
+def _io(nr):
+    return (0xB9 << 8) | nr
+
+
+@test
+def rule_keys_and_revocation():
+    """bdf, subsys and uid keys; a deny reaching an attached edu."""
+    import fcntl
+    import select
+    import struct
+    unload_all()
+    ctl("policy", "load", "nosnoop_rules", check=0)
+    rc, out, _ = ctl("rule", "add", "nosnoop", "bdf", "0000:01:00.0", "allow", check=0)
+    assert out == "added nosnoop rule bdf 0000:01:00.0\n", out
+    ctl("rule", "add", "nosnoop", "subsys", "1af4:1100", "deny", check=0)
+    rc, out, _ = ctl("-j", "rule", "add", "nosnoop", "uid", "root", "allow", "flush", check=0)
+    d = json.loads(out)
+    assert d["key"] == "uid 0" and d["revalidated"]["revoked"] == 0, d
+    ctl("rule", "add", "nosnoop", "8086:1234", "allow", check=0)
+    rc, out, _ = ctl("-j", "rule", "list", check=0)
+    keys = [r["key"] for r in json.loads(out)]
+    # Listed in the order nosnoop_rules asks them.
+    assert keys == ["bdf 0000:01:00.0", "subsys 1af4:1100", "8086:1234", "uid 0"], keys
+    expect_error(["rule", "add", "nosnoop", "bdf", "01:00", "allow"], 2,
+                 "ioasidctl: '01:00' is not a PCI address ([DOMAIN:]BUS:DEVICE.FUNCTION)")
+    expect_error(["rule", "add", "nosnoop", "uid", "no-such-user-x", "allow"], 2,
+                 "ioasidctl: uid 'no-such-user-x': not a number nor a user name")
+    for key in (["bdf", "0000:01:00.0"], ["subsys", "1af4:1100"], ["uid", "0"], ["8086:1234"]):
+        ctl("rule", "del", "nosnoop", *key, check=0)
+
+    bdf = edu_bdf()
+    if not bdf:
+        unload_all()
+        return "SKIP no edu device in this VM"
+    # A program holding the edu attached, as a VMM would.
+    fd = os.open("/dev/ioasid", os.O_RDWR)
+    dfd = os.open("/dev/ioasid-dev/" + bdf, os.O_RDWR)
+    try:
+        alloc = bytearray(struct.pack("IIII", 16, 0, 0, 0))
+        fcntl.ioctl(fd, _io(0x01), alloc)
+        ioas = struct.unpack("IIII", alloc)[3]
+        fcntl.ioctl(dfd, _io(0x40), bytearray(struct.pack("IIiI", 16, 0, fd, 0)))
+        fcntl.ioctl(dfd, _io(0x41), bytearray(struct.pack("IIII", 16, 0, ioas, 0)))
+        rc, out, _ = ctl("device", "list", check=0)
+        line = [l for l in out.splitlines() if l.startswith(bdf)][0]
+        assert line.split()[-1] == "attached", line
+        rc, out, _ = ctl("rule", "add", "nosnoop", "bdf", bdf, "deny", "errno", "EACCES", check=0)
+        assert out == "added nosnoop rule bdf %s\nrevalidated 1 attachments: 0 changed, 0 need a re-attach, 1 revoked\n" % bdf, out
+        # The owner's fd polls POLLPRI; the operator sees the state.
+        p = select.poll()
+        p.register(fd, select.POLLPRI)
+        assert p.poll(0) == [(fd, select.POLLPRI)], p.poll(0)
+        rc, out, _ = ctl("device", "list", check=0)
+        line = [l for l in out.splitlines() if l.startswith(bdf)][0]
+        assert line.split()[-1] == "bound,revoked", line
+        rc, out, _ = ctl("-j", "device", "info", bdf, check=0)
+        info = json.loads(out)
+        assert info["revoked"] is True and info["ioas_id"] == 0, info
+        assert info["decision"]["verdict"] == -13, info
+        rc, out, _ = ctl("decisions", "--count", "1", check=0)
+        assert "revalidated" in out and "revoked (detached) by nosnoop_rules" in out, out
+        ctl("rule", "del", "nosnoop", "bdf", bdf, check=0)
+    finally:
+        os.close(dfd)
+        os.close(fd)
+        unload_all()
+
+
 @test
 def device_commands():
     bdf = edu_bdf()

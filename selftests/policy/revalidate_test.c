@@ -361,6 +361,7 @@ TEST_F(reval, precedence_of_keys)
 	}
 	for (i = 0; i < 7; i++) {
 		memset(&dr, 0, sizeof(dr));
+		dr.size = sizeof(dr);
 		dr.flags = IOASID_DRY_RUN_DEVICE_BDF;
 		dr.req.op = IOASID_POLICY_OP_ATTACH;
 		dr.req.bdf = self->bdf;

@@ -75,9 +75,14 @@ TEST_POLICY(t_count, 12,
 	    .attach_pasid = (void *)count_attach_pasid,
 	    .detach = (void *)count_detach);
 
+/* Attaches of this device id are left to the next policy (0: none). */
+__u16 flush1_skip_device;
+
 /* No-snoop for everyone, cache flush at 1/s with a burst of 1. */
 POLICY_OP(attach, flush1_attach)
 {
+	if (flush1_skip_device && req->device == flush1_skip_device)
+		return IOASID_VERDICT_DEFER;
 	ioasid_reason(req, "flush 1/s burst 1");
 	return allow_nosnoop_flush(req, 1, 1);
 }
