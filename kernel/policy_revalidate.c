@@ -75,6 +75,7 @@ struct ioasid_reval_counts {
 
 /* One RID attachment of a group being re-decided. */
 struct ioasid_reval_item {
+	struct ioasid_device *idev;
 	struct ioasid_attach_result res;
 	struct ioasid_policy_req req;
 };
@@ -238,20 +239,16 @@ static int reval_decide(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 
 /* The group's RID attachment is denied: detach every attached device. */
 static void reval_revoke_group(struct ioasid_group *igroup,
-			       struct ioasid_reval_item *items,
+			       struct ioasid_reval_item *items, unsigned int n,
 			       const struct ioasid_policy_decision *denial,
 			       struct ioasid_reval_counts *c)
 {
-	struct ioasid_device *idev;
-	unsigned int i = 0;
+	struct ioasid_reval_item *it;
 
 	lockdep_assert_held(&igroup->lock);
-	list_for_each_entry(idev, &igroup->devices, group_node) {
-		struct ioasid_reval_item *it;
+	for (it = items; it < items + n; it++) {
+		struct ioasid_device *idev = it->idev;
 
-		if (!idev->ioas)
-			continue;
-		it = &items[i++];
 		ioasid_device_detach_rid_locked(idev);
 		/* A member its policies allowed goes with the group. */
 		if (!it->res.decision.verdict)
@@ -272,23 +269,18 @@ static void reval_apply_group(struct ioasid_group *igroup,
 			      struct ioasid_reval_counts *c)
 {
 	struct ioasid_hwpt *hwpt = igroup->hwpt;
-	struct ioasid_device *idev, *first = NULL;
 	bool any_enforce = false, merge = false;
-	unsigned int i;
+	struct ioasid_reval_item *it;
+	struct ioasid_device *idev;
 
 	lockdep_assert_held(&igroup->lock);
-	for (i = 0; i < n; i++)
-		if (items[i].res.decision.snoop == IOASID_SNOOP_ENFORCE)
+	for (it = items; it < items + n; it++)
+		if (it->res.decision.snoop == IOASID_SNOOP_ENFORCE)
 			any_enforce = true;
 
 	if (ioasid_reval_needs_reattach(hwpt->enforce_cc, any_enforce)) {
-		i = 0;
-		list_for_each_entry(idev, &igroup->devices, group_node) {
-			struct ioasid_reval_item *it;
-
-			if (!idev->ioas)
-				continue;
-			it = &items[i++];
+		for (it = items; it < items + n; it++) {
+			idev = it->idev;
 			c->reattach++;
 			if (idev->rid_state & IOASID_DEVICE_NEEDS_REATTACH)
 				continue;
@@ -299,13 +291,8 @@ static void reval_apply_group(struct ioasid_group *igroup,
 		return;
 	}
 
-	i = 0;
-	list_for_each_entry(idev, &igroup->devices, group_node) {
-		struct ioasid_reval_item *it;
-
-		if (!idev->ioas)
-			continue;
-		it = &items[i++];
+	for (it = items; it < items + n; it++) {
+		idev = it->idev;
 		idev->rid_state &= ~IOASID_DEVICE_NEEDS_REATTACH;
 		/* The group's grant: the first sets it, the rest merge. */
 		ioasid_flush_note_attach(idev->ctx, &igroup->flush_src, hwpt,
@@ -317,10 +304,8 @@ static void reval_apply_group(struct ioasid_group *igroup,
 			c->changed++;
 		}
 		idev->last = it->res;
-		first = first ?: idev;
 	}
-	if (first)
-		ioasid_kvm_ctx_sync(first->ctx, first->dev);
+	ioasid_kvm_ctx_sync(items->idev->ctx, items->idev->dev);
 }
 
 static int reval_group_rid(struct ioasid_group *igroup,
@@ -347,6 +332,7 @@ static int reval_group_rid(struct ioasid_group *igroup,
 		if (!idev->ioas)
 			continue;
 		it = &items[i++];
+		it->idev = idev;
 		rc = reval_decide(idev, idev->ioas, IOASID_POLICY_OP_ATTACH, 0,
 				  &idev->req, &it->res, &it->req);
 		if (!it->res.asked) {
@@ -361,7 +347,7 @@ static int reval_group_rid(struct ioasid_group *igroup,
 	if (denial) {
 		struct ioasid_policy_decision d = *denial;
 
-		reval_revoke_group(igroup, items, &d, c);
+		reval_revoke_group(igroup, items, n, &d, c);
 	} else {
 		reval_apply_group(igroup, items, n, c);
 	}
@@ -463,7 +449,7 @@ static int cmp_igroup(const void *a, const void *b)
 static int ioasid_revalidate_all(struct ioasid_reval_counts *c)
 {
 	struct ioasid_device **devs, *idev;
-	unsigned int n = 0, i;
+	unsigned int n = 0, i, j;
 	int rc = 0, err;
 
 	mutex_lock(&ioasid_all_devices_lock);
@@ -482,18 +468,17 @@ static int ioasid_revalidate_all(struct ioasid_reval_counts *c)
 	mutex_unlock(&ioasid_all_devices_lock);
 
 	sort(devs, n, sizeof(*devs), cmp_igroup, NULL);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i = j) {
 		struct ioasid_group *igroup = devs[i]->igroup;
 
-		if (i && igroup == devs[i - 1]->igroup)
-			continue;
 		mutex_lock(&igroup->lock);
 		err = reval_group(igroup, c);
 		mutex_unlock(&igroup->lock);
 		rc = rc ?: err;
+		/* The group is done: an unbind of its devices may go on. */
+		for (j = i; j < n && devs[j]->igroup == igroup; j++)
+			ioasid_put_object(devs[j]->ctx, &devs[j]->obj);
 	}
-	for (i = 0; i < n; i++)
-		ioasid_put_object(devs[i]->ctx, &devs[i]->obj);
 	kvfree(devs);
 	return rc;
 }

@@ -17,62 +17,33 @@
  * The first match in that order decides (the most specific key first).
  * Revalidations (IOASID_REQ_REVALIDATE) are answered as attaches: the
  * policy keeps no books, so the answer is what an attach would get now,
- * with the uid and cgroup of the task that attached. An ALLOW rule sets the snoop mode
- * (the built-in rule when DEFAULT), grants the cache flush with its rate
- * when IOASID_RULE_F_FLUSH, and the PASID range when IOASID_RULE_F_PASID.
+ * with the uid and cgroup of the task that attached.
+ *
+ * An ALLOW rule sets the snoop mode (the built-in rule when DEFAULT),
+ * grants the cache flush with its rate when IOASID_RULE_F_FLUSH, and the
+ * PASID range when IOASID_RULE_F_PASID.
  */
 #include "ioasid_policy.h"
 #include "ioasid_rules.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_BDF SEC(".maps");
+/* A rule map: @key_type -> struct ioasid_rule, pinned by its name. */
+#define RULE_MAP(name, key_type, entries)				\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_HASH);			\
+		__uint(max_entries, entries);				\
+		__type(key, key_type);					\
+		__type(value, struct ioasid_rule);			\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_SUBSYS SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_ID SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_UID SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, char[IOASID_DRIVER_KEY_LEN]);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_DRIVER SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct ioasid_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} IOASID_NSR_BY_CGROUP SEC(".maps");
+RULE_MAP(IOASID_NSR_BY_BDF, __u32, 4096);
+RULE_MAP(IOASID_NSR_BY_SUBSYS, __u32, 4096);
+RULE_MAP(IOASID_NSR_BY_ID, __u32, 4096);
+RULE_MAP(IOASID_NSR_BY_DRIVER, char[IOASID_DRIVER_KEY_LEN], 1024);
+RULE_MAP(IOASID_NSR_BY_UID, __u32, 4096);
+RULE_MAP(IOASID_NSR_BY_CGROUP, __u64, 4096);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -120,6 +120,7 @@ static int other_fd_objects_unreachable(void *unused)
 static int dry_run_and_kill_switch_refused(void *unused)
 {
 	struct ioasid_policy_dry_run dr = { .size = sizeof(dr) };
+	struct ioasid_policy_revalidate rv = { .size = sizeof(rv) };
 	int fd = open("/dev/ioasid", O_RDWR), k;
 
 	if (fd < 0)
@@ -127,6 +128,9 @@ static int dry_run_and_kill_switch_refused(void *unused)
 	dr.req.op = IOASID_POLICY_OP_ATTACH;
 	if (xioctl(fd, IOASID_POLICY_DRY_RUN, &dr) != -EPERM)
 		return 2;
+	/* Re-deciding every user's attachments is an operator's act. */
+	if (xioctl(fd, IOASID_POLICY_REVALIDATE, &rv) != -EPERM)
+		return 5;
 	k = open("/sys/kernel/ioasid/policy/bypass", O_WRONLY);
 	if (k >= 0) {
 		if (write(k, "1", 1) == 1)

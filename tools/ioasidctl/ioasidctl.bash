@@ -85,7 +85,7 @@ _ioasidctl()
 		case $prev in
 		add | del) COMPREPLY=($(compgen -W "nosnoop strict" -- "$cur")) ;;
 		strict) COMPREPLY=($(compgen -W "device pasid-driver" -- "$cur")) ;;
-		nosnoop) COMPREPLY=($(compgen -W "driver cgroup default" -- "$cur")) ;;
+		nosnoop) COMPREPLY=($(compgen -W "bdf subsys driver uid cgroup default" -- "$cur")) ;;
 		snoop) COMPREPLY=($(compgen -W "enforce nosnoop default" -- "$cur")) ;;
 		*)
 			[ "$cmd" = add ] && COMPREPLY=($(compgen -W "allow deny defer snoop

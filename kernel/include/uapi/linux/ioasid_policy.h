@@ -254,8 +254,10 @@ enum ioasid_policy_flags {
 /**
  * struct ioasid_policy_ops - a policy (BPF struct_ops type)
  * @attach: may the device attach (RID)? Runs under the device's group
- *	lock: not sleepable.
+ *	lock: not sleepable. Also asked again about attachments in force
+ *	when rules or policies change (IOASID_REQ_REVALIDATE)
  * @attach_pasid: may the device attach at @req->pasid? Not sleepable.
+ *	Revalidated as @attach is
  * @cache_flush: may the fd flush caches now? Atomic context: not sleepable.
  * @detach: a device detached. Atomic context: not sleepable.
  * @init: called once when the policy is registered. Sleepable allowed.
