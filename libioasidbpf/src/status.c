@@ -143,14 +143,24 @@ IOASIDBPF_EXPORT int ioasidbpf_bypass(int set)
 	return buf[0] == '1' || buf[0] == 'Y';
 }
 
+/* /dev/ioasid, or a negative errno said with its likely cause. */
+static int open_ioasid(void)
+{
+	int fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return ioasidbpf_fail(-errno, "/dev/ioasid: %s%s", strerror(errno),
+				      errno == ENOENT ? " (is the ioasid module loaded?)" : "");
+	return fd;
+}
+
 IOASIDBPF_EXPORT int ioasidbpf_dry_run(struct ioasid_policy_dry_run *dr)
 {
 	int fd, err = 0;
 
-	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	fd = open_ioasid();
 	if (fd < 0)
-		return ioasidbpf_fail(-errno, "/dev/ioasid: %s%s", strerror(errno),
-				      errno == ENOENT ? " (is the ioasid module loaded?)" : "");
+		return fd;
 	dr->size = sizeof(*dr);
 	if (ioctl(fd, IOASID_POLICY_DRY_RUN, dr)) {
 		err = -errno;
@@ -170,10 +180,9 @@ IOASIDBPF_EXPORT int ioasidbpf_revalidate(struct ioasid_policy_revalidate *out)
 	struct ioasid_policy_revalidate r = { .size = sizeof(r) };
 	int fd, err = 0;
 
-	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	fd = open_ioasid();
 	if (fd < 0)
-		return ioasidbpf_fail(-errno, "/dev/ioasid: %s%s", strerror(errno),
-				      errno == ENOENT ? " (is the ioasid module loaded?)" : "");
+		return fd;
 	if (ioctl(fd, IOASID_POLICY_REVALIDATE, &r)) {
 		err = -errno;
 		if (err == -EPERM)

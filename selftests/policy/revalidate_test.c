@@ -123,84 +123,55 @@ static int last_revalidated(__u32 bdf, struct ioasid_decision_record *out)
 	return found;
 }
 
-FIXTURE(reval) {
-	int fd;
-	int dfd;
-	__u32 ioas;
+/* What a test knows beyond the edu fixture. */
+struct reval {
 	__u32 bdf;
-	char *buf;
-	volatile void *bar;
-	struct nosnoop_rules *skel;
-	struct ioasid_device_info info;
+	struct ioasid_device_info info;	/* the edu's, once attached */
 };
 
-FIXTURE_SETUP(reval)
+/*
+ * nosnoop_rules registered with fresh rule maps (its link goes with the
+ * test's process), the fixture's first two pages mapped at EDU_IOVA_A, the
+ * edu bound, attached (by the built-in) and its BAR mapped.
+ */
+static struct reval reval_up(struct __test_metadata *_metadata, FIXTURE_DATA(edu) *self)
 {
-	const char *path = edu_dev_path();
+	struct reval st = { .info.size = sizeof(st.info) };
 
-	self->dfd = -1;
-	self->bar = NULL;
-	self->skel = NULL;
-	self->fd = open("/dev/ioasid", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	if (!path)
-		SKIP(return, "no edu device bound to ioasid-pci in this VM");
-	self->skel = load_nosnoop();
-	ASSERT_NE(NULL, self->skel);
-	self->bdf = pci_bdf(edu_bdf());
-	self->dfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, ioas_alloc(self->fd, 0, 0, &self->ioas));
-	self->buf = mmap(NULL, 2 * PSZ, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	for (int i = 0; i < XFER; i++)
-		self->buf[i] = (char)(i * 5 + 1);
-	memset(self->buf + PSZ, 0, PSZ);
-	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, 0x100000, RW));
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
-	ASSERT_EQ(0, dev_attach(self->dfd, self->ioas, 0, 0));
-	ASSERT_EQ(0, enable_bus_master(self->dfd));
-	self->bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dfd, region_offset(0));
-	ASSERT_NE(MAP_FAILED, self->bar);
-	ASSERT_EQ(0, dev_info(self->dfd, &self->info));
-	ASSERT_EQ(0, self->info.out_policy_state);
+	ASSERT_NE(NULL, load_nosnoop());
+	st.bdf = pci_bdf(edu_bdf());
+	ASSERT_EQ(0, map_fixed(self->fd, self->ioas, U(self->buf), 2 * PSZ, EDU_IOVA_A, RW));
+	bring_up(_metadata, self);
+	ASSERT_EQ(0, dev_info(self->dfd, &st.info));
+	ASSERT_EQ(0, st.info.out_policy_state);
 	ASSERT_EQ(0, poll_events(self->fd));
+	return st;
 }
 
-FIXTURE_TEARDOWN(reval)
-{
-	if (self->bar)
-		munmap((void *)self->bar, 1 << 20);
-	if (self->dfd >= 0)
-		close(self->dfd);
-	if (self->skel)
-		nosnoop_rules__destroy(self->skel);
-	unpin_rules();
-	close(self->fd);
-}
+/* In a TEST_F(edu, ...): struct reval st = REVAL_UP(); first. */
+#define REVAL_UP() reval_up(_metadata, self)
 
 /* The edu copies RAM -> its buffer -> RAM; true when the copy arrived. */
-static bool dma_reaches(FIXTURE_DATA(reval) *self)
+static bool dma_reaches(FIXTURE_DATA(edu) *self)
 {
 	memset(self->buf + PSZ, 0, XFER);
-	if (edu_dma(self->bar, 0x100000, 0x40000, XFER, false) ||
-	    edu_dma(self->bar, 0x40000, 0x100000 + PSZ, XFER, true))
+	if (edu_dma(self->bar, EDU_IOVA_A, EDU_BUF, XFER, false) ||
+	    edu_dma(self->bar, EDU_BUF, EDU_IOVA_A + PSZ, XFER, true))
 		return false;
 	return !memcmp(self->buf, self->buf + PSZ, XFER);
 }
 
-TEST_F(reval, flush_grant_applies_live)
+TEST_F(edu, flush_grant_applies_live)
 {
-	struct ioasidbpf_rule_key k = bdf_key(self->bdf);
+	struct reval st = REVAL_UP();
+	struct ioasidbpf_rule_key k = bdf_key(st.bdf);
 	struct ioasid_rule r = allow(IOASID_SNOOP_DEFAULT, 1, 1);
 	struct ioasid_policy_revalidate rv;
 	struct ioasid_device_info info = { .size = sizeof(info) };
-	bool coherent = self->info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
+	bool coherent = st.info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
 	__u32 cpus;
 
-	EXPECT_STREQ("builtin", self->info.out_decision.policy);
+	EXPECT_STREQ("builtin", st.info.out_decision.policy);
 	/* Nothing changed yet: re-deciding changes nothing. */
 	ASSERT_EQ(0, revalidate(self->fd, &rv));
 	EXPECT_LE(1, rv.out_nr_attachments);
@@ -236,10 +207,11 @@ TEST_F(reval, flush_grant_applies_live)
 	EXPECT_EQ(0, rv.out_nr_changed);
 }
 
-TEST_F(reval, snoop_change_marks_reattach)
+TEST_F(edu, snoop_change_marks_reattach)
 {
-	struct ioasidbpf_rule_key k = bdf_key(self->bdf);
-	bool coherent = self->info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
+	struct reval st = REVAL_UP();
+	struct ioasidbpf_rule_key k = bdf_key(st.bdf);
+	bool coherent = st.info.out_iommu_caps & IOASID_IOMMU_CAP_ENFORCE_COHERENCY;
 	/* The other snoop mode than the built-in's. */
 	struct ioasid_rule r = allow(coherent ? IOASID_SNOOP_ALLOW_NOSNOOP :
 				     IOASID_SNOOP_ENFORCE, 0, 0);
@@ -250,7 +222,7 @@ TEST_F(reval, snoop_change_marks_reattach)
 	ASSERT_EQ(0, ioasidbpf_rule_add(PIN_ROOT, &k, &r));
 	ASSERT_EQ(0, revalidate(self->fd, &rv));
 	ASSERT_EQ(0, dev_info(self->dfd, &info));
-	ASSERT_EQ(0, last_revalidated(self->bdf, &rec));
+	ASSERT_EQ(0, last_revalidated(st.bdf, &rec));
 	EXPECT_TRUE(poll_events(self->fd) & POLLPRI);
 	if (!coherent) {
 		/* No snoop control: enforce-snoop cannot be had, revoked. */
@@ -284,9 +256,10 @@ TEST_F(reval, snoop_change_marks_reattach)
 	EXPECT_TRUE(dma_reaches(self));
 }
 
-TEST_F(reval, deny_revokes_attached_device)
+TEST_F(edu, deny_revokes_attached_device)
 {
-	struct ioasidbpf_rule_key k = bdf_key(self->bdf);
+	struct reval st = REVAL_UP();
+	struct ioasidbpf_rule_key k = bdf_key(st.bdf);
 	struct ioasid_rule deny = { .action = IOASID_RULE_DENY, .deny_errno = EACCES };
 	struct ioasid_policy_revalidate rv;
 	struct ioasid_device_info info = { .size = sizeof(info) };
@@ -312,7 +285,7 @@ TEST_F(reval, deny_revokes_attached_device)
 	for (int i = 0; i < XFER; i++)
 		ASSERT_EQ(0, self->buf[PSZ + i]);
 	/* Recorded, with the rule's reason. */
-	ASSERT_EQ(0, last_revalidated(self->bdf, &rec));
+	ASSERT_EQ(0, last_revalidated(st.bdf, &rec));
 	EXPECT_TRUE(rec.decision_flags & IOASID_DECISION_REVOKED);
 	EXPECT_EQ(-EACCES, rec.error);
 	EXPECT_STREQ("nosnoop_rules: denied by rule", rec.policy_reason);
@@ -331,12 +304,13 @@ TEST_F(reval, deny_revokes_attached_device)
  * Each key in precedence order wins over the next: the rules differ only
  * in their flush rate, the decider is read off the dry run's decision.
  */
-TEST_F(reval, precedence_of_keys)
+TEST_F(edu, precedence_of_keys)
 {
+	struct reval st = REVAL_UP();
 	struct ioasid_policy_dry_run dr;
 	char path[256], val[16];
 	struct ioasidbpf_rule_key keys[7] = {
-		{ .kind = IOASIDBPF_RULE_BDF, .bdf = self->bdf },
+		{ .kind = IOASIDBPF_RULE_BDF, .bdf = st.bdf },
 		{ .kind = IOASIDBPF_RULE_SUBSYS },
 		{ .kind = IOASIDBPF_RULE_ID, .vendor = 0x1234, .device = 0x11e8 },
 		{ .kind = IOASIDBPF_RULE_DRIVER, .driver = "ioasid-pci" },
@@ -364,7 +338,7 @@ TEST_F(reval, precedence_of_keys)
 		dr.size = sizeof(dr);
 		dr.flags = IOASID_DRY_RUN_DEVICE_BDF;
 		dr.req.op = IOASID_POLICY_OP_ATTACH;
-		dr.req.bdf = self->bdf;
+		dr.req.bdf = st.bdf;
 		dr.req.uid = 4242;
 		dr.req.pid = getpid();
 		dr.req.cgroup_id = 98765;
@@ -382,12 +356,13 @@ TEST_F(reval, precedence_of_keys)
 	}
 }
 
-TEST_F(reval, abi1_policy_sees_a_dry_run_and_auto_revalidation)
+TEST_F(edu, abi1_policy_sees_a_dry_run_and_auto_revalidation)
 {
 	struct revalidate *rs = revalidate__open();
 	struct bpf_link *l1, *l2;
 	int i;
 
+	REVAL_UP();
 	ASSERT_NE(NULL, rs);
 	bpf_map__set_autocreate(rs->maps.t_rv1, true);
 	bpf_map__set_autocreate(rs->maps.t_rv2, true);
@@ -421,7 +396,7 @@ TEST_F(reval, abi1_policy_sees_a_dry_run_and_auto_revalidation)
 	revalidate__destroy(rs);
 }
 
-TEST_F(reval, revalidate_errnos)
+TEST_F(edu, revalidate_errnos)
 {
 	struct ioasid_policy_revalidate r = { .size = sizeof(r), .flags = 1 };
 
@@ -440,7 +415,7 @@ TEST_F(reval, revalidate_errnos)
 }
 
 /* Mock devices with PASIDs: the PASID range applies live. */
-TEST_F(reval, pasid_range_applies_live)
+TEST_F(edu, pasid_range_applies_live)
 {
 	struct ioasidbpf_rule_key k = {
 		.kind = IOASIDBPF_RULE_ID, .vendor = 0x1af4, .device = 0x10f1,
@@ -453,6 +428,7 @@ TEST_F(reval, pasid_range_applies_live)
 
 	if (tfd < 0)
 		SKIP(return, "no ioasid_test module");
+	REVAL_UP();
 	ASSERT_EQ(0, mock_create(tfd, 8, 0, &mock));
 	ASSERT_EQ(0, mock_bind(tfd, mock, self->fd, 0x1af4, 0x10f1, NULL));
 	ASSERT_EQ(0, mock_attach(tfd, mock, self->ioas, 0, 0, NULL));
