@@ -41,6 +41,7 @@
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -461,10 +462,17 @@ static int ioasid_revalidate_all(struct ioasid_reval_counts *c)
 		return -ENOMEM;
 	}
 	n = 0;
-	/* Tracked means not yet unbound: the table still holds the object. */
+	/*
+	 * Tracked means not yet unbound: the table still holds the object,
+	 * and the device its fd's file. As an ioctl does, hold both: the
+	 * file keeps the fd (whose wait queue the put wakes) past an unbind
+	 * that was waiting for the object.
+	 */
 	list_for_each_entry(idev, &ioasid_all_devices, all_node)
-		if (refcount_inc_not_zero(&idev->obj.shortterm_users))
+		if (refcount_inc_not_zero(&idev->obj.shortterm_users)) {
+			get_file(idev->file);
 			devs[n++] = idev;
+		}
 	mutex_unlock(&ioasid_all_devices_lock);
 
 	sort(devs, n, sizeof(*devs), cmp_igroup, NULL);
@@ -476,8 +484,12 @@ static int ioasid_revalidate_all(struct ioasid_reval_counts *c)
 		mutex_unlock(&igroup->lock);
 		rc = rc ?: err;
 		/* The group is done: an unbind of its devices may go on. */
-		for (j = i; j < n && devs[j]->igroup == igroup; j++)
+		for (j = i; j < n && devs[j]->igroup == igroup; j++) {
+			struct file *file = devs[j]->file;
+
 			ioasid_put_object(devs[j]->ctx, &devs[j]->obj);
+			fput(file);
+		}
 	}
 	kvfree(devs);
 	return rc;
