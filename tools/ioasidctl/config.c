@@ -112,8 +112,9 @@ static int parse_policy(struct parse *ps, int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s", ps->file);
 		if (!strcmp(dirname(dir), "."))
 			snprintf(cp->what, sizeof(cp->what), "%s", argv[0]);
-		else
-			snprintf(cp->what, sizeof(cp->what), "%s/%s", dir, argv[0]);
+		else if (snprintf(cp->what, sizeof(cp->what), "%s/%s", dir, argv[0]) >=
+			 (int)sizeof(cp->what))
+			return line_error(ps, "path too long");
 	} else {
 		snprintf(cp->what, sizeof(cp->what), "%s", argv[0]);
 	}
