@@ -116,6 +116,9 @@ static void policy_text(const char *name, const char *what, long long priority,
 
 	if (priority >= 0)
 		snprintf(prio, sizeof(prio), " priority %lld", priority);
+	/* A default policy's name is its name: "from" only for a file. */
+	if (what && !strcmp(what, name))
+		what = NULL;
 	snprintf(buf, len, "policy %s%s%s%s%s", name, what ? " from " : "", what ? what : "",
 		 prio, shadow ? " shadow" : "");
 }
