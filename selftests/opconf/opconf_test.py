@@ -224,7 +224,7 @@ def dropped_policy_unloaded_hand_loaded_kept():
     apply()
     # By hand: a policy and a rule apply did not make.
     ctl("policy", "load", "%s/selftests/emu_deny.bpf.o" % B, "priority", "50", check=0)
-    ctl("rule", "add", "nosnoop", "driver by-hand", "allow", check=0)
+    ctl("rule", "add", "nosnoop", "driver", "by-hand", "allow", check=0)
     # strict and the custom object dropped from the file, a rule dropped.
     write(CONF, "policy nosnoop_rules priority 10\n"
           "rule nosnoop 1234:11e8 allow flush-rate 100/s\n")

@@ -456,6 +456,16 @@ static int policy_do(const struct conf_policy *p, enum policy_action act)
 
 /* --- apply --------------------------------------------------------------- */
 
+/* A configuration error: the one line FILE:LINE: reason (-j: as JSON). */
+static int conf_error(const char *msg)
+{
+	if (ctl.json)
+		print_error(msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	return EXIT_FAILED;
+}
+
 /* Rules need the policy owning their table, running or in the file. */
 static int check_tables(const struct conf *c, const struct ioasidbpf_status *run, int nr_run)
 {
@@ -492,10 +502,13 @@ static int apply_all(struct apply *ap, const struct conf *c)
 	bad = check_tables(c, run, nr_run);
 	if (bad) {
 		const struct conf_rule *r = &c->rules[-bad - 1];
+		char msg[CONF_WHERE_LEN + 128];
 
 		free(run);
-		return report(EXIT_FAILED, "%s: the %s policy, which holds this rule's table, is neither running nor in the configuration",
-			      r->where, r->spec.strict ? "strict" : "nosnoop_rules");
+		snprintf(msg, sizeof(msg),
+			 "%s: the %s policy, which holds this rule's table, is neither running nor in the configuration",
+			 r->where, r->spec.strict ? "strict" : "nosnoop_rules");
+		return conf_error(msg);
 	}
 	rc = running_rules(&rr);
 	if (rc) {
@@ -675,13 +688,8 @@ int cmd_apply(int argc, char **argv)
 		ap.file = argv[optind];
 
 	if (conf_load(ap.file, &c, err, sizeof(err))) {
-		/* The one line: FILE:LINE: reason. */
-		if (ctl.json)
-			print_error(err);
-		else
-			fprintf(stderr, "%s\n", err);
 		conf_free(&c);
-		return EXIT_FAILED;
+		return conf_error(err);
 	}
 	if (ctl.json)
 		ap.arr = json_object_new_array();
