@@ -146,18 +146,18 @@ static void log_set_flush(struct ioasid_decision_record *rec,
 		return;
 	rec->nr_attached = fi->nr_attached;
 	rec->nr_noncoherent = fi->nr_noncoherent;
-	rec->bdf = fi->bdf;
-	rec->vendor = fi->vendor;
-	rec->device = fi->device;
-	strscpy(rec->driver, fi->driver, sizeof(rec->driver));
+	rec->bdf = fi->who.bdf;
+	rec->vendor = fi->who.vendor;
+	rec->device = fi->who.device;
+	strscpy(rec->driver, fi->who.driver, sizeof(rec->driver));
 	if (!fi->granted)
 		return;
 	rec->decision_flags |= IOASID_DECISION_FLUSH_GRANT;
 	rec->flush_rate = fi->rate;
 	rec->flush_burst = fi->burst;
-	rec->grant_policy_id = fi->policy_id;
-	strscpy(rec->grant_policy, fi->policy, sizeof(rec->grant_policy));
-	strscpy(rec->grant_reason, fi->reason, sizeof(rec->grant_reason));
+	rec->grant_policy_id = fi->who.policy_id;
+	strscpy(rec->grant_policy, fi->who.policy, sizeof(rec->grant_policy));
+	strscpy(rec->grant_reason, fi->who.reason, sizeof(rec->grant_reason));
 }
 
 /**

@@ -15,6 +15,8 @@
 #include <linux/types.h>
 #include <linux/ioasid_policy.h>
 
+#include "ioasid_private.h"
+
 struct ioasid_ctx;
 struct ioasid_ucmd;
 
@@ -25,14 +27,8 @@ struct ioasid_ucmd;
  * @granted: the fd holds a flush grant
  * @rate: the grant in force: flushes per second (0: unlimited)
  * @burst: flushes at once
- * @bdf: the attachment whose grant is in force (else the first one): its
- *	PCI address (0: not PCI)
- * @vendor: its vendor id
- * @device: its device id
- * @driver: its driver
- * @policy_id: the policy that granted it at attach (0: built-in)
- * @policy: that policy's name
- * @reason: that policy's reason
+ * @who: the attachment whose grant is in force, else the first one (its
+ *	policy fields only when it grants)
  */
 struct ioasid_flush_info {
 	u32 nr_attached;
@@ -40,13 +36,7 @@ struct ioasid_flush_info {
 	bool granted;
 	u32 rate;
 	u32 burst;
-	u32 bdf;
-	u16 vendor;
-	u16 device;
-	char driver[IOASID_NAME_LEN];
-	u32 policy_id;
-	char policy[IOASID_POLICY_NAME_LEN];
-	char reason[IOASID_REASON_LEN];
+	struct ioasid_flush_who who;
 };
 
 int ioasid_decision_log_init(void);

@@ -397,13 +397,15 @@ static void flush_src_name(struct ioasid_flush_src *src,
 			   const struct ioasid_policy_req *req,
 			   const struct ioasid_policy_decision *decision)
 {
-	src->bdf = req->bdf;
-	src->vendor = req->vendor;
-	src->device = req->device;
-	strscpy(src->driver, req->driver, sizeof(src->driver));
-	src->policy_id = decision->policy_id;
-	strscpy(src->policy, decision->policy, sizeof(src->policy));
-	strscpy(src->reason, decision->reason, sizeof(src->reason));
+	struct ioasid_flush_who *who = &src->who;
+
+	who->bdf = req->bdf;
+	who->vendor = req->vendor;
+	who->device = req->device;
+	strscpy(who->driver, req->driver, sizeof(who->driver));
+	who->policy_id = decision->policy_id;
+	strscpy(who->policy, decision->policy, sizeof(who->policy));
+	strscpy(who->reason, decision->reason, sizeof(who->reason));
 }
 
 /*
@@ -436,17 +438,8 @@ static void flush_info(struct ioasid_ctx *ctx, struct ioasid_flush_info *fi)
 	fi->granted = g->granted;
 	fi->rate = g->rate;
 	fi->burst = g->burst;
-	if (!named)
-		return;
-	fi->bdf = named->bdf;
-	fi->vendor = named->vendor;
-	fi->device = named->device;
-	strscpy(fi->driver, named->driver, sizeof(fi->driver));
-	if (!named->granted)
-		return;
-	fi->policy_id = named->policy_id;
-	strscpy(fi->policy, named->policy, sizeof(fi->policy));
-	strscpy(fi->reason, named->reason, sizeof(fi->reason));
+	if (named)
+		fi->who = named->who;
 }
 
 /*

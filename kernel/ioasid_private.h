@@ -104,6 +104,28 @@ struct ioasid_ctx {
 };
 
 /**
+ * struct ioasid_flush_who - an attachment as the records of its fd's
+ *	cache flushes name it
+ * @bdf: the attached device's PCI address (0: not PCI)
+ * @vendor: its vendor id
+ * @device: its device id
+ * @driver: its driver
+ * @policy_id: the policy whose decision at attach made the grant (0:
+ *	built-in)
+ * @policy: its name
+ * @reason: its reason
+ */
+struct ioasid_flush_who {
+	u32 bdf;
+	u16 vendor;
+	u16 device;
+	char driver[IOASID_NAME_LEN];
+	u32 policy_id;
+	char policy[IOASID_POLICY_NAME_LEN];
+	char reason[IOASID_REASON_LEN];
+};
+
+/**
  * struct ioasid_flush_src - one attachment's part in its fd's flush grant
  * @node: in ctx->flush.srcs while @linked
  * @linked: the attachment is in force
@@ -112,13 +134,7 @@ struct ioasid_ctx {
  * @granted: its decision granted the cache flush
  * @rate: flushes per second granted (0: unlimited)
  * @burst: flushes granted at once (at least 1)
- * @bdf: the attached device's PCI address (for decision records)
- * @vendor: its vendor id
- * @device: its device id
- * @driver: its driver
- * @policy_id: the policy whose decision granted @rate and @burst
- * @policy: its name
- * @reason: its reason
+ * @who: the device and the decision, for the records of the fd's flushes
  *
  * Embedded in what attaches (a group at its RID, a PASID attachment);
  * zeroed memory is a valid unlinked one. Changed under ctx->flush.lock.
@@ -130,13 +146,7 @@ struct ioasid_flush_src {
 	bool granted;
 	u32 rate;
 	u32 burst;
-	u32 bdf;
-	u16 vendor;
-	u16 device;
-	char driver[IOASID_NAME_LEN];
-	u32 policy_id;
-	char policy[IOASID_POLICY_NAME_LEN];
-	char reason[IOASID_REASON_LEN];
+	struct ioasid_flush_who who;
 };
 
 /* main.c: object table */

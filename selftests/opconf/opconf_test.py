@@ -22,7 +22,9 @@ import tempfile
 TOP = os.environ["TOP"]
 B = os.environ["B"]
 KMOD = os.environ.get("KMOD", os.path.join(TOP, "kernel"))
-CTL = os.path.join(B, "tools", "ioasidctl")
+# IOASID_OPCONF_CTL: another build's ioasidctl (to see the checks fail on
+# an older one; with IOASID_KMOD, its modules too).
+CTL = os.environ.get("IOASID_OPCONF_CTL") or os.path.join(B, "tools", "ioasidctl")
 FLUSH = os.path.join(B, "selftests", "opconf_flush")
 PKG = os.path.join(TOP, "packaging", "systemd")
 CONF = "/etc/ioasid/ioasid.conf"

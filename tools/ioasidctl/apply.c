@@ -489,7 +489,7 @@ static int apply_all(struct apply *ap, const struct conf *c)
 	struct running_rules rr = { 0 };
 	struct state st;
 	enum policy_action *pact = NULL;
-	bool *rule_owned = NULL, *rule_add = NULL, *run_del = NULL;
+	bool *rule_owned = NULL, *rule_add = NULL, *run_del = NULL, *pol_del = NULL;
 	char text[512], old[512];
 	int nr_run, rc = EXIT_OK, bad;
 	size_t i;
@@ -520,7 +520,8 @@ static int apply_all(struct apply *ap, const struct conf *c)
 	rule_owned = calloc(c->nr_rules + 1, sizeof(*rule_owned));
 	rule_add = calloc(c->nr_rules + 1, sizeof(*rule_add));
 	run_del = calloc(rr.nr + 1, sizeof(*run_del));
-	if (!pact || !rule_owned || !rule_add || !run_del) {
+	pol_del = calloc(nr_run + 1, sizeof(*pol_del));
+	if (!pact || !rule_owned || !rule_add || !run_del || !pol_del) {
 		rc = fail("out of memory");
 		goto out;
 	}
@@ -548,6 +549,7 @@ static int apply_all(struct apply *ap, const struct conf *c)
 				break;
 		if (k < c->nr_policies || !owned_policy(&st, &run[i]))
 			continue;
+		pol_del[i] = true;
 		policy_text(run[i].name, NULL, run[i].priority, run[i].shadow, text, sizeof(text));
 		change(ap, "- %s", text);
 	}
@@ -596,15 +598,8 @@ static int apply_all(struct apply *ap, const struct conf *c)
 			rc = lib_fail(err);
 	}
 	for (i = 0; i < (size_t)nr_run && !rc; i++) {
-		size_t k;
-		int err;
+		int err = pol_del[i] ? ioasidbpf_unload(run[i].name, ctl.pin_root) : 0;
 
-		for (k = 0; k < c->nr_policies; k++)
-			if (!strcmp(c->policies[k].name, run[i].name))
-				break;
-		if (k < c->nr_policies || !owned_policy(&st, &run[i]))
-			continue;
-		err = ioasidbpf_unload(run[i].name, ctl.pin_root);
 		if (err && err != -ENOENT)
 			rc = lib_fail(err);
 	}
@@ -642,6 +637,7 @@ out:
 	free(rule_owned);
 	free(rule_add);
 	free(run_del);
+	free(pol_del);
 	free(rr.rules);
 	free(st.policies);
 	free(st.rules);

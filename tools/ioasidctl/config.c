@@ -167,6 +167,20 @@ static int parse_rule_line(struct parse *ps, int argc, char **argv)
 	return 0;
 }
 
+/* A user or group: @named (its id by name, or -1), else a number. */
+static int parse_id(const char *v, long long named, long long *id)
+{
+	char *end;
+
+	if (named >= 0) {
+		*id = named;
+		return 0;
+	}
+	errno = 0;
+	*id = strtoll(v, &end, 10);
+	return errno || *end || !*v || *id < 0 || *id >= 0xffffffffLL ? -1 : 0;
+}
+
 static int parse_nodes(struct parse *ps, int argc, char **argv)
 {
 	struct conf_nodes *n = &ps->c->nodes;
@@ -185,20 +199,12 @@ static int parse_nodes(struct parse *ps, int argc, char **argv)
 		if (!strcmp(w, "owner")) {
 			struct passwd *pw = getpwnam(v);
 
-			errno = 0;
-			n->uid = strtoll(v, &end, 10);
-			if (pw)
-				n->uid = pw->pw_uid;
-			else if (errno || *end || !*v || n->uid < 0 || n->uid >= 0xffffffffLL)
+			if (parse_id(v, pw ? (long long)pw->pw_uid : -1, &n->uid))
 				return line_error(ps, "nodes: no user '%s'", v);
 		} else if (!strcmp(w, "group")) {
 			struct group *gr = getgrnam(v);
 
-			errno = 0;
-			n->gid = strtoll(v, &end, 10);
-			if (gr)
-				n->gid = gr->gr_gid;
-			else if (errno || *end || !*v || n->gid < 0 || n->gid >= 0xffffffffLL)
+			if (parse_id(v, gr ? (long long)gr->gr_gid : -1, &n->gid))
 				return line_error(ps, "nodes: no group '%s'", v);
 		} else {
 			errno = 0;
