@@ -138,6 +138,28 @@ static void log_set_req(struct ioasid_decision_record *rec,
 	strscpy(rec->driver, req->driver, sizeof(rec->driver));
 }
 
+/* A cache flush: the fd's attachments and the grant in force. */
+static void log_set_flush(struct ioasid_decision_record *rec,
+			  const struct ioasid_flush_info *fi)
+{
+	if (!fi)
+		return;
+	rec->nr_attached = fi->nr_attached;
+	rec->nr_noncoherent = fi->nr_noncoherent;
+	rec->bdf = fi->who.bdf;
+	rec->vendor = fi->who.vendor;
+	rec->device = fi->who.device;
+	strscpy(rec->driver, fi->who.driver, sizeof(rec->driver));
+	if (!fi->granted)
+		return;
+	rec->decision_flags |= IOASID_DECISION_FLUSH_GRANT;
+	rec->flush_rate = fi->rate;
+	rec->flush_burst = fi->burst;
+	rec->grant_policy_id = fi->who.policy_id;
+	strscpy(rec->grant_policy, fi->who.policy, sizeof(rec->grant_policy));
+	strscpy(rec->grant_reason, fi->who.reason, sizeof(rec->grant_reason));
+}
+
 /**
  * ioasid_decision_log_add - record a decision
  * @req: the request decided
@@ -145,6 +167,7 @@ static void log_set_req(struct ioasid_decision_record *rec,
  *	the core checked it against the hardware; NULL for a detach
  * @final: the decision the caller gets; NULL for a detach
  * @nr_asked: policies asked
+ * @flush: for a cache flush, the fd's attachments and grant; else NULL
  *
  * Where @policy allowed and @final refuses, the core refused: the record
  * keeps the policy's reason and the core's errno and reason apart.
@@ -154,7 +177,7 @@ static void log_set_req(struct ioasid_decision_record *rec,
 void ioasid_decision_log_add(const struct ioasid_policy_req *req,
 			     const struct ioasid_policy_decision *policy,
 			     const struct ioasid_policy_decision *final,
-			     u32 nr_asked)
+			     u32 nr_asked, const struct ioasid_flush_info *flush)
 {
 	struct ioasid_decision_record *rec;
 	unsigned long irqflags;
@@ -185,6 +208,7 @@ void ioasid_decision_log_add(const struct ioasid_policy_req *req,
 				sizeof(rec->core_reason));
 		}
 	}
+	log_set_flush(rec, flush);
 	log_commit(irqflags);
 }
 
@@ -231,11 +255,13 @@ void ioasid_decision_log_revalidated(const struct ioasid_policy_req *req,
  * @op: enum ioasid_policy_op
  * @err: the negative errno the caller gets
  * @reason: why
+ * @flush: for a cache flush, the fd's attachments and grant; else NULL
  *
  * Context: process context.
  */
 void ioasid_decision_log_core(struct ioasid_ctx *ctx, u32 op, int err,
-			      const char *reason)
+			      const char *reason,
+			      const struct ioasid_flush_info *flush)
 {
 	struct ioasid_req_caller caller = { .ctx = ctx, .op = op };
 	struct ioasid_decision_record *rec;
@@ -254,6 +280,7 @@ void ioasid_decision_log_core(struct ioasid_ctx *ctx, u32 op, int err,
 	rec->core_error = err;
 	rec->decision_flags = IOASID_DECISION_CORE_REFUSED;
 	strscpy(rec->core_reason, reason, sizeof(rec->core_reason));
+	log_set_flush(rec, flush);
 	log_commit(irqflags);
 }
 
@@ -413,7 +440,13 @@ int ioasid_decisions_open_ioctl(struct ioasid_ucmd *ucmd)
 int ioasid_decision_log_init(void)
 {
 	BUILD_BUG_ON(sizeof(struct ioasid_decision_record) !=
+		     IOASID_DECISION_RECORD_SIZE_V2);
+	BUILD_BUG_ON(offsetof(struct ioasid_decision_record, nr_attached) !=
 		     IOASID_DECISION_RECORD_SIZE_V1);
+	BUILD_BUG_ON(sizeof_field(struct ioasid_decision_record,
+				  grant_policy) != IOASID_POLICY_NAME_LEN);
+	BUILD_BUG_ON(sizeof_field(struct ioasid_decision_record,
+				  grant_reason) != IOASID_REASON_LEN);
 	BUILD_BUG_ON(sizeof_field(struct ioasid_decision_record, driver) !=
 		     IOASID_NAME_LEN);
 	BUILD_BUG_ON(sizeof_field(struct ioasid_decision_record, policy) !=

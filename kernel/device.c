@@ -479,7 +479,7 @@ static int attach_locked(struct ioasid_device *idev, struct ioasid_ioas *ioas,
 	 * group can only make it stricter.
 	 */
 	ioasid_flush_note_attach(idev->ctx, &igroup->flush_src, hwpt,
-				 !replace && igroup->nr_attached,
+				 !replace && igroup->nr_attached, req,
 				 &res->decision);
 	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 	if (replace) {

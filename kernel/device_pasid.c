@@ -84,7 +84,7 @@ int ioasid_device_attach_pasid_locked(struct ioasid_device *idev,
 	pa->decision = res->decision;
 	/* Non-coherent PASID domains count, and carry their grant. */
 	ioasid_flush_note_attach(idev->ctx, &pa->flush_src, hwpt, false,
-				 &res->decision);
+				 &pa->req, &res->decision);
 	ioasid_kvm_ctx_sync(idev->ctx, idev->dev);
 	return 0;
 

@@ -392,6 +392,56 @@ static void flush_regrant(struct ioasid_ctx *ctx, u64 now)
 	g->tokens = min(g->tokens, (u64)burst * NSEC_PER_SEC);
 }
 
+/* Who attached and what granted: for the records of the fd's flushes. */
+static void flush_src_name(struct ioasid_flush_src *src,
+			   const struct ioasid_policy_req *req,
+			   const struct ioasid_policy_decision *decision)
+{
+	struct ioasid_flush_who *who = &src->who;
+
+	who->bdf = req->bdf;
+	who->vendor = req->vendor;
+	who->device = req->device;
+	strscpy(who->driver, req->driver, sizeof(who->driver));
+	who->policy_id = decision->policy_id;
+	strscpy(who->policy, decision->policy, sizeof(who->policy));
+	strscpy(who->reason, decision->reason, sizeof(who->reason));
+}
+
+/*
+ * What a flush record says of @ctx: its attachments, and the one whose
+ * grant is in force (the strictest, as flush_regrant() chose), else the
+ * first one.
+ */
+static void flush_info(struct ioasid_ctx *ctx, struct ioasid_flush_info *fi)
+{
+	struct ioasid_flush_grant *g = &ctx->flush;
+	const struct ioasid_flush_src *src, *named = NULL;
+	bool in_force = false;
+
+	memset(fi, 0, sizeof(*fi));
+	guard(spinlock)(&g->lock);
+	list_for_each_entry(src, &g->srcs, node) {
+		fi->nr_attached++;
+		if (src->noncoherent)
+			fi->nr_noncoherent++;
+		if (in_force)
+			continue;
+		if (g->granted && src->granted && src->rate == g->rate &&
+		    src->burst == g->burst) {
+			named = src;
+			in_force = true;
+		} else if (!named) {
+			named = src;
+		}
+	}
+	fi->granted = g->granted;
+	fi->rate = g->rate;
+	fi->burst = g->burst;
+	if (named)
+		fi->who = named->who;
+}
+
 /*
  * ctx->nr_noncoherent counts the attachments in force through a domain
  * without snoop control: groups at their RID and PASID attachments. Each
@@ -405,6 +455,7 @@ static void flush_regrant(struct ioasid_ctx *ctx, u64 now)
  * @hwpt: the domain it goes through now
  * @merge: another device of an attached group joined the same domain:
  *	its grant can only make the group's stricter
+ * @req: the request decided (the device, named in flush records)
  * @decision: the policy decision applied (its flush grant)
  *
  * Context: under the lock of what owns @src (the group's lock).
@@ -412,6 +463,7 @@ static void flush_regrant(struct ioasid_ctx *ctx, u64 now)
 void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
 			      struct ioasid_flush_src *src,
 			      const struct ioasid_hwpt *hwpt, bool merge,
+			      const struct ioasid_policy_req *req,
 			      const struct ioasid_policy_decision *decision)
 {
 	bool noncoherent = !hwpt->enforce_cc;
@@ -427,6 +479,7 @@ void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
 			src->granted = true;
 			src->rate = decision->flush_rate;
 			src->burst = burst;
+			flush_src_name(src, req, decision);
 		}
 	} else {
 		if (src->linked && src->noncoherent)
@@ -440,6 +493,7 @@ void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
 		src->granted = grant;
 		src->rate = decision->flush_rate;
 		src->burst = burst;
+		flush_src_name(src, req, decision);
 	}
 	flush_regrant(ctx, ktime_get_ns());
 }
@@ -531,6 +585,7 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 		.op = IOASID_POLICY_OP_CACHE_FLUSH,
 	};
 	struct ioasid_policy_eval *eval;
+	struct ioasid_flush_info fi;
 	cpumask_var_t cpus;
 	bool first;
 	int rc;
@@ -549,10 +604,11 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 	caller.nr_flush_cpus = cpumask_weight(cpus);
 	rc = flush_take(ucmd->ctx, tracker_is_current(ucmd->ctx),
 			caller.nr_flush_cpus);
+	flush_info(ucmd->ctx, &fi);
 	if (rc) {
 		ioasid_decision_log_core(ucmd->ctx, IOASID_POLICY_OP_CACHE_FLUSH,
 					 rc, rc == -EPERM ? "no cache-flush grant" :
-					 "over the granted flush rate");
+					 "over the granted flush rate", &fi);
 		goto out_cpus;
 	}
 	eval = kzalloc(sizeof(*eval), GFP_KERNEL);
@@ -561,6 +617,7 @@ int ioasid_cache_flush_ioctl(struct ioasid_ucmd *ucmd)
 		goto out_cpus;
 	}
 	ioasid_request_build(&eval->req, NULL, &caller);
+	eval->flush = &fi;
 	rc = ioasid_policy_evaluate(eval);
 	kfree(eval);
 	if (rc) {

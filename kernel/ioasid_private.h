@@ -109,6 +109,28 @@ struct ioasid_ctx {
 };
 
 /**
+ * struct ioasid_flush_who - an attachment as the records of its fd's
+ *	cache flushes name it
+ * @bdf: the attached device's PCI address (0: not PCI)
+ * @vendor: its vendor id
+ * @device: its device id
+ * @driver: its driver
+ * @policy_id: the policy whose decision at attach made the grant (0:
+ *	built-in)
+ * @policy: its name
+ * @reason: its reason
+ */
+struct ioasid_flush_who {
+	u32 bdf;
+	u16 vendor;
+	u16 device;
+	char driver[IOASID_NAME_LEN];
+	u32 policy_id;
+	char policy[IOASID_POLICY_NAME_LEN];
+	char reason[IOASID_REASON_LEN];
+};
+
+/**
  * struct ioasid_flush_src - one attachment's part in its fd's flush grant
  * @node: in ctx->flush.srcs while @linked
  * @linked: the attachment is in force
@@ -117,6 +139,7 @@ struct ioasid_ctx {
  * @granted: its decision granted the cache flush
  * @rate: flushes per second granted (0: unlimited)
  * @burst: flushes granted at once (at least 1)
+ * @who: the device and the decision, for the records of the fd's flushes
  *
  * Embedded in what attaches (a group at its RID, a PASID attachment);
  * zeroed memory is a valid unlinked one. Changed under ctx->flush.lock.
@@ -128,6 +151,7 @@ struct ioasid_flush_src {
 	bool granted;
 	u32 rate;
 	u32 burst;
+	struct ioasid_flush_who who;
 };
 
 /* main.c: object table */
@@ -185,6 +209,8 @@ int ioasid_policy_init(void);
 void ioasid_policy_exit(void);
 int ioasid_policy_dry_run_ioctl(struct ioasid_ucmd *ucmd);
 
+struct ioasid_flush_info;
+
 /* policy_revalidate.c: attachments in force re-decided */
 struct poll_table_struct;
 int ioasid_policy_revalidate_ioctl(struct ioasid_ucmd *ucmd);
@@ -204,6 +230,7 @@ void ioasid_policy_revalidate_exit(void);
  * @verdicts: per-policy answers, for dry runs (may be NULL)
  * @nr_verdicts: policies asked
  * @max_verdicts: room in @verdicts
+ * @flush: a cache flush's fd state, for its decision record (or NULL)
  */
 struct ioasid_policy_eval {
 	struct ioasid_policy_req req;
@@ -212,6 +239,7 @@ struct ioasid_policy_eval {
 	struct ioasid_policy_verdict *verdicts;
 	u32 nr_verdicts;
 	u32 max_verdicts;
+	const struct ioasid_flush_info *flush;
 };
 
 int ioasid_policy_evaluate(struct ioasid_policy_eval *eval);
@@ -254,6 +282,7 @@ extern unsigned int ioasid_builtin_flush_burst;
 void ioasid_flush_note_attach(struct ioasid_ctx *ctx,
 			      struct ioasid_flush_src *src,
 			      const struct ioasid_hwpt *hwpt, bool merge,
+			      const struct ioasid_policy_req *req,
 			      const struct ioasid_policy_decision *decision);
 void ioasid_flush_note_detach(struct ioasid_ctx *ctx,
 			      struct ioasid_flush_src *src);

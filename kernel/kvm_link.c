@@ -222,7 +222,7 @@ static void kvm_log(struct ioasid_ctx *ctx, u32 kind, struct device *dev,
 	if (dev)
 		strscpy(req->driver, dev_driver_string(dev),
 			sizeof(req->driver));
-	ioasid_decision_log_add(req, d, d, 0);
+	ioasid_decision_log_add(req, d, d, 0, NULL);
 	kfree(req);
 }
 

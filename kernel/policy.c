@@ -363,7 +363,8 @@ unlock:
 	if (!eval->cur.verdict && d->verdict)
 		d->flags |= IOASID_DECISION_CORE_REFUSED;
 	trace_ioasid_decision(&eval->req, d, eval->nr_verdicts);
-	ioasid_decision_log_add(&eval->req, &eval->cur, d, eval->nr_verdicts);
+	ioasid_decision_log_add(&eval->req, &eval->cur, d, eval->nr_verdicts,
+				eval->flush);
 	return d->verdict;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_policy_evaluate);
@@ -985,7 +986,7 @@ void ioasid_policy_notify_detach(const struct ioasid_policy_req *req)
 		preempt_enable();
 	}
 	srcu_read_unlock(&ioasid_policy_srcu, idx);
-	ioasid_decision_log_add(&eval.req, NULL, NULL, 0);
+	ioasid_decision_log_add(&eval.req, NULL, NULL, 0, NULL);
 }
 
 /**

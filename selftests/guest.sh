@@ -6,7 +6,7 @@
 # counts results by:
 #   # ioasid-setup ok|FAIL NAME[: why]   a setup step (not a test)
 #   # ioasid-program SUITE PROGRAM       a program starts
-#   # ioasid-exit SUITE PROGRAM RC       it exited with RC
+#   # ioasid-exit SUITE PROGRAM RC SECS  it exited with RC after SECS
 # A failing setup step fails the configuration: nothing else runs.
 # IOASID_EDU_EXPECTED: how many edu devices must bind to ioasid-pci.
 set -u
@@ -77,10 +77,11 @@ for suite in "$@"; do
 		prog=$(basename "$1")
 		echo "# ioasid-program $suite $prog"
 		kmsg "program $suite $prog"
+		t0=$SECONDS
 		"$@" </dev/null 2>&1
 		prc=$?
 		kmsg "exit $suite $prog $prc"
-		echo "# ioasid-exit $suite $prog $prc"
+		echo "# ioasid-exit $suite $prog $prc $((SECONDS - t0))"
 		[ $prc -eq 0 ] || rc=1
 	done < "$MANIFEST"
 	[ $n -gt 0 ] || { echo "# ioasid-setup FAIL suite_$suite: not in the manifest"; rc=1; }

@@ -2,8 +2,9 @@
 /*
  * The KVM contract of a native ioasid fd (IOASID_KVM_LINK), observed from
  * outside ioasid: kprobes on KVM's kvm_arch_register_noncoherent_dma,
- * kvm_arch_unregister_noncoherent_dma and kvm_destroy_vm count what KVM
- * was told (/sys/kernel/tracing/kprobe_profile), for a VM made here with
+ * kvm_arch_unregister_noncoherent_dma and kvm_arch_destroy_vm (not
+ * kvm_destroy_vm: the debug kernel inlines it) count what KVM was told
+ * (/sys/kernel/tracing/kprobe_profile), for a VM made here with
  * KVM_CREATE_VM (no vCPU, no kvm-vfio device: nobody else registers).
  *
  * A non-coherent attachment is the built-in's decision where the IOMMU
@@ -432,7 +433,7 @@ int main(int argc, char **argv)
 	probes_remove();
 	if (sysfs_write(T "/kprobe_events", "p:kvmlink/" P_REG " kvm:kvm_arch_register_noncoherent_dma") ||
 	    sysfs_write(T "/kprobe_events", "p:kvmlink/" P_UNREG " kvm:kvm_arch_unregister_noncoherent_dma") ||
-	    sysfs_write(T "/kprobe_events", "p:kvmlink/" P_DESTROY " kvm:kvm_destroy_vm") ||
+	    sysfs_write(T "/kprobe_events", "p:kvmlink/" P_DESTROY " kvm:kvm_arch_destroy_vm") ||
 	    sysfs_write(T "/events/kvmlink/enable", "1"))
 		fprintf(stderr, "# kprobes on KVM could not be placed\n");
 	rc = test_harness_run(argc, argv);

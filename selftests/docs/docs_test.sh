@@ -12,7 +12,7 @@ tap_begin docs
 
 man_pages_render() {
 	local m out
-	for m in "$MAN"/ioasidctl.8 "$MAN"/libioasidbpf.3; do
+	for m in "$MAN"/ioasidctl.8 "$MAN"/libioasidbpf.3 "$MAN"/ioasid.conf.5; do
 		out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$m" 2>&1)
 		[ -z "$out" ] || { echo "$m: $out"; return 1; }
 	done
@@ -21,7 +21,7 @@ tap_check man_pages_render man_pages_render
 
 man_covers_grammar() {
 	local obj
-	for obj in status policy rule device decisions bpffs; do
+	for obj in status policy rule device decisions bpffs apply; do
 		"$B/tools/ioasidctl" --help | grep -q "^  $obj" || { echo "help lacks $obj"; return 1; }
 		grep -q "^\.SS \"*$obj" "$MAN/ioasidctl.8" || { echo "ioasidctl.8 lacks $obj"; return 1; }
 	done

@@ -104,6 +104,34 @@ consumer_of_installed_library() {
 check "consumer built and run with pkg-config --cflags --libs (installed .so)" \
 	consumer_of_installed_library
 
+# The boot-time pieces name the installed ioasidctl; the shipped
+# configuration (all comments) is a valid one.
+unit_and_rule_installed() {
+	local u=$P/lib/systemd/system/ioasid.service r=$P/lib/udev/rules.d/60-ioasid.rules
+	grep -qx 'ExecStartPre=/sbin/modprobe ioasid' "$u" &&
+		grep -qx 'ExecStart=/usr/local/sbin/ioasidctl apply' "$u" &&
+		grep -qx 'Type=oneshot' "$u" && grep -qx 'WantedBy=multi-user.target' "$u" ||
+		{ cat "$u"; return 1; }
+	[ "$(grep -c 'RUN+="/usr/local/sbin/ioasidctl apply --nodes-only"' "$r")" = 2 ] ||
+		{ cat "$r"; return 1; }
+	! grep -q @SBINDIR@ "$u" "$r" || return 1
+	[ "$("$P/sbin/ioasidctl" apply --nodes-only "$D/etc/ioasid/ioasid.conf")" = "no change" ]
+}
+check "ioasid.service and 60-ioasid.rules run the installed ioasidctl; ioasid.conf parses" \
+	unit_and_rule_installed
+
+# An operator's edited configuration survives make install and uninstall.
+edited_conf_kept() {
+	local d=$tmp/conf
+	submake -C "$TOP" install DESTDIR="$d" || return 1
+	echo "policy strict" >>"$d/etc/ioasid/ioasid.conf"
+	submake -C "$TOP" install DESTDIR="$d" || return 1
+	grep -qx "policy strict" "$d/etc/ioasid/ioasid.conf" || { echo "overwritten"; return 1; }
+	submake -C "$TOP" uninstall DESTDIR="$d" || return 1
+	grep -qx "policy strict" "$d/etc/ioasid/ioasid.conf" || { echo "removed"; return 1; }
+}
+check "make install/uninstall keep an edited /etc/ioasid/ioasid.conf" edited_conf_kept
+
 uninstall_leaves_nothing() {
 	submake -C "$TOP" uninstall DESTDIR="$D" || return 1
 	tree_of "$D" >"$tmp/left"
@@ -186,9 +214,20 @@ deb_contents() {
 		 ./usr/lib/$triplet/pkgconfig/ioasidbpf.pc ./usr/include/ioasid/bpf/ioasid_policy.h \
 		 ./usr/include/linux/ioasid.h ./usr/share/man/man8/ioasidctl.8.gz \
 		 ./usr/share/bash-completion/completions/ioasidctl \
-		 ./usr/lib/ioasid/policies/nosnoop_rules.bpf.o; do
+		 ./usr/lib/ioasid/policies/nosnoop_rules.bpf.o ./lib/systemd/system/ioasid.service \
+		 ./lib/udev/rules.d/60-ioasid.rules ./etc/ioasid/ioasid.conf \
+		 ./usr/share/man/man5/ioasid.conf.5.gz; do
 		dpkg-deb -c "$t" | grep -q " $f" || { echo "ioasid-tools lacks $f"; return 1; }
 	done
+	# The configuration is a conffile; the unit enabled at install, not started.
+	dpkg-deb -e "$t" "$tmp/toolsctl" || return 1
+	grep -qx /etc/ioasid/ioasid.conf "$tmp/toolsctl/conffiles" || { echo "no conffile"; return 1; }
+	grep -q 'deb-systemd-helper.* enable .*ioasid.service' "$tmp/toolsctl/postinst" ||
+		{ echo "unit not enabled"; return 1; }
+	! grep -q 'deb-systemd-invoke.* start .*ioasid.service' "$tmp/toolsctl/postinst" ||
+		{ echo "unit started at install"; return 1; }
+	dpkg-deb --fsys-tarfile "$t" | tar -xO ./lib/systemd/system/ioasid.service |
+		grep -qx 'ExecStart=/usr/sbin/ioasidctl apply' || { echo "unit's ExecStart"; return 1; }
 	# dh_dkms's part: the dkms dependency (>= 3.0.3 for
 	# BUILD_EXCLUSIVE_CONFIG) and the scripts that add and remove the module.
 	dpkg-deb -f "$d" Depends | grep -q 'dkms (>= 3' || { echo "no dkms dependency"; return 1; }

@@ -93,6 +93,32 @@ library_from_package() {
 	[ "$("$work/c" | paste -sd' ')" = "vfio_compat strict nosnoop_rules" ]
 }
 
+# The package's configuration path, as after a reboot: the operator's one
+# file, then what the enabled unit runs once the module is loaded (the
+# module is; the unit's own ExecStart line, as installed).
+configured_at_boot() {
+	local unit=/lib/systemd/system/ioasid.service cmd out
+	local -a run
+	[ -L /etc/systemd/system/multi-user.target.wants/ioasid.service ] ||
+		{ echo "ioasid.service not enabled"; return 1; }
+	cmd=$(sed -n 's/^ExecStart=//p' "$unit")
+	[ "$cmd" = "/usr/sbin/ioasidctl apply" ] || { echo "ExecStart=$cmd"; return 1; }
+	read -r -a run <<<"$cmd"
+	cat >>/etc/ioasid/ioasid.conf <<-EOF
+	policy nosnoop_rules priority 10
+	rule nosnoop 8086:1234 allow flush-rate 100/s
+	EOF
+	"${run[@]}" || return 1
+	out=$(ioasidctl status; ioasidctl rule list)
+	echo "$out"
+	grep -q '^nosnoop_rules *priority 10 ' <<<"$out" &&
+		grep -q '8086:1234 .*flush-rate 100/s' <<<"$out" || return 1
+	[ "$("${run[@]}")" = "no change" ] || return 1
+	# The file emptied: what apply loaded goes.
+	sed -i '/^policy\|^rule/d' /etc/ioasid/ioasid.conf
+	"${run[@]}" >/dev/null && ! ioasidctl policy list | grep -qw nosnoop_rules
+}
+
 apt_remove() {
 	local f left=
 	dpkg -L ioasid-tools >"$work/files" || return 1
@@ -108,7 +134,7 @@ apt_remove() {
 # failure is already reported).
 blocked=
 for t in overlay_root apt_install installed_status policy_from_package \
-	library_from_package apt_remove; do
+	library_from_package configured_at_boot apt_remove; do
 	if [ -n "$blocked" ]; then
 		tap_skip "$t" "$blocked failed"
 	elif ! tap_check "$t" "$t"; then

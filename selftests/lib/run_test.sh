@@ -34,7 +34,7 @@ guest_out() {
 	echo "TAP version 13"
 	for ((i = 1; i <= n; i++)); do echo "ok $i unload.case$i"; done
 	echo "1..$n"
-	echo "# ioasid-exit unload unload.sh ${2:-0}"
+	echo "# ioasid-exit unload unload.sh ${2:-0} 7"
 }
 
 # Run the runner on $FAKE_OUT for suite unload in intel-sc; sets out, rc.
@@ -57,8 +57,10 @@ all_planned_results_pass() {
 	runner
 	[ $rc = 0 ] || { echo "rc $rc"; echo "$out"; return 1; }
 	# 4 results and kernel_log_clean; the setup lines count as nothing.
+	# The program's time from its exit line, in the VM's timing line.
 	expect "5 passed, 0 failed, 0 skipped" &&
-		! grep -q setup <<<"$out"
+		! grep -q setup <<<"$out" &&
+		grep -Eq '^== intel-sc: [0-9]+s; slowest: unload\.unload\.sh 7s$' <<<"$out"
 }
 tap_check all_planned_results_pass all_planned_results_pass
 

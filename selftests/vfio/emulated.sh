@@ -43,15 +43,30 @@ if ! tap_check setup setup; then
 	tap_end
 	exit 1
 fi
-echo "# vfio_emulated_test against vfio_iommu_type1"
-VFIO_ANSWERS=$tmp/type1 run_prog vfio_emulated_test.type1 \
-	"$S/vfio_emulated_test" || rc=1
+# Under the debug kernel (IOASID_KMOD set by make check-debug) the type1
+# half is not run: vfio_iommu_type1 (6.12) itself gives a lockdep report
+# when a driver unpins in dma_unmap, as the emulated-device contract
+# requires (docs/vfio.md). Its results are counted as SKIPs.
+NOTYPE1=
+[ -z "${IOASID_KMOD:-}" ] ||
+	NOTYPE1="vfio_iommu_type1 (6.12) trips lockdep here: type1 half under make check only"
+if [ -z "$NOTYPE1" ]; then
+	echo "# vfio_emulated_test against vfio_iommu_type1"
+	VFIO_ANSWERS=$tmp/type1 run_prog vfio_emulated_test.type1 \
+		"$S/vfio_emulated_test" || rc=1
+fi
 echo 1 > $P/serve_type1
 echo "# vfio_emulated_test against ioasid-vfio"
-VFIO_ANSWERS=$tmp/ioasid IOASID_SERVES=1 run_prog vfio_emulated_test.ioasid \
-	"$S/vfio_emulated_test" || rc=1
-echo "# $(wc -l < "$tmp/type1") answers from type1, $(wc -l < "$tmp/ioasid") from ioasid"
-tap_check same_answers same_answers "$tmp" || rc=1
+VFIO_ANSWERS=$tmp/ioasid IOASID_SERVES=1 RUN_PROG_SAVE=$tmp/ioasid.tap \
+	run_prog vfio_emulated_test.ioasid "$S/vfio_emulated_test" || rc=1
+if [ -z "$NOTYPE1" ]; then
+	echo "# $(wc -l < "$tmp/type1") answers from type1, $(wc -l < "$tmp/ioasid") from ioasid"
+	tap_check same_answers same_answers "$tmp" || rc=1
+else
+	echo "# vfio_emulated_test against vfio_iommu_type1: not run"
+	skip_like "$tmp/ioasid.tap" "$NOTYPE1" || rc=1
+	tap_skip same_answers "$NOTYPE1"
+fi
 # The deny case, ioasid serving (serve_type1=1 still).
 decided_deny() {
 	"$CTL" decisions > "$tmp/decisions" 2>&1 || return 1

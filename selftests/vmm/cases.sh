@@ -13,6 +13,10 @@
 #   unplug  one inner boot (held); QMP device_del of the assigned edu, then
 #           SIGKILL: every pin, charge and object of ioasid released, the
 #           group can be taken again, no kmemleak report (debug kernel)
+#   paused  QEMU started paused (-S: no inner boot) with the edu: its RAM
+#           is mapped and charged at device realize; SIGKILL releases it,
+#           no kmemleak report (the debug kernel's case: an inner boot
+#           there takes longer than its timeout)
 #   bad     vfio_bad_input: bad fds, groups and JOIN_IOAS arguments
 #           (config intel-group: its two-edu group for the viability cases)
 set -u
@@ -43,7 +47,7 @@ cases=${*:-deny unplug}
 
 # --- setup ---------------------------------------------------------------
 setup() {
-	if [[ " $cases " =~ \ (deny|unplug)\  ]]; then
+	if [[ " $cases " =~ \ (deny|unplug|paused)\  ]]; then
 		vmm_single_cpu || return 1
 		modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
 		[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
@@ -121,9 +125,52 @@ deny_case() {
 	tap_check deny.group_usable_after python3 "$here/vfio_reopen.py" "$edu"
 }
 
+# --- paused: SIGKILL of a QEMU that never ran its guest ----------------------
+# SIGKILL, then: QEMU gone, every count back, the group free, no leak.
+sigkill_released() { # TAG QPID LIVE0
+	local n
+	kill -9 "$2"
+	for ((n = 0; n < 80; n++)); do [ -d "/proc/$2" ] || break; sleep 0.25; done
+	check "$1.sigkill.qemu_gone" "qemu $2 still exists" "[ ! -d /proc/$2 ]"
+	for ((n = 0; n < 40; n++)); do [ "$(stat_val charged_pages)" -eq 0 ] && break; sleep 0.25; done
+	check "$1.sigkill.live_counts_back" "$(live_counts), was $3" \
+		"[ '$(live_counts)' = '$3' ] && [ $(stat_val charged_pages) -eq 0 ] && [ $(stat_val groups) -eq 0 ]"
+	tap_check "$1.sigkill.vfio_group_usable_again" python3 "$here/vfio_reopen.py" "$edu"
+	if kmemleak_ours >"$work/leaks"; then
+		check "$1.no_kmemleak_report" "kmemleak reports ioasid or vfio objects:" \
+			"[ ! -s '$work/leaks' ] || { head -n 40 '$work/leaks'; false; }"
+	else
+		tap_skip "$1.no_kmemleak_report" "no kmemleak in this kernel"
+	fi
+}
+
+paused_case() {
+	local ours live0 qpid n charged want=$((INNER_MEM_MB * 256))
+	ours=$(refcnt ioasid_vfio) live0=$(live_counts)
+	[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+	rm -f "$work/qemu.pid"
+	qemu-system-x86_64 -S -nodefaults -no-user-config -display none -name paused \
+		-machine q35,accel=kvm -cpu host -m ${INNER_MEM_MB}M \
+		-device "vfio-pci,host=$edu,id=hostdev0" -pidfile "$work/qemu.pid" \
+		>"$work/paused.out" 2>&1 </dev/null &
+	for ((n = 0; n < 240; n++)); do
+		[ "$(stat_val charged_pages)" -ge $want ] && [ -s "$work/qemu.pid" ] && break
+		kill -0 $! 2>/dev/null || break
+		sleep 0.5
+	done
+	charged=$(stat_val charged_pages)
+	sed 's/^/# qemu: /' "$work/paused.out" | head -n 5
+	check paused.served_and_charged \
+		"ioasid_vfio refcnt $ours -> $(refcnt ioasid_vfio), charged_pages $charged (want >= $want)" \
+		"[ $(refcnt ioasid_vfio) -gt $ours ] && [ $charged -ge $want ]"
+	qpid=$(cat "$work/qemu.pid" 2>/dev/null) || qpid=$!
+	sigkill_released paused "$qpid" "$live0"
+	wait 2>/dev/null
+}
+
 # --- unplug --------------------------------------------------------------
 unplug_case() {
-	local ours live0 pid qpid start rc charged n mon=$work/qmp.sock out=$work/unplug.out
+	local ours live0 pid qpid start charged n mon=$work/qmp.sock out=$work/unplug.out
 	local log=$LOGS/vmm-cases-unplug.console.log
 	ours=$(refcnt ioasid_vfio) live0=$(live_counts)
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
@@ -164,21 +211,9 @@ unplug_case() {
 	check unplug.released_while_qemu_runs \
 		"ioasid_vfio refcnt $(refcnt ioasid_vfio) (was $ours), $(live_counts) (was $live0)" \
 		"[ $(refcnt ioasid_vfio) -eq $ours ] && [ '$(live_counts)' = '$live0' ] && kill -0 $qpid"
-	kill -9 "$qpid"
+	sigkill_released unplug "$qpid" "$live0"
 	wait $pid
-	rc=$?
-	echo "# unplug: inner-guest exit $rc after $((SECONDS - start))s"
-	for ((n = 0; n < 40; n++)); do [ -d "/proc/$qpid" ] || break; sleep 0.25; done
-	check unplug.sigkill.qemu_gone "qemu $qpid still exists" "[ ! -d /proc/$qpid ]"
-	check unplug.sigkill.live_counts_back "$(live_counts), was $live0" \
-		"[ '$(live_counts)' = '$live0' ] && [ $(stat_val charged_pages) -eq 0 ] && [ $(stat_val groups) -eq 0 ]"
-	tap_check unplug.sigkill.vfio_group_usable_again python3 "$here/vfio_reopen.py" "$edu"
-	if kmemleak_ours >"$work/leaks"; then
-		check unplug.no_kmemleak_report "kmemleak reports ioasid or vfio objects:" \
-			"[ ! -s '$work/leaks' ] || { head -n 40 '$work/leaks'; false; }"
-	else
-		tap_skip unplug.no_kmemleak_report "no kmemleak in this kernel"
-	fi
+	echo "# unplug: inner-guest exit $? after $((SECONDS - start))s"
 }
 
 # --- bad input -------------------------------------------------------------
@@ -202,8 +237,9 @@ for c in $cases; do
 	case $c in
 	deny) deny_case ;;
 	unplug) unplug_case ;;
+	paused) paused_case ;;
 	bad) bad_case ;;
-	*) tap_check "case_$c" bash -c "echo 'cases: deny, unplug, bad'; false" ;;
+	*) tap_check "case_$c" bash -c "echo 'cases: deny, unplug, paused, bad'; false" ;;
 	esac
 done
 tap_end

@@ -105,7 +105,48 @@ static struct json_object *record_json(const struct ioasid_decision_record *r)
 	put_str(o, "reason", r->policy_reason);
 	put_int(o, "core_error", r->core_error);
 	put_str(o, "core_reason", r->core_reason);
+	if (r->hdr.kind == IOASID_POLICY_OP_CACHE_FLUSH &&
+	    r->hdr.size >= IOASID_DECISION_RECORD_SIZE_V2) {
+		put_int(o, "nr_attached", r->nr_attached);
+		put_int(o, "nr_noncoherent", r->nr_noncoherent);
+		put_str(o, "grant_policy", r->grant_policy);
+		put_int(o, "grant_policy_id", r->grant_policy_id);
+		put_str(o, "grant_reason", r->grant_reason);
+	}
 	return o;
+}
+
+/*
+ * A cache flush: the fd, who flushed, what it has attached (the device
+ * whose grant is in force), the outcome, and the grant or the refusal.
+ */
+static void print_flush(const struct ioasid_decision_record *r, const char *dev)
+{
+	char vbuf[64];
+
+	printf("fd %llu pid %u uid %u", (unsigned long long)r->fd_id, r->pid, r->uid);
+	if (r->req_flags & IOASID_REQ_DRY_RUN)
+		printf(" (dry run)");
+	if (!r->nr_attached)
+		printf(", nothing attached: ");
+	else
+		printf(", %u attached (%s%s, %u non-coherent): ", r->nr_attached, dev,
+		       r->nr_attached > 1 ? " and more" : "", r->nr_noncoherent);
+	if (r->core_error)
+		printf("%s by the core: %s", verdict_name(r->core_error, vbuf, sizeof(vbuf)),
+		       r->core_reason);
+	else
+		printf("%s by %s%s%s", r->error ? verdict_name(r->error, vbuf, sizeof(vbuf)) :
+		       "allow", r->policy, r->policy_reason[0] ? ": " : "", r->policy_reason);
+	if (r->decision_flags & IOASID_DECISION_FLUSH_GRANT) {
+		if (r->flush_rate)
+			printf("; grant %u/s burst %u", r->flush_rate, r->flush_burst);
+		else
+			printf("; grant unlimited");
+		printf(" by %s at attach%s%s", r->grant_policy,
+		       r->grant_reason[0] ? ": " : "", r->grant_reason);
+	}
+	printf("\n");
 }
 
 /* One line: time, op, device, outcome by whom, and why. */
@@ -130,9 +171,15 @@ static void print_record(const struct ioasid_decision_record *r)
 	} else {
 		snprintf(dev, sizeof(dev), "fd %llu", (unsigned long long)r->fd_id);
 	}
-	printf("%s.%06llu #%llu %-12s %s uid %u%s ", when,
+	printf("%s.%06llu #%llu %-12s ", when,
 	       (unsigned long long)(r->hdr.time_ns % 1000000000ULL) / 1000,
-	       (unsigned long long)r->hdr.seq, op_name(r->hdr.kind), dev, r->uid,
+	       (unsigned long long)r->hdr.seq, op_name(r->hdr.kind));
+	if (r->hdr.kind == IOASID_POLICY_OP_CACHE_FLUSH &&
+	    r->hdr.size >= IOASID_DECISION_RECORD_SIZE_V2) {
+		print_flush(r, dev);
+		return;
+	}
+	printf("%s uid %u%s ", dev, r->uid,
 	       r->req_flags & IOASID_REQ_REVALIDATE ? " (revalidation)" :
 	       r->req_flags & IOASID_REQ_DRY_RUN ? " (dry run)" : "");
 	if (r->hdr.kind == IOASID_DECISION_KIND_REVALIDATED) {

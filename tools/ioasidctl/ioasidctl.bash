@@ -46,7 +46,7 @@ _ioasidctl()
 		;;
 	esac
 	if [ -z "$obj" ]; then
-		COMPREPLY=($(compgen -W "status policy rule device decisions bpffs
+		COMPREPLY=($(compgen -W "status policy rule device decisions bpffs apply
 			--json --pretty --pin-root --debug --help --version" -- "$cur"))
 		return
 	fi
@@ -57,6 +57,8 @@ _ioasidctl()
 		device) COMPREPLY=($(compgen -W "list bind unbind info --help" -- "$cur")) ;;
 		decisions) COMPREPLY=($(compgen -W "--follow --count --help" -- "$cur")) ;;
 		bpffs) COMPREPLY=($(compgen -W "mount --help" -- "$cur")) ;;
+		apply) COMPREPLY=($(compgen -W "--dry-run --nodes-only --help" -- "$cur")
+			$(compgen -f -- "$cur")) ;;
 		esac
 		return
 	fi

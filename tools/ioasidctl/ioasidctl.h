@@ -23,6 +23,9 @@ struct ctl {
 	bool pretty;
 	bool debug;		/* libbpf's messages on stderr */
 	const char *pin_root;
+	/* While set, errors are kept here (the first one) and not printed. */
+	char *errbuf;
+	size_t errlen;
 };
 
 extern struct ctl ctl;
@@ -80,11 +83,66 @@ struct cmd {
 int cmd_select(const char *object, const struct cmd *cmds, const char *help,
 	       int argc, char **argv);
 
+/**
+ * struct load_args - how policy load/replace (and the configuration) load
+ * @what: a default policy's name or a .bpf.o path
+ * @map: the struct_ops map of an object holding several, or NULL
+ * @priority: -1: as built (load) or kept (replace)
+ * @shadow: asked and recorded, never deciding
+ */
+struct load_args {
+	const char *what;
+	const char *map;
+	long long priority;
+	bool shadow;
+};
+
+/*
+ * The words after NAME|FILE: priority N, shadow (if @allow_shadow), map
+ * MAP. 0, or an exit code after one error message.
+ */
+int parse_load_args(int argc, char **argv, bool allow_shadow, struct load_args *a);
+/* Open @a->what with its priority and flags set: 0 or an exit code. */
+int open_policy(const struct load_args *a, struct ioasidbpf_policy **p,
+		char *log, size_t log_size);
+
+/**
+ * struct rule_spec - one operator rule, as rule add/del words give it
+ * @strict: the strict table (else nosnoop)
+ * @key: what it matches
+ * @rule: what it does (nosnoop add only; zero otherwise)
+ */
+struct rule_spec {
+	bool strict;
+	struct ioasidbpf_rule_key key;
+	struct ioasid_rule rule;
+};
+
+/*
+ * Parse the words after "rule add" (@add) or "rule del": TABLE KEY [RULE].
+ * The one parser of rules, shared by rule add/del and the configuration
+ * file. 0, or an exit code after one error message (see ctl.errbuf).
+ */
+int rule_parse(bool add, int argc, char **argv, struct rule_spec *spec);
+/* A key as rule list shows it; a nosnoop rule body as rule add takes it. */
+void rule_key_text(const struct ioasidbpf_rule_key *k, char *buf, size_t len);
+void rule_body_text(const struct ioasid_rule *r, char *buf, size_t len);
+bool rule_kind_strict(enum ioasidbpf_rule_kind kind);
+int rule_revalidate(struct json_object *o);
+
+/*
+ * The cgroup v2 id of PATH: a directory on a cgroup2 file system, or a
+ * path relative to the cgroup2 mount as /proc/PID/cgroup writes it
+ * ("/ops" or "0::/ops"). 0, or EXIT_USAGE after an error message.
+ */
+int cgroup_path_id(const char *path, __u64 *id);
+
 int cmd_status(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_rule(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_decisions(int argc, char **argv);
 int cmd_bpffs(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 
 #endif /* IOASIDCTL_H */

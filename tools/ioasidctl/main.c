@@ -28,6 +28,11 @@ void print_error(const char *msg)
 {
 	struct json_object *o;
 
+	if (ctl.errbuf) {
+		if (!ctl.errbuf[0])
+			snprintf(ctl.errbuf, ctl.errlen, "%s", msg);
+		return;
+	}
 	if (!ctl.json) {
 		fprintf(stderr, "ioasidctl: %s\n", msg);
 		return;
@@ -142,6 +147,7 @@ static void usage(FILE *f)
 		"  device list|bind|unbind|info        PCI devices given to ioasid-pci\n"
 		"  decisions [--follow] [--count N]    recent decisions, or each as it is made\n"
 		"  bpffs mount                         mount bpffs on /sys/fs/bpf\n"
+		"  apply [--dry-run] [FILE]            make the running state what FILE says\n"
 		"Every object takes --help. Exit codes: 0 ok, 1 failed, 2 bad usage,\n"
 		"3 not ready (module not loaded, no privilege, no bpffs).\n");
 }
@@ -168,6 +174,7 @@ int main(int argc, char **argv)
 		{ "device", cmd_device },
 		{ "decisions", cmd_decisions },
 		{ "bpffs", cmd_bpffs },
+		{ "apply", cmd_apply },
 	};
 	size_t i;
 	int c;

@@ -195,15 +195,8 @@ static int policy_available(void)
 	return EXIT_OK;
 }
 
-struct load_args {
-	const char *what;
-	const char *map;
-	long long priority;	/* -1: as built / kept */
-	bool shadow;
-};
-
 /* Keywords after the positional words: priority N, shadow, map MAP. */
-static int parse_load_args(int argc, char **argv, bool allow_shadow,
+int parse_load_args(int argc, char **argv, bool allow_shadow,
 			   struct load_args *a)
 {
 	char *end;
@@ -227,7 +220,7 @@ static int parse_load_args(int argc, char **argv, bool allow_shadow,
 	return 0;
 }
 
-static int open_policy(const struct load_args *a, struct ioasidbpf_policy **p,
+int open_policy(const struct load_args *a, struct ioasidbpf_policy **p,
 		       char *log, size_t log_size)
 {
 	struct ioasidbpf_open_opts o = {
@@ -477,8 +470,8 @@ static int policy_test(int argc, char **argv)
 			coherent = false;
 			break;
 		case 'g':
-			if (ioasidbpf_cgroup_id(optarg, &req->cgroup_id))
-				return usage_error("%s", ioasidbpf_errmsg());
+			if (cgroup_path_id(optarg, &req->cgroup_id))
+				return EXIT_USAGE;
 			break;
 		case 'P':
 			if (parse_uint(optarg, IOASID_PASID_MAX, &val) || !val)

@@ -130,10 +130,8 @@ static int parse_key(int argc, char **argv, bool strict,
 				return -1;
 		} else {
 			k->kind = IOASIDBPF_RULE_CGROUP;
-			if (ioasidbpf_cgroup_id(argv[1], &k->cgroup_id)) {
-				usage_error("%s", ioasidbpf_errmsg());
+			if (cgroup_path_id(argv[1], &k->cgroup_id))
 				return -1;
-			}
 		}
 		return 2;
 	}
@@ -287,7 +285,7 @@ static void key_text(const struct ioasidbpf_rule_key *k, char *buf, size_t len)
 	}
 }
 
-static bool kind_strict(enum ioasidbpf_rule_kind kind)
+bool rule_kind_strict(enum ioasidbpf_rule_kind kind)
 {
 	return kind == IOASIDBPF_RULE_STRICT_DEVICE || kind == IOASIDBPF_RULE_STRICT_PASID_DRIVER;
 }
@@ -297,11 +295,32 @@ static const char *action_text(__u32 a)
 	return a == IOASID_RULE_ALLOW ? "allow" : a == IOASID_RULE_DENY ? "deny" : "defer";
 }
 
+/* The words of a nosnoop rule body, as rule add takes them. */
+void rule_body_text(const struct ioasid_rule *r, char *buf, size_t len)
+{
+	size_t n;
+
+	n = snprintf(buf, len, "%s", action_text(r->action));
+	if (r->action == IOASID_RULE_ALLOW && n < len)
+		n += snprintf(buf + n, len - n, " snoop %s", snoop_name(r->snoop));
+	if ((r->flags & IOASID_RULE_F_FLUSH) && n < len) {
+		if (r->flush_rate)
+			n += snprintf(buf + n, len - n, " flush-rate %u/s flush-burst %u",
+				      r->flush_rate, r->flush_burst);
+		else
+			n += snprintf(buf + n, len - n, " flush");
+	}
+	if ((r->flags & IOASID_RULE_F_PASID) && n < len)
+		n += snprintf(buf + n, len - n, " pasid %u-%u", r->pasid_min, r->pasid_max);
+	if (r->deny_errno && n < len)
+		snprintf(buf + n, len - n, " errno %s", strerrorname_np(r->deny_errno) ?: "?");
+}
+
 static int rule_one(const struct ioasidbpf_rule_key *k, const struct ioasid_rule *r,
 		    void *arr)
 {
-	bool strict = kind_strict(k->kind);
-	char key[64];
+	bool strict = rule_kind_strict(k->kind);
+	char key[64], body[160];
 
 	key_text(k, key, sizeof(key));
 	if (ctl.json) {
@@ -325,25 +344,9 @@ static int rule_one(const struct ioasidbpf_rule_key *k, const struct ioasid_rule
 		json_object_array_add(arr, o);
 		return 0;
 	}
-	printf("%-8s %-24s", strict ? "strict" : "nosnoop", key);
-	if (r) {
-		printf(" %s", action_text(r->action));
-		if (r->action == IOASID_RULE_ALLOW)
-			printf(" snoop %s", snoop_name(r->snoop));
-		if (r->flags & IOASID_RULE_F_FLUSH) {
-			if (r->flush_rate)
-				printf(" flush-rate %u/s flush-burst %u", r->flush_rate, r->flush_burst);
-			else
-				printf(" flush");
-		}
-		if (r->flags & IOASID_RULE_F_PASID)
-			printf(" pasid %u-%u", r->pasid_min, r->pasid_max);
-		if (r->deny_errno)
-			printf(" errno %s", strerrorname_np(r->deny_errno) ?: "?");
-	} else {
-		printf(" allowed");
-	}
-	printf("\n");
+	if (r)
+		rule_body_text(r, body, sizeof(body));
+	printf("%-8s %-24s %s\n", strict ? "strict" : "nosnoop", key, r ? body : "allowed");
 	return 0;
 }
 
@@ -368,7 +371,7 @@ static int rule_list(void)
  * The kernel does not see map writes: have it re-decide the attachments
  * in force. Says what changed (nothing when nothing did), in @o for -j.
  */
-static int rule_revalidate(struct json_object *o)
+int rule_revalidate(struct json_object *o)
 {
 	struct ioasid_policy_revalidate rv;
 	int err = ioasidbpf_revalidate(&rv);
@@ -391,29 +394,49 @@ static int rule_revalidate(struct json_object *o)
 	return 0;
 }
 
-static int rule_change(bool add, int argc, char **argv)
+int rule_parse(bool add, int argc, char **argv, struct rule_spec *spec)
 {
-	struct ioasidbpf_rule_key k;
-	struct ioasid_rule r;
-	bool strict;
-	char key[64];
 	int used, err;
 
+	memset(spec, 0, sizeof(*spec));
 	if (argc < 1 || (strcmp(argv[0], "nosnoop") && strcmp(argv[0], "strict")))
 		return usage_error("rule %s: the table is nosnoop or strict", add ? "add" : "del");
-	strict = !strcmp(argv[0], "strict");
-	used = parse_key(argc - 1, argv + 1, strict, &k);
+	spec->strict = !strcmp(argv[0], "strict");
+	used = parse_key(argc - 1, argv + 1, spec->strict, &spec->key);
 	if (used < 0)
 		return EXIT_USAGE;
 	argc -= 1 + used;
 	argv += 1 + used;
-	if (add && !strict) {
-		err = parse_rule(argc, argv, &r);
+	if (add && !spec->strict) {
+		err = parse_rule(argc, argv, &spec->rule);
 		if (err)
 			return err;
 	} else if (argc) {
 		return usage_error("unexpected '%s'", argv[0]);
 	}
+	return 0;
+}
+
+void rule_key_text(const struct ioasidbpf_rule_key *k, char *buf, size_t len)
+{
+	key_text(k, buf, len);
+}
+
+static int rule_change(bool add, int argc, char **argv)
+{
+	struct rule_spec spec;
+	struct ioasidbpf_rule_key k;
+	struct ioasid_rule r;
+	bool strict;
+	char key[64];
+	int err;
+
+	err = rule_parse(add, argc, argv, &spec);
+	if (err)
+		return err;
+	k = spec.key;
+	r = spec.rule;
+	strict = spec.strict;
 	err = add ? ioasidbpf_rule_add(ctl.pin_root, &k, strict ? NULL : &r) :
 		    ioasidbpf_rule_del(ctl.pin_root, &k);
 	if (err)

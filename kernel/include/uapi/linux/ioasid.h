@@ -600,7 +600,7 @@ enum ioasid_decision_kind {
 };
 
 /* Version of struct ioasid_decision_record this header describes. */
-#define IOASID_DECISION_RECORD_VERSION 1
+#define IOASID_DECISION_RECORD_VERSION 2
 
 /**
  * struct ioasid_decision_record_hdr - the start of every decision record
@@ -656,6 +656,20 @@ struct ioasid_decision_record_hdr {
  *	for a decision nobody was asked about)
  * @policy_reason: the deciding policy's reason
  * @core_reason: the core's reason for @core_error ("" when none)
+ * @nr_attached: IOASID_POLICY_OP_CACHE_FLUSH (version 2): the fd's
+ *	attachments in force (IOMMU groups at their RID, PASID attachments);
+ *	the device fields (@bdf, @vendor, @device, @driver) then name the one
+ *	whose grant is in force, or the first one when none grants
+ * @nr_noncoherent: cache flush (version 2): of those, the ones through a
+ *	domain without snoop control
+ * @grant_policy_id: cache flush (version 2): the id of the policy whose
+ *	decision at attach granted the flush in force (0: built-in); with
+ *	IOASID_DECISION_FLUSH_GRANT in @decision_flags, and @flush_rate and
+ *	@flush_burst that grant (the fd's, as IOASID_CACHE_FLUSH applies it)
+ * @__reserved2: zero
+ * @grant_policy: cache flush (version 2): that policy's name ("" when
+ *	nothing grants)
+ * @grant_reason: cache flush (version 2): its reason at attach
  *
  * All strings are NUL-terminated. There is no implicit padding; the layout
  * is the same on 32- and 64-bit.
@@ -685,9 +699,17 @@ struct ioasid_decision_record {
 	char policy[16];
 	char policy_reason[64];
 	char core_reason[64];
+	__u32 nr_attached;
+	__u32 nr_noncoherent;
+	__u32 grant_policy_id;
+	__u32 __reserved2;
+	char grant_policy[16];
+	char grant_reason[64];
 };
 
 /* Size of the first version of struct ioasid_decision_record. */
 #define IOASID_DECISION_RECORD_SIZE_V1 288
+/* Version 2: who a cache flush was for and what granted it. */
+#define IOASID_DECISION_RECORD_SIZE_V2 384
 
 #endif /* _UAPI_LINUX_IOASID_H */
