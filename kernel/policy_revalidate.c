@@ -155,8 +155,12 @@ void ioasid_device_policy_state_sync(struct ioasid_device *idev)
  * @filp: the fd
  * @wait: the poll table
  *
- * Return: EPOLLPRI while a device of the fd is revoked or needs a
- * re-attach (enum ioasid_device_policy_state), else 0.
+ * The fd stays what it was before it had events: always readable and
+ * writable (the VFS's default for a file without poll), so a caller that
+ * polls it with its other fds is not blocked by it.
+ *
+ * Return: the default mask, with EPOLLPRI while a device of the fd is
+ * revoked or needs a re-attach (enum ioasid_device_policy_state).
  */
 __poll_t ioasid_policy_events_poll(struct file *filp,
 				   struct poll_table_struct *wait)
@@ -164,7 +168,8 @@ __poll_t ioasid_policy_events_poll(struct file *filp,
 	struct ioasid_ctx *ctx = filp->private_data;
 
 	poll_wait(filp, &ctx->policy_wait, wait);
-	return atomic_read(&ctx->nr_policy_events) ? EPOLLPRI : 0;
+	return DEFAULT_POLLMASK |
+	       (atomic_read(&ctx->nr_policy_events) ? EPOLLPRI : 0);
 }
 
 /**
@@ -297,7 +302,7 @@ static void reval_apply_group(struct ioasid_group *igroup,
 		idev->rid_state &= ~IOASID_DEVICE_NEEDS_REATTACH;
 		/* The group's grant: the first sets it, the rest merge. */
 		ioasid_flush_note_attach(idev->ctx, &igroup->flush_src, hwpt,
-					 merge, &it->res.decision);
+					 merge, &it->req, &it->res.decision);
 		merge = true;
 		if (ioasid_reval_changed(&idev->last.decision,
 					 &it->res.decision)) {
@@ -402,7 +407,7 @@ static int reval_pasids(struct ioasid_device *idev,
 		}
 		pa->needs_reattach = false;
 		ioasid_flush_note_attach(idev->ctx, &pa->flush_src, pa->hwpt,
-					 false, d);
+					 false, &it->req, d);
 		synced = true;
 		if (ioasid_reval_changed(&pa->decision, d)) {
 			reval_note(&it->req, d, 0);
@@ -540,6 +545,12 @@ int ioasid_policy_revalidate_ioctl(struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
+	/*
+	 * A pass a policy change queued before this call has finished when
+	 * it returns (and dropped the fds it held): what the caller reads
+	 * next reflects every change made before it.
+	 */
+	flush_work(&ioasid_reval_work);
 	rc = ioasid_revalidate_all(&c);
 	if (rc)
 		return rc;

@@ -589,6 +589,7 @@ static void *flush_then_live_on(void *arg)
 TEST_F(policy, cache_flush_tracker_goes_with_fd_closed_elsewhere)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct ioasid_policy_revalidate rv = { .size = sizeof(rv) };
 	struct tracked_lives_on t = { 0 };
 	struct flush_mock m;
 	long base, now = -1;
@@ -597,7 +598,12 @@ TEST_F(policy, cache_flush_tracker_goes_with_fd_closed_elsewhere)
 	int i;
 
 	CPU_TRACKING_OR_SKIP("nothing is tracked");
-	/* Trackers of earlier tests are freed after an RCU grace period. */
+	/*
+	 * A revalidation pass queued by an earlier test's policy change holds
+	 * the fds it visits: wait for it (the ioctl returns after it), then
+	 * for their trackers, freed after an RCU grace period.
+	 */
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_POLICY_REVALIDATE, &rv));
 	base = ioasid_stat("flush_trackers");
 	for (i = 0; i < 50; i++) {
 		nanosleep(&ts, NULL);

@@ -90,11 +90,16 @@ static struct ioasidbpf_rule_key bdf_key(__u32 bdf)
 	return k;
 }
 
-static short poll_events(int fd)
+static short poll_mask(int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = POLLPRI };
+	struct pollfd p = { .fd = fd, .events = events };
 
 	return poll(&p, 1, 0) == 1 ? p.revents : 0;
+}
+
+static short poll_events(int fd)
+{
+	return poll_mask(fd, POLLPRI);
 }
 
 /* The newest REVALIDATED record for @bdf in the decision log, or -1. */
@@ -145,6 +150,8 @@ static struct reval reval_up(struct __test_metadata *_metadata, FIXTURE_DATA(edu
 	ASSERT_EQ(0, dev_info(self->dfd, &st.info));
 	ASSERT_EQ(0, st.info.out_policy_state);
 	ASSERT_EQ(0, poll_events(self->fd));
+	/* As before revalidation: readable and writable, never blocking. */
+	ASSERT_EQ(POLLIN | POLLOUT, poll_mask(self->fd, POLLIN | POLLOUT));
 	return st;
 }
 

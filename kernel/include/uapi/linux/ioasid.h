@@ -500,7 +500,8 @@ struct ioasid_kvm_link {
  * and keeps its domain; a denial detaches it (IOASID_DEVICE_REVOKED; the
  * whole IOMMU group's RID attachment, since one member cannot be blocked
  * alone). The owner's /dev/ioasid fd then polls EPOLLPRI. Every
- * decision and outcome is in the decision log.
+ * decision and outcome is in the decision log. A pass queued by a policy
+ * change before the call has finished when it returns.
  *
  * Needs CAP_SYS_ADMIN (as registering a policy does).
  * Errnos: EPERM (no CAP_SYS_ADMIN), EOPNOTSUPP (@flags not 0), EINVAL
