@@ -223,6 +223,7 @@ int iopt_set_allowed(struct ioasid_ioas *ioas,
 		     struct ioasid_iova_range *ranges, u32 nr);
 int iopt_get_ranges(struct ioasid_ioas *ioas, struct ioasid_iova_range *out,
 		    u32 max, u32 *nr);
+struct ioasid_area *iopt_area_at(struct ioasid_ioas *ioas, u64 iova);
 int iopt_rw(struct ioasid_ioas *ioas, u64 iova, void *buf, u64 length,
 	    bool write);
 int iopt_iova_to_phys(struct ioasid_ioas *ioas, u64 iova, phys_addr_t *phys);

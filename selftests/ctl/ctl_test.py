@@ -7,9 +7,12 @@ Golden files live in selftests/ctl/golden/; ids, times and counters that
 change from run to run are normalized first. IOASID_UPDATE_GOLDEN=1
 rewrites them (then review the diff).
 """
+import errno
+import fcntl
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -20,6 +23,8 @@ CTL = os.path.join(B, "tools", "ioasidctl")
 GOLDEN = os.path.join(TOP, "selftests", "ctl", "golden")
 ROOT = "/sys/fs/bpf/ioasid-ctltest"
 UPDATE = os.environ.get("IOASID_UPDATE_GOLDEN") == "1"
+# _IO(IOASID_TYPE 0xB9, IOASID_CMD_CACHE_FLUSH 0x09), kernel/include/uapi/linux/ioasid.h
+IOASID_CACHE_FLUSH = 0xB909
 
 results = []
 
@@ -472,8 +477,24 @@ def status_report():
                                "charged_pages", "accesses", "access_pins",
                                "unpin_violations"}, st
     assert st["policies"] == [], st
+    assert set(st["flush"]) == {"refused", "throttled", "trackers", "cpu_tracking"}, st
+    # A flush from an fd without a grant is refused, and counted.
+    fd = os.open("/dev/ioasid", os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, IOASID_CACHE_FLUSH, struct.pack("IIII", 16, 0, 0, 0))
+        raise AssertionError("IOASID_CACHE_FLUSH without a grant succeeded")
+    except OSError as e:
+        assert e.errno == errno.EPERM, e
+    finally:
+        os.close(fd)
+    rc, out, _ = ctl("-j", "status", check=0)
+    after = json.loads(out)["flush"]
+    assert after["refused"] == st["flush"]["refused"] + 1, (st["flush"], after)
     rc, out, _ = ctl("status", check=0)
-    assert out.splitlines()[0] == "module:      loaded, with BTF", out
+    lines = out.splitlines()
+    assert lines[0] == "module:      loaded, with BTF", out
+    assert ("flushes:     refused %d, throttled %d," %
+            (after["refused"], after["throttled"])) in out, out
 
 
 def main():

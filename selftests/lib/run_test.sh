@@ -207,24 +207,27 @@ harness_plans_match() {
 tap_check harness_plans_match harness_plans_match
 
 # A program a listed script of its own folder runs (selftests/vfio/run.sh
-# runs vfio_ioasid_test after its setup) counts as listed.
+# runs vfio_ioasid_test after its setup) counts as listed. $scripts: the
+# manifest's programs, read once.
 listed_script_runs() {
-	local dir name script
-	dir=$(dirname "$1") name=$(basename "$1" .c)
-	for script in $(awk '$1 == "test" { print $4 }' "$MANIFEST"); do
-		script=${script/\$TOP/$TOP}
-		[ "$(dirname "$script")" = "$dir" ] && grep -qw "$name" "$script" && return 0
+	local dir=${1%/*} name=${1##*/} script
+	name=${name%.c}
+	for script in $scripts; do
+		[ "${script%/*}" = "$dir" ] && grep -qw "$name" "$script" && return 0
 	done
 	return 1
 }
 
 every_test_source_listed() {
-	local f name bad=0
+	local f name bad=0 listed scripts
+	scripts=$(awk '$1 == "test" { print $4 }' "$MANIFEST" | sed "s|\\\$TOP|$TOP|" | sort -u)
+	listed=$(grep -E '^test ' "$MANIFEST")
 	for f in "$TOP"/selftests/*/*_test.c "$TOP"/selftests/*/*_test.sh \
 		 "$TOP"/selftests/*/*_test.py; do
 		[ -e "$f" ] || continue
-		name=$(basename "$f" .c)
-		grep -Eq "^test +[a-z-]+ +[0-9]+ +\\\$(S/$name|TOP/selftests/.*/$(basename "$f"))( |\$)" "$MANIFEST" ||
+		name=${f##*/}
+		name=${name%.c}
+		grep -Eq "^test +[a-z-]+ +[0-9]+ +\\\$(S/$name|TOP/selftests/.*/${f##*/})( |\$)" <<<"$listed" ||
 			listed_script_runs "$f" ||
 			{ echo "not in selftests/manifest: $f"; bad=1; }
 	done

@@ -34,3 +34,13 @@ same_answers() {
 	[ -s "$1/type1" ] && [ -s "$1/ioasid" ] &&
 	diff -u "$1/type1" "$1/ioasid"
 }
+
+# The suite's setup as its first result; when it fails, the suite's
+# restore() undoes what it did and the suite ends there (its plan then
+# fails it: a setup that did not happen is never a pass).
+setup_or_end() {
+	tap_check setup setup && return 0
+	restore >/dev/null 2>&1
+	tap_end
+	exit 1
+}

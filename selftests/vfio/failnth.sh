@@ -8,6 +8,7 @@
 # afterwards for leaks with an ioasid or vfio frame.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/common.sh"
 S=${B:?}/selftests
 KMOD=${KMOD:-$TOP/kernel}
 KL=/sys/kernel/debug/kmemleak
@@ -49,11 +50,7 @@ restore() {
 }
 
 tap_begin vfio-failnth
-if ! tap_check setup setup; then
-	restore >/dev/null 2>&1
-	tap_end
-	exit 1
-fi
+setup_or_end
 "$S/vfio_failnth_test" || rc=1
 tap_check kmemleak no_leaks || rc=1
 tap_check restore restore || rc=1

@@ -66,11 +66,7 @@ restore() {
 	rmmod ioasid_vfio
 }
 
-if ! tap_check setup setup; then
-	restore >/dev/null 2>&1
-	tap_end
-	exit 1
-fi
+setup_or_end
 export VFIO_BDF=$bdf
 echo "# type1_conformance against vfio_iommu_type1"
 VFIO_ANSWERS=$tmp/type1 run_prog type1_conformance.type1 \

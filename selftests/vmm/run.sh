@@ -36,10 +36,10 @@ KMOD=${KMOD:-$TOP/kernel}
 B=${B:-$TOP/build}
 mkdir -p "$B/selftests/logs"
 . "$here/../lib/tap.sh"
+. "$here/lib.sh"
 tap_begin vmm
 
 MODS=$here/mod
-INNER=$TOP/tools/vm/inner-guest
 BACKEND=${IOASID_VFIO_BACKEND:-${2:-vfio_iommu_type1}}
 WBINVDS=1000	# WBINVDs the inner guest executes per boot
 INNER_MEM_MB=256
@@ -63,7 +63,7 @@ cleanup() {
 		echo "$old_drv" >"$d/driver_override"
 		echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null
 	fi
-	for c in ${offline[@]+"${offline[@]}"}; do echo 1 >"$c"; done
+	for c in ${vmm_offline[@]+"${vmm_offline[@]}"}; do echo 1 >"$c"; done
 	if [ -n "$inserted" ]; then
 		# Its containers went with QEMU; module references may lag a moment.
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -83,13 +83,6 @@ meminfo() { # KEY, in MiB, after dropping the page cache (QEMU's binary, read ov
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	awk -v k="$1:" '$1 == k { print int($2 / 1024) }' /proc/meminfo; }
-refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo -1; }
-stat_val() { cat "/sys/kernel/ioasid/stats/$1" 2>/dev/null || echo -1; }
-check() { # NAME CONDITION-DESCRIPTION TEST...
-	local name=$1 what=$2
-	shift 2
-	tap_check "$name" bash -c "$* || { echo '$what'; exit 1; }"
-}
 # Pass the inner guest's TAP lines on as this suite's results, prefixed.
 # The TAP a program of ioasid_tap_tests prints in the inner guest (its
 # output, "# " lines there) is relayed too, as PREFIX.PROGRAM.TEST.
@@ -127,17 +120,7 @@ relay() { # PREFIX FILE
 # QEMU's multi-threaded TCG does not always see another vCPU's text patching:
 # observed once, an int3 oops in __schedule right after the inner QEMU
 # started. With the other CPUs offline the patching is local.
-offline=()
-single_cpu() {
-	local c
-	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
-		[ -f "$c" ] && [ "$(cat "$c")" = 1 ] || continue
-		echo 0 >"$c" || return 1
-		offline+=("$c")
-	done
-	echo "online: $(cat /sys/devices/system/cpu/online)"
-}
-single_cpu >/dev/null 2>&1 || tap_check single_cpu single_cpu
+vmm_single_cpu >/dev/null 2>&1 || tap_check single_cpu vmm_single_cpu
 modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
 # Measured to work in these configurations (TCG emulates SVM): absent is a failure.
 if ! tap_check kvm_available test -c /dev/kvm; then
