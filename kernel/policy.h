@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The policy host's view of one registered policy, shared by policy.c (the
- * struct_ops machinery) and policy_sysfs.c (/sys/kernel/ioasid/policy).
+ * stack and its evaluation), policy_ops.c (the struct_ops machinery) and
+ * policy_sysfs.c (/sys/kernel/ioasid/policy).
  */
 #ifndef __IOASID_POLICY_H
 #define __IOASID_POLICY_H
 
 #include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/srcu.h>
 #include <linux/list.h>
 #include <linux/atomic.h>
 #include <linux/bpf.h>
@@ -58,6 +61,38 @@ struct ioasid_policy {
 };
 
 extern bool ioasid_policy_bypass;
+
+/*
+ * The stack, shared by policy.c (evaluation) and policy_ops.c
+ * (registration): sorted by priority, written under ioasid_policy_mutex
+ * with RCU list operations, read under ioasid_policy_srcu.
+ */
+extern struct srcu_struct ioasid_policy_srcu;
+extern struct mutex ioasid_policy_mutex;
+extern struct list_head ioasid_policies;
+
+#define policy_for_each(p)                                                \
+	list_for_each_entry_srcu(p, &ioasid_policies, node,               \
+				 srcu_read_lock_held(&ioasid_policy_srcu))
+
+/*
+ * The errnos a policy may hand to user space: those user space has
+ * (1 .. IOASID_POLICY_MAX_USER_ERRNO, i.e. EHWPOISON). Kernel-internal
+ * ones (ERESTARTSYS, ENOIOCTLCMD, EPROBE_DEFER, ... from 512 on) and
+ * unassigned numbers up to IOASID_MAX_ERRNO still deny, as EPERM.
+ */
+#define IOASID_POLICY_MAX_USER_ERRNO 133
+
+/* An attach of the whole device or of one PASID: what a decision covers. */
+static inline bool req_is_attach(const struct ioasid_policy_req *req)
+{
+	return req->op == IOASID_POLICY_OP_ATTACH ||
+	       req->op == IOASID_POLICY_OP_ATTACH_PASID;
+}
+
+__printf(2, 3)
+void ioasid_policy_set_error(struct ioasid_policy *p, const char *fmt, ...);
+int ioasid_policy_ops_register(void);
 
 /*
  * The link id, the policy's id in decisions. Valid while @p is registered:
