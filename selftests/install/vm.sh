@@ -93,7 +93,7 @@ policy_guide() {
 	out=$(IOASID_INSTALL_OVERLAY=1 PATH=/usr/local/sbin:$PATH \
 		"$here/guide.sh" "$TOP/docs/policy-guide.md" "$work/guide" 2>&1)
 	local rc=$? left=
-	echo "$out"
+	echo "$out" | tee "$work/guide.out"
 	# What a failed run may have left for the next suites.
 	if [ -e /sys/kernel/ioasid/policy/vendor_guard ]; then
 		left=1
@@ -165,4 +165,6 @@ for t in overlay_root apt_install installed_status policy_from_package policy_gu
 		case $t in overlay_root | apt_install) blocked=$t ;; esac
 	fi
 done
+# What the guide's commands printed, for the log (TAP diagnostics).
+[ ! -s "$work/guide.out" ] || sed 's/^/# policy-guide: /' "$work/guide.out"
 tap_end
