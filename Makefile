@@ -9,6 +9,7 @@
 #   make deps       install what is missing (run by the other targets too)
 #   make install    [DESTDIR= PREFIX=] library, headers, ioasidctl... (uninstall)
 #   make deb        build/deb/: ioasid-dkms and ioasid-tools (docs/install.md)
+#   make docs       docs/uapi.md from the uAPI headers' kernel-doc
 #
 # Everything built lands in build/; caches that outlive a clone live in
 # /var/cache/ioasid (keyed by content hashes).
@@ -21,7 +22,7 @@ include $(TOP)/tools/build/defaults.mk
 
 .PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
 	demo bench clean distclean checkpatch check-submake \
-	install uninstall install-dkms uninstall-dkms deb check-install
+	install uninstall install-dkms uninstall-dkms deb check-install docs
 
 all: modules bpf lib tools selftests
 
@@ -145,6 +146,13 @@ deb: packages
 # stock headers in a scratch dkms tree, make deb and lintian.
 check-install: lib
 	@$(TOP)/selftests/install/host.sh
+
+# The uAPI reference, generated from kernel-doc (tools/docs/uapi-md); the
+# docs suite fails when docs/uapi.md differs from what this writes.
+UAPI_H := $(sort $(wildcard $(TOP)/kernel/include/uapi/linux/*.h))
+docs: linux-src
+	@$(TOP)/tools/docs/uapi-md $(LINUX_SRC)/scripts/kernel-doc $(UAPI_H) > $(TOP)/docs/uapi.md.tmp
+	@mv $(TOP)/docs/uapi.md.tmp $(TOP)/docs/uapi.md
 
 clean:
 	@$(MAKE) -s -C $(TOP)/kernel clean KDIR=$(KDIR) || true

@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Man pages render without groff warnings and cover every ioasidctl object
-# and every exported library function; bash completion completes the grammar.
+# and every exported library function; bash completion completes the grammar;
+# troubleshooting.md's quoted messages exist in the code; docs/uapi.md is
+# current.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 TOP=${TOP:?} B=${B:?}
 MAN=$TOP/docs/man
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 tap_begin docs
 
@@ -59,5 +63,27 @@ completion() {
 	got=$(c ioasidctl device info ""); [ -n "$got" ] || { echo "no PCI devices offered"; return 1; }
 }
 tap_check completion completion
+
+# docs/troubleshooting.md quotes messages as the code prints them; each
+# quoted line must still be a string of the sources its block names.
+troubleshooting_quotes() {
+	"$TOP/tools/docs/check-quotes" "$TOP" "$B/linux-src" "$TOP/docs/troubleshooting.md"
+}
+tap_check troubleshooting_quotes troubleshooting_quotes
+
+# docs/uapi.md is what make docs generates from the uAPI headers now, and
+# their kernel-doc has no warning.
+uapi_reference_current() {
+	local kdoc=$B/linux-src/scripts/kernel-doc out h
+	local -a hdrs
+	for h in $(cd "$TOP/kernel/include/uapi/linux" && LC_ALL=C ls -- *.h); do
+		hdrs+=("$TOP/kernel/include/uapi/linux/$h")
+	done
+	out=$(perl "$kdoc" -none -Wall "${hdrs[@]}" 2>&1)
+	[ -z "$out" ] || { echo "kernel-doc: $out"; return 1; }
+	"$TOP/tools/docs/uapi-md" "$kdoc" "${hdrs[@]}" >"$tmp/uapi.md" || return 1
+	diff -u "$TOP/docs/uapi.md" "$tmp/uapi.md" || { echo "docs/uapi.md is stale: make docs"; return 1; }
+}
+tap_check uapi_reference_current uapi_reference_current
 
 tap_end

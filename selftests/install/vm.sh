@@ -82,6 +82,33 @@ policy_from_package() {
 	! ioasidctl policy list | grep -qw example
 }
 
+# docs/policy-guide.md's marked blocks, as written and in order
+# (guide.sh): a custom policy built with the installed headers, registered
+# with the project's bpftool, observed, a real attach decided by it,
+# unregistered. libbpf's headers stand in for libbpf-dev (offline VM).
+# Then: the attach was the guide policy's, and nothing of it is left.
+policy_guide() {
+	local out
+	cp -r "$B/deps/include/bpf" /usr/include/bpf || return 1
+	out=$(IOASID_INSTALL_OVERLAY=1 PATH=/usr/local/sbin:$PATH \
+		"$here/guide.sh" "$TOP/docs/policy-guide.md" "$work/guide" 2>&1)
+	local rc=$? left=
+	echo "$out" | tee "$work/guide.out"
+	# What a failed run may have left for the next suites.
+	if [ -e /sys/kernel/ioasid/policy/vendor_guard ]; then
+		left=1
+		ioasidctl policy unload vendor_guard
+	fi
+	rm -rf /usr/include/bpf /usr/local/sbin/bpftool /sys/fs/bpf/mypolicies
+	[ $rc -eq 0 ] || return 1
+	[ -z "$left" ] || { echo "vendor_guard left registered"; return 1; }
+	# attach.c's own lines (the real attach, not policy test's).
+	grep -qx 'attached to IOAS [0-9]*, decided by vendor_guard: vendor_guard: no-snoop, flush 100/s' \
+		<<<"$out" && grep -qx 'no-snoop DMA allowed' <<<"$out" &&
+		grep -qx 'cache flush granted: 100/s, burst 4' <<<"$out" ||
+		{ echo "the attach was not decided by vendor_guard"; return 1; }
+}
+
 library_from_package() {
 	local so
 	gcc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags ioasidbpf) "$here/consumer.c" \
@@ -133,7 +160,7 @@ apt_remove() {
 # Without the overlay or the package the other steps are skipped (the
 # failure is already reported).
 blocked=
-for t in overlay_root apt_install installed_status policy_from_package \
+for t in overlay_root apt_install installed_status policy_from_package policy_guide \
 	library_from_package configured_at_boot apt_remove; do
 	if [ -n "$blocked" ]; then
 		tap_skip "$t" "$blocked failed"
@@ -141,4 +168,6 @@ for t in overlay_root apt_install installed_status policy_from_package \
 		case $t in overlay_root | apt_install) blocked=$t ;; esac
 	fi
 done
+# What the guide's commands printed, for the log (TAP diagnostics).
+[ ! -s "$work/guide.out" ] || sed 's/^/# policy-guide: /' "$work/guide.out"
 tap_end
