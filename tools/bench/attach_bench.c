@@ -6,6 +6,10 @@
  * configuration's time per attach+detach is reported as a ratio to the
  * built-in's, measured in the same VM run. Configurations are interleaved
  * over several rounds so drift in the (TCG) guest hits all of them alike.
+ * The stack rows register 1, 8 and 64 copies of bench_defer (defer.bpf.c),
+ * a policy that defers: every attach asks them all, then the built-in
+ * decides. Who decided is checked for every configuration: a decision by
+ * anyone else than expected ends the run with exit status 1.
  *
  *   attach_bench -d /dev/ioasid-dev/BDF [-n PAIRS] [-r ROUNDS] [-o out.json]
  *
@@ -27,19 +31,37 @@
 #include <bpf/libbpf.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
+#include <linux/ioasid_policy.h>
 #include "ioasid_rules.h"
 
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
 #include "nosnoop_rules.skel.h"
+#include "defer.skel.h"
 
 #define PIN_ROOT "/sys/fs/bpf/ioasid-bench"
 
-enum config { BUILTIN, VFIO_COMPAT, STRICT, NOSNOOP_RULES, NR_CONFIGS };
+enum config {
+	BUILTIN, VFIO_COMPAT, STRICT, NOSNOOP_RULES, STACK_1, STACK_8, STACK_64,
+	NR_CONFIGS
+};
 
 static const char *const config_names[NR_CONFIGS] = {
 	"builtin", "vfio_compat", "strict", "nosnoop_rules",
+	"stack_1", "stack_8", "stack_64",
 };
+
+/* Who must decide: nosnoop_rules with empty maps and the stacks defer. */
+static const char *const expected[NR_CONFIGS] = {
+	"builtin", "vfio_compat", "strict", "builtin",
+	"builtin", "builtin", "builtin",
+};
+
+static const unsigned int stack_depth[NR_CONFIGS] = {
+	[STACK_1] = 1, [STACK_8] = 8, [STACK_64] = 64,
+};
+
+#define MAX_STACK 64
 
 struct measure {
 	double seconds;
@@ -93,7 +115,7 @@ static void record_decision(int dfd, struct measure *m)
 }
 
 static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
-		      struct measure *m)
+		      struct measure *m, enum config c)
 {
 	unsigned long i;
 	double t0;
@@ -113,6 +135,41 @@ static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
 	attach(dfd, ioas);
 	record_decision(dfd, m);
 	detach(dfd);
+	if (strcmp(m->decided_by, expected[c])) {
+		fprintf(stderr, "attach_bench: %s: decided by %s (%s), expected %s\n",
+			config_names[c], m->decided_by, m->reason, expected[c]);
+		exit(1);
+	}
+}
+
+/* @n copies of bench_defer, each under its own name. */
+static void *load_stack(unsigned int n)
+{
+	struct bench_defer **stack = calloc(MAX_STACK + 1, sizeof(*stack));
+	unsigned int i;
+
+	if (!stack)
+		die("calloc");
+	for (i = 0; i < n; i++) {
+		struct bench_defer *s = bench_defer__open();
+		struct ioasid_policy_ops *ops;
+		size_t sz;
+
+		if (!s)
+			die("bench_defer open");
+		/* The map's value before load is the struct as the kernel sees it. */
+		ops = bpf_map__initial_value(s->maps.bench_defer, &sz);
+		if (!ops || sz != sizeof(*ops))
+			die("bench_defer struct_ops value");
+		snprintf(ops->name, sizeof(ops->name), "bdefer_%u", i & 0xff);
+		ops->priority = 10 + i;
+		if (bench_defer__load(s) || bench_defer__attach(s)) {
+			fprintf(stderr, "attach_bench: cannot register bdefer_%u\n", i);
+			exit(1);
+		}
+		stack[i] = s;
+	}
+	return stack;
 }
 
 /* Register the policy of @c (its link lives until the skeleton goes). */
@@ -144,6 +201,10 @@ static void *load(enum config c)
 		skel = s;
 		break;
 	}
+	case STACK_1:
+	case STACK_8:
+	case STACK_64:
+		return load_stack(stack_depth[c]);
 	default:
 		return NULL;
 	}
@@ -167,6 +228,17 @@ static void unload(enum config c, void *skel)
 	case NOSNOOP_RULES:
 		nosnoop_rules__destroy(skel);
 		break;
+	case STACK_1:
+	case STACK_8:
+	case STACK_64: {
+		struct bench_defer **stack = skel;
+		unsigned int i;
+
+		for (i = 0; stack[i]; i++)
+			bench_defer__destroy(stack[i]);
+		free(stack);
+		break;
+	}
 	default:
 		break;
 	}
@@ -190,6 +262,7 @@ static void report(const char *json_path)
 		       m->pairs, per * 1e6, per / base, m->decided_by,
 		       m->reason);
 		json_object_object_add(o, "policy", json_object_new_string(config_names[c]));
+		json_object_object_add(o, "stack_depth", json_object_new_int(stack_depth[c]));
 		json_object_object_add(o, "pairs", json_object_new_int64(m->pairs));
 		json_object_object_add(o, "seconds", json_object_new_double(m->seconds));
 		json_object_object_add(o, "us_per_pair", json_object_new_double(per * 1e6));
@@ -270,7 +343,7 @@ int main(int argc, char **argv)
 		for (c = 0; c < NR_CONFIGS; c++) {
 			void *skel = load(c);
 
-			run_pairs(dfd, alloc.out_ioas_id, pairs, &measures[c]);
+			run_pairs(dfd, alloc.out_ioas_id, pairs, &measures[c], c);
 			unload(c, skel);
 		}
 	}
