@@ -3,9 +3,10 @@
  * attach_bench: the cost a policy adds to a device attach. One device is
  * attached and detached in a loop with no policy loaded (the built-in
  * decides), then with each default policy registered in turn; each
- * configuration's time per attach+detach is reported as a ratio to the
- * built-in's, measured in the same VM run. Configurations are interleaved
- * over several rounds so drift in the (TCG) guest hits all of them alike.
+ * configuration's median time per attach+detach over the rounds is
+ * reported as a ratio to the built-in's, measured in the same VM run.
+ * Configurations are interleaved over several rounds, each round starting
+ * with the next one, so drift in the (TCG) guest hits all of them alike.
  * The stack rows register 1, 8 and 64 copies of bench_defer (defer.bpf.c),
  * a policy that defers: every attach asks them all, then the built-in
  * decides. Who decided is checked for every configuration: a decision by
@@ -62,9 +63,13 @@ static const unsigned int stack_depth[NR_CONFIGS] = {
 };
 
 #define MAX_STACK 64
+#define MAX_ROUNDS 32
 
 struct measure {
 	double seconds;
+	double per_round[MAX_ROUNDS];	/* seconds per attach+detach */
+	unsigned int rounds;
+	double lo, hi;
 	unsigned long pairs;
 	char decided_by[32];
 	char reason[128];
@@ -130,8 +135,10 @@ static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
 		attach(dfd, ioas);
 		detach(dfd);
 	}
-	m->seconds += now() - t0;
+	t0 = now() - t0;
+	m->seconds += t0;
 	m->pairs += pairs;
+	m->per_round[m->rounds++] = t0 / pairs;
 	attach(dfd, ioas);
 	record_decision(dfd, m);
 	detach(dfd);
@@ -244,18 +251,38 @@ static void unload(enum config c, void *skel)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median round of @m (per attach+detach), and its min and max. */
+static double median(struct measure *m)
+{
+	double s[MAX_ROUNDS];
+	unsigned int n = m->rounds;
+
+	memcpy(s, m->per_round, n * sizeof(s[0]));
+	qsort(s, n, sizeof(s[0]), cmp_double);
+	m->lo = s[0];
+	m->hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 static void report(const char *json_path)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
-	double base = measures[BUILTIN].seconds / measures[BUILTIN].pairs;
+	double base = median(&measures[BUILTIN]);
 	int c;
 
 	printf("\n%-14s %8s %14s %9s  %s\n", "policy", "pairs",
 	       "us/attach+det", "ratio", "decided by");
 	for (c = 0; c < NR_CONFIGS; c++) {
 		struct measure *m = &measures[c];
-		double per = m->seconds / m->pairs;
+		double per = median(m);
 		struct json_object *o = json_object_new_object();
 
 		printf("%-14s %8lu %14.2f %9.3f  %s (%s)\n", config_names[c],
@@ -265,6 +292,8 @@ static void report(const char *json_path)
 		json_object_object_add(o, "stack_depth", json_object_new_int(stack_depth[c]));
 		json_object_object_add(o, "pairs", json_object_new_int64(m->pairs));
 		json_object_object_add(o, "seconds", json_object_new_double(m->seconds));
+		json_object_object_add(o, "us_min", json_object_new_double(m->lo * 1e6));
+		json_object_object_add(o, "us_max", json_object_new_double(m->hi * 1e6));
 		json_object_object_add(o, "us_per_pair", json_object_new_double(per * 1e6));
 		json_object_object_add(o, "ratio_to_builtin", json_object_new_double(per / base));
 		json_object_object_add(o, "decided_by", json_object_new_string(m->decided_by));
@@ -283,9 +312,9 @@ int main(int argc, char **argv)
 	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct ioasid_device_bind bind = { .size = sizeof(bind) };
 	struct ioasid_ioas_map map = { .size = sizeof(map) };
-	unsigned long pairs = 500, rounds = 4, r;
+	unsigned long pairs = 300, rounds = 5, r;
 	const char *dev = NULL, *json = NULL;
-	int fd, dfd, opt, c;
+	int fd, dfd, opt, i;
 	void *buf;
 
 	while ((opt = getopt(argc, argv, "d:n:r:o:")) != -1) {
@@ -308,7 +337,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dev || !pairs || !rounds) {
+	if (!dev || !pairs || !rounds || rounds > MAX_ROUNDS) {
 		fprintf(stderr, "attach_bench: -d DEVICE is required (and -n, -r > 0)\n");
 		return 2;
 	}
@@ -340,7 +369,8 @@ int main(int argc, char **argv)
 
 	for (r = 0; r < rounds; r++) {
 		fprintf(stderr, "attach_bench: round %lu/%lu\n", r + 1, rounds);
-		for (c = 0; c < NR_CONFIGS; c++) {
+		for (i = 0; i < NR_CONFIGS; i++) {
+			enum config c = (i + r) % NR_CONFIGS;
 			void *skel = load(c);
 
 			run_pairs(dfd, alloc.out_ioas_id, pairs, &measures[c], c);
