@@ -17,8 +17,11 @@
  * order (rep r starts with peer r), so drift in a TCG guest hits all alike.
  *
  *   map_bench -o out.json [-r REPS] [-n N4K] [-m N2M] [-l LARGE_MIB]
- *             [-G 1000,10000,...] [-k OPS] [-d /dev/ioasid-dev/BDF]
+ *             [-G M1,M2,...] [-R GROWTH_REPS] [-k OPS] [-d /dev/ioasid-dev/BDF]
  *             [-g /dev/vfio/N [-V]] [-c /dev/vfio/devices/vfioN] [-H]
+ *
+ * Defaults: 5 repetitions, 16384 x 4 KiB, 32 x 2 MiB, one 256 MiB mapping;
+ * growth to 1k, 10k, 100k and 1M mappings, 3 repetitions of 1000 probes.
  *
  * Numbers are wall-clock inside a TCG guest: absolute times mean nothing,
  * only ratios between peers measured in the same run do.
@@ -757,6 +760,11 @@ int main(int argc, char **argv)
 		case 'H': need_hugetlb = true; break;
 		default: usage();
 		}
+	}
+	if (!nr_grow) {
+		char def[] = "1000,10000,100000,1000000";
+
+		parse_growth(def);
 	}
 	if (!json_path || !device || reps < 1 || reps > MAX_REPS ||
 	    grow_reps < 1 || grow_reps > MAX_REPS || (vfio_served && !group) ||
