@@ -3,10 +3,10 @@
  * attach_bench: the cost a policy adds to a device attach. One device is
  * attached and detached in a loop with no policy loaded (the built-in
  * decides), then with each default policy registered in turn; each
- * configuration's median time per attach+detach over the rounds is
- * reported as a ratio to the built-in's, measured in the same VM run.
- * Configurations are interleaved over several rounds, each round starting
- * with the next one, so drift in the (TCG) guest hits all of them alike.
+ * configuration is measured right after a block of the built-in alone, and
+ * its ratio is the median over the rounds of its time over that block's
+ * (neighbours compared, so drift in the TCG guest cancels); each round
+ * starts with the next configuration.
  * The stack rows register 1, 8 and 64 copies of bench_defer (defer.bpf.c),
  * a policy that defers: every attach asks them all, then the built-in
  * decides. Who decided is checked for every configuration: a decision by
@@ -67,8 +67,11 @@ static const unsigned int stack_depth[NR_CONFIGS] = {
 
 struct measure {
 	double seconds;
-	double per_round[MAX_ROUNDS];	/* seconds per attach+detach */
+	double per_round[MAX_ROUNDS * NR_CONFIGS];	/* s per attach+detach */
 	unsigned int rounds;
+	/* each round's time over the built-in's block measured just before */
+	double ratio[MAX_ROUNDS];
+	unsigned int nr_ratio;
 	double lo, hi;
 	unsigned long pairs;
 	char decided_by[32];
@@ -261,7 +264,7 @@ static int cmp_double(const void *a, const void *b)
 /* The median round of @m (per attach+detach), and its min and max. */
 static double median(struct measure *m)
 {
-	double s[MAX_ROUNDS];
+	double s[MAX_ROUNDS * NR_CONFIGS];
 	unsigned int n = m->rounds;
 
 	memcpy(s, m->per_round, n * sizeof(s[0]));
@@ -271,22 +274,33 @@ static double median(struct measure *m)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+static double median_ratio(struct measure *m)
+{
+	double s[MAX_ROUNDS];
+	unsigned int n = m->nr_ratio;
+
+	if (!n)
+		return 1.0;
+	memcpy(s, m->ratio, n * sizeof(s[0]));
+	qsort(s, n, sizeof(s[0]), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 static void report(const char *json_path)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
-	double base = median(&measures[BUILTIN]);
 	int c;
 
 	printf("\n%-14s %8s %14s %9s  %s\n", "policy", "pairs",
 	       "us/attach+det", "ratio", "decided by");
 	for (c = 0; c < NR_CONFIGS; c++) {
 		struct measure *m = &measures[c];
-		double per = median(m);
+		double per = median(m), ratio = median_ratio(m);
 		struct json_object *o = json_object_new_object();
 
 		printf("%-14s %8lu %14.2f %9.3f  %s (%s)\n", config_names[c],
-		       m->pairs, per * 1e6, per / base, m->decided_by,
+		       m->pairs, per * 1e6, ratio, m->decided_by,
 		       m->reason);
 		json_object_object_add(o, "policy", json_object_new_string(config_names[c]));
 		json_object_object_add(o, "stack_depth", json_object_new_int(stack_depth[c]));
@@ -295,7 +309,7 @@ static void report(const char *json_path)
 		json_object_object_add(o, "us_min", json_object_new_double(m->lo * 1e6));
 		json_object_object_add(o, "us_max", json_object_new_double(m->hi * 1e6));
 		json_object_object_add(o, "us_per_pair", json_object_new_double(per * 1e6));
-		json_object_object_add(o, "ratio_to_builtin", json_object_new_double(per / base));
+		json_object_object_add(o, "ratio_to_builtin", json_object_new_double(ratio));
 		json_object_object_add(o, "decided_by", json_object_new_string(m->decided_by));
 		json_object_object_add(o, "reason", json_object_new_string(m->reason));
 		json_object_array_add(rows, o);
@@ -369,12 +383,24 @@ int main(int argc, char **argv)
 
 	for (r = 0; r < rounds; r++) {
 		fprintf(stderr, "attach_bench: round %lu/%lu\n", r + 1, rounds);
-		for (i = 0; i < NR_CONFIGS; i++) {
-			enum config c = (i + r) % NR_CONFIGS;
-			void *skel = load(c);
+		/*
+		 * Each policy right after a block of the built-in alone, so
+		 * its ratio compares neighbours; then a pause, so the work
+		 * an unload leaves to RCU and kworkers is not billed to the
+		 * next block.
+		 */
+		for (i = 0; i < NR_CONFIGS - 1; i++) {
+			enum config c = 1 + (i + r) % (NR_CONFIGS - 1);
+			struct measure *b = &measures[BUILTIN], *m = &measures[c];
+			void *skel;
 
-			run_pairs(dfd, alloc.out_ioas_id, pairs, &measures[c], c);
+			run_pairs(dfd, alloc.out_ioas_id, pairs, b, BUILTIN);
+			skel = load(c);
+			run_pairs(dfd, alloc.out_ioas_id, pairs, m, c);
 			unload(c, skel);
+			m->ratio[m->nr_ratio++] = m->per_round[m->rounds - 1] /
+						  b->per_round[b->rounds - 1];
+			usleep(300 * 1000);
 		}
 	}
 	report(json);
