@@ -57,6 +57,26 @@ echo "bench guest: $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"hugetlb pages $(cat /proc/sys/vm/nr_hugepages)," \
 	"peers: ioasid type1 ioasid-vfio${cdev:+ iommufd} floor"
 
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	# tools/bench/profile: ftrace's function profiler (inclusive times,
+	# CONFIG_FUNCTION_PROFILER: the bench kernel) over one workload.
+	T=/sys/kernel/tracing
+	mountpoint -q $T || mount -t tracefs nodev $T
+	[ -e $T/function_profile_enabled ] || fail "no function profiler in this kernel"
+	: >$T/set_ftrace_filter
+	for f in ${BENCH_FUNCS:?}; do echo "$f" >>$T/set_ftrace_filter 2>/dev/null || true; done
+	echo "bench guest: profiling $(wc -l <$T/set_ftrace_filter) functions over $BENCH_PROFILE"
+	echo 1 >$T/function_profile_enabled
+	"$B/bench/map_bench" -o "$out/profile-map.json" -d "$dev" -g "$group" -V \
+		${cdev:+-c "$cdev"} -w "$BENCH_PROFILE" -G 0 "$@"
+	echo 0 >$T/function_profile_enabled
+	# hits, total us, average us per function, all CPUs summed
+	cat $T/trace_stat/function* | awk '$1 !~ /^(Function|-)/ && NF >= 4 {
+		h[$1] += $2; t[$1] += $3 } END { for (f in h)
+		printf "%-40s %10d %14.1f %10.2f\n", f, h[f], t[f], t[f] / h[f] }' |
+		sort -k3 -nr | tee "$out/profile.txt"
+	exit 0
+fi
 "$B/bench/map_bench" -o "$out/map.json" -d "$dev" -g "$group" -V \
 	${cdev:+-c "$cdev"} -H "$@"
 "$B/bench/nest_bench" -o "$out/nest.json"

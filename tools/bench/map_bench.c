@@ -19,6 +19,7 @@
  *   map_bench -o out.json [-r REPS] [-n N4K] [-m N2M] [-l LARGE_MIB]
  *             [-G M1,M2,...] [-R GROWTH_REPS] [-k OPS] [-d /dev/ioasid-dev/BDF]
  *             [-g /dev/vfio/N [-V]] [-c /dev/vfio/devices/vfioN] [-H]
+ *             [-w WORKLOAD,...]
  *
  * Defaults: 5 repetitions, 16384 x 4 KiB, 32 x 2 MiB, one 256 MiB mapping;
  * growth to 1k, 10k, 100k and 1M mappings, 3 repetitions of 1000 probes.
@@ -418,10 +419,29 @@ static long anon_huge_kb(void)
 	return kb;
 }
 
+static const char *only;	/* -w: the workloads to run, comma-separated */
+
+static bool wanted(const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	if (!only)
+		return true;
+	for (p = only; (p = strstr(p, name)); p += len)
+		if ((p == only || p[-1] == ',') && (!p[len] || p[len] == ','))
+			return true;
+	return false;
+}
+
 static void add_workload(const char *name, const char *backing, char *buf,
 			 unsigned long chunk, unsigned long n, __u64 iova)
 {
-	struct workload *w = &workloads[nr_workloads++];
+	struct workload *w;
+
+	if (!wanted(name))
+		return;
+	w = &workloads[nr_workloads++];
 
 	w->name = name;
 	w->backing = backing;
@@ -716,6 +736,8 @@ static void parse_growth(char *list)
 	for (tok = strtok_r(list, ",", &save); tok && nr_grow < MAX_GROW;
 	     tok = strtok_r(NULL, ",", &save)) {
 		grow[nr_grow].m = strtoul(tok, NULL, 0);
+		if (!grow[nr_grow].m)
+			continue;
 		memset(grow[nr_grow].limit, 0xff, sizeof(grow[nr_grow].limit));
 		nr_grow++;
 	}
@@ -727,7 +749,9 @@ static void usage(void)
 		"usage: map_bench -o JSON [-r REPS] [-n N4K] [-m N2M] [-l LARGE_MIB]\n"
 		"                 [-G M1,M2,...] [-R GROWTH_REPS] [-k OPS]\n"
 		"                 [-d /dev/ioasid-dev/BDF] [-g /dev/vfio/N [-V]]\n"
-		"                 [-c /dev/vfio/devices/vfioN] [-H]\n");
+		"                 [-c /dev/vfio/devices/vfioN] [-H] [-w WORKLOAD,...]\n"
+		"  -G 0: no growth; -w: only these of 4K, 2M-thp, 2M-hugetlb,\n"
+		"  large-4K, large-thp\n");
 	exit(2);
 }
 
@@ -737,20 +761,21 @@ int main(int argc, char **argv)
 	const char *json_path = NULL, *group = NULL, *device = NULL, *cdev = NULL;
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct json_object *iopte = json_object_new_object();
-	bool vfio_served = false, need_hugetlb = false;
+	bool vfio_served = false, need_hugetlb = false, grow_given = false;
 	char *buf4k, *bufthp, *bufhuge;
 	unsigned int r;
 	long long sz;
 	int c, i, wi;
 
-	while ((c = getopt(argc, argv, "o:r:n:m:l:G:R:k:d:g:Vc:H")) != -1) {
+	while ((c = getopt(argc, argv, "o:r:n:m:l:G:R:k:d:g:Vc:Hw:")) != -1) {
 		switch (c) {
 		case 'o': json_path = optarg; break;
 		case 'r': reps = strtoul(optarg, NULL, 0); break;
 		case 'n': n4k = strtoul(optarg, NULL, 0); break;
 		case 'm': n2m = strtoul(optarg, NULL, 0); break;
 		case 'l': large_mib = strtoul(optarg, NULL, 0); break;
-		case 'G': parse_growth(optarg); break;
+		case 'G': parse_growth(optarg); grow_given = true; break;
+		case 'w': only = optarg; break;
 		case 'R': grow_reps = strtoul(optarg, NULL, 0); break;
 		case 'k': grow_ops = strtoul(optarg, NULL, 0); break;
 		case 'd': device = optarg; break;
@@ -761,7 +786,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!nr_grow) {
+	if (!grow_given) {
 		char def[] = "1000,10000,100000,1000000";
 
 		parse_growth(def);
