@@ -202,34 +202,39 @@ def plots(build, runs):
                 vals = [med(g.get(p, {}), "map_us") for p in peers]
                 f.write(f"{g['mappings']} " + " ".join("NaN" if v is None else f"{v:.3f}"
                                                         for v in vals) + "\n")
-        with open(os.path.join(d, "size.dat"), "w") as f:
-            f.write("# bytes-per-map " + " ".join(peers + ["floor"]) + "\n")
-            for w in m["workloads"]:
-                if "skipped" in w or w["backing"] == "hugetlb":
-                    continue
-                vals = []
-                for p in peers + ["floor"]:
-                    t = med(w["us_per_op"], p, "map" if p != "floor" else "map+unmap")
-                    vals.append("NaN" if not t else f"{w['chunk'] / t / 1.048576:.1f}")
-                f.write(f"{w['chunk']} " + " ".join(vals) + "\n")
-        title = dict(KERNELS)[k]
+        # size-<backing>.dat: bytes per call, then map+unmap MiB/s per peer
+        series = ("4K pages", "THP")
+        for i, backing in enumerate(series):
+            with open(os.path.join(d, f"size{i}.dat"), "w") as f:
+                f.write("# bytes-per-call " + " ".join(peers + ["floor"]) + "\n")
+                for w in m["workloads"]:
+                    if "skipped" in w or w["backing"] != backing:
+                        continue
+                    vals = [med(w["us_per_op"], p, "map+unmap") for p in peers + ["floor"]]
+                    f.write(f"{w['chunk']} " + " ".join(
+                        "NaN" if not t else f"{w['chunk'] / t / 1.048576:.1f}" for t in vals) + "\n")
+        title = dict(KERNELS)[k].split(" (")[0]
+        names = peers + ["floor (pin+unpin)"]
         gp = f"""set terminal pngcairo size 900,560 noenhanced
 set key left top
 set grid
 set logscale x
 set output '{d}/growth.png'
-set title 'per-op 4 KiB map cost vs mappings in the IOAS: {title} (TCG: compare lines, not values)'
+set title '{title}: 4 KiB map cost vs mappings in place (TCG: compare lines, not values)'
 set xlabel 'mappings already in the IOAS'
 set ylabel 'us per map (median)'
 plot """ + ", ".join(f"'{d}/growth.dat' using 1:{i + 2} with linespoints title '{p}'"
                      for i, p in enumerate(peers)) + f"""
 set output '{d}/throughput.png'
-set title 'map throughput vs size of one mapping: {title} (TCG: compare lines, not values)'
+set terminal pngcairo size 1100,500 noenhanced
+set multiplot layout 1,2 title '{title}: map+unmap throughput vs bytes per call (TCG: compare lines, not values)'
 set xlabel 'bytes per map call'
-set ylabel 'MiB/s mapped (median)'
+set ylabel 'MiB/s mapped+unmapped (median)'
 set logscale y
-plot """ + ", ".join(f"'{d}/size.dat' using 1:{i + 2} with linespoints title '{p}'"
-                     for i, p in enumerate(peers + ["floor (pin+unpin)"])) + "\n"
+""" + "".join(f"""set title '{backing}-backed memory'
+plot """ + ", ".join(f"'{d}/size{j}.dat' using 1:{i + 2} with linespoints title '{p}'"
+                     for i, p in enumerate(names)) + "\n" for j, backing in enumerate(series)) + \
+            "unset multiplot\n"
         subprocess.run(["gnuplot"], input=gp, text=True, check=True)
         made += [os.path.join(d, "growth.png"), os.path.join(d, "throughput.png")]
     return made
