@@ -286,7 +286,81 @@ static double median_ratio(struct measure *m)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-static void report(const char *json_path)
+/*
+ * Attach cost against what the IOAS holds: with one device, every attach
+ * makes and fills a domain from the IOAS's mappings, every detach frees
+ * it. Sizes are of extra 4 KiB-backed memory mapped as one area.
+ */
+#define NR_FILL 4
+static const unsigned long fill_mib[NR_FILL] = { 0, 4, 32, 256 };
+static double fill_us[NR_FILL][MAX_ROUNDS];
+
+static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
+{
+	unsigned long r, k, i, pairs = 10;
+	char *mem = mmap(NULL, fill_mib[NR_FILL - 1] << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		die("mmap");
+	madvise(mem, fill_mib[NR_FILL - 1] << 20, MADV_NOHUGEPAGE);
+	memset(mem, 1, fill_mib[NR_FILL - 1] << 20);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < NR_FILL; k++) {
+			struct ioasid_ioas_map map = {
+				.size = sizeof(map), .ioas_id = ioas,
+				.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE |
+					 IOASID_MAP_WRITEABLE,
+				.addr = (uintptr_t)mem, .length = fill_mib[k] << 20,
+				.iova = 1UL << 34,
+			};
+			struct ioasid_ioas_unmap unmap = {
+				.size = sizeof(unmap), .ioas_id = ioas,
+				.iova = 1UL << 34, .length = fill_mib[k] << 20,
+			};
+			double t;
+
+			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_MAP, &map))
+				die("IOAS_MAP (fill)");
+			attach(dfd, ioas);
+			detach(dfd);
+			t = now();
+			for (i = 0; i < pairs; i++) {
+				attach(dfd, ioas);
+				detach(dfd);
+			}
+			fill_us[k][r] = (now() - t) * 1e6 / pairs;
+			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_UNMAP, &unmap))
+				die("IOAS_UNMAP (fill)");
+		}
+	}
+	munmap(mem, fill_mib[NR_FILL - 1] << 20);
+}
+
+static void report_fill(struct json_object *root, unsigned long rounds)
+{
+	struct json_object *rows = json_object_new_array();
+	unsigned long k;
+
+	printf("\n%-22s %14s\n", "attach with IOAS of", "us/attach+det");
+	for (k = 0; k < NR_FILL; k++) {
+		struct measure m = { .rounds = rounds };
+		struct json_object *o = json_object_new_object();
+		double us;
+
+		memcpy(m.per_round, fill_us[k], rounds * sizeof(double));
+		us = median(&m);
+		printf("%-6lu MiB + 256 KiB   %14.1f\n", fill_mib[k], us);
+		json_object_object_add(o, "extra_mib", json_object_new_int64(fill_mib[k]));
+		json_object_object_add(o, "us_per_pair", json_object_new_double(us));
+		json_object_object_add(o, "us_min", json_object_new_double(m.lo));
+		json_object_object_add(o, "us_max", json_object_new_double(m.hi));
+		json_object_array_add(rows, o);
+	}
+	json_object_object_add(root, "fill", rows);
+}
+
+static void report(const char *json_path, unsigned long rounds)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
@@ -315,6 +389,7 @@ static void report(const char *json_path)
 		json_object_array_add(rows, o);
 	}
 	json_object_object_add(root, "attach", rows);
+	report_fill(root, rounds);
 	if (json_path && json_object_to_file_ext(json_path, root,
 						 JSON_C_TO_STRING_PRETTY))
 		fprintf(stderr, "attach_bench: cannot write %s\n", json_path);
@@ -403,7 +478,8 @@ int main(int argc, char **argv)
 			usleep(300 * 1000);
 		}
 	}
-	report(json);
+	run_fill(fd, dfd, alloc.out_ioas_id, rounds);
+	report(json, rounds);
 	close(dfd);
 	close(fd);
 	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_STRICT_COHERENT_OK));

@@ -282,6 +282,12 @@ def generated(build, top, runs, pngs):
                            f"{e['us_min']:.1f} / {e['us_per_pair']:.1f} / {e['us_max']:.1f} | "
                            f"{e['ratio_to_builtin']:.3f} | {e['decided_by']} |")
             out.append("")
+            if a.get("fill"):
+                base = a["fill"][0]["us_per_pair"]
+                out += ["Attach+detach (built-in) against what the IOAS holds besides its "
+                        "256 KiB: " + "; ".join(
+                            f"{e['extra_mib']} MiB: {e['us_per_pair']:.0f} us "
+                            f"({e['us_per_pair'] / base:.2f}x)" for e in a["fill"]) + ".", ""]
         n = r.get("nest")
         if n:
             out += ["Nested and access-API ratios (time over time): " + "; ".join(
