@@ -122,23 +122,28 @@ static void record_decision(int dfd, struct measure *m)
 	snprintf(m->reason, sizeof(m->reason), "%s", info.out_decision.reason);
 }
 
+/* Seconds for @pairs attach+detach, after @warm untimed ones. */
+static double time_pairs(int dfd, __u32 ioas, unsigned long warm,
+			 unsigned long pairs)
+{
+	unsigned long i;
+	double t0 = 0;
+
+	for (i = 0; i < warm + pairs; i++) {
+		if (i == warm)
+			t0 = now();
+		attach(dfd, ioas);
+		detach(dfd);
+	}
+	return now() - t0;
+}
+
 static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
 		      struct measure *m, enum config c)
 {
-	unsigned long i;
-	double t0;
-
 	/* Warm the caches and the domain allocator first. */
-	for (i = 0; i < 20; i++) {
-		attach(dfd, ioas);
-		detach(dfd);
-	}
-	t0 = now();
-	for (i = 0; i < pairs; i++) {
-		attach(dfd, ioas);
-		detach(dfd);
-	}
-	t0 = now() - t0;
+	double t0 = time_pairs(dfd, ioas, 20, pairs);
+
 	m->seconds += t0;
 	m->pairs += pairs;
 	m->per_round[m->rounds++] = t0 / pairs;
@@ -297,7 +302,7 @@ static double fill_us[NR_FILL][MAX_ROUNDS];
 
 static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
 {
-	unsigned long r, k, i, pairs = 10;
+	unsigned long r, k, pairs = 10;
 	char *mem = mmap(NULL, fill_mib[NR_FILL - 1] << 20, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -318,18 +323,10 @@ static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
 				.size = sizeof(unmap), .ioas_id = ioas,
 				.iova = 1UL << 34, .length = fill_mib[k] << 20,
 			};
-			double t;
 
 			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_MAP, &map))
 				die("IOAS_MAP (fill)");
-			attach(dfd, ioas);
-			detach(dfd);
-			t = now();
-			for (i = 0; i < pairs; i++) {
-				attach(dfd, ioas);
-				detach(dfd);
-			}
-			fill_us[k][r] = (now() - t) * 1e6 / pairs;
+			fill_us[k][r] = time_pairs(dfd, ioas, 1, pairs) * 1e6 / pairs;
 			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_UNMAP, &unmap))
 				die("IOAS_UNMAP (fill)");
 		}
