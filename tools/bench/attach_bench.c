@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct ioasid_device_bind bind = { .size = sizeof(bind) };
 	struct ioasid_ioas_map map = { .size = sizeof(map) };
-	unsigned long pairs = 300, rounds = 5, r;
+	unsigned long pairs = 200, rounds = 9, r;
 	const char *dev = NULL, *json = NULL;
 	int fd, dfd, opt, i;
 	void *buf;
@@ -472,7 +472,7 @@ int main(int argc, char **argv)
 			unload(c, skel);
 			m->ratio[m->nr_ratio++] = m->per_round[m->rounds - 1] /
 						  b->per_round[b->rounds - 1];
-			usleep(300 * 1000);
+			sleep(1);
 		}
 	}
 	run_fill(fd, dfd, alloc.out_ioas_id, rounds);
