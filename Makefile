@@ -21,7 +21,7 @@ B := $(TOP)/build
 include $(TOP)/tools/build/defaults.mk
 
 .PHONY: all deps packages bpf-tools linux-src modules bpf lib tools selftests check check-debug \
-	demo bench clean distclean checkpatch check-submake \
+	demo bench bench-deps clean distclean checkpatch check-submake \
 	install uninstall install-dkms uninstall-dkms deb check-install docs
 
 all: modules bpf lib tools selftests
@@ -79,8 +79,17 @@ check-debug: deps all
 demo: deps all
 	@$(TOP)/tools/demo/run
 
-bench: deps all
+# Two boots (stock 6.12; the bench kernel with IOMMUFD, built and cached on
+# first use), then docs/performance.md and build/bench/*/*.png: docs/performance.md.
+bench: deps all bench-deps
 	@$(TOP)/tools/bench/run
+
+# gnuplot draws make bench's plots; nothing else needs it.
+bench-deps: packages
+	@dpkg-query -W -f='$${db:Status-Status}' gnuplot-nox 2>/dev/null | grep -qx installed || { \
+		echo "deps: installing gnuplot-nox (make bench's plots)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
+			--no-install-recommends gnuplot-nox >/dev/null; }
 
 # Every kernel source and header: kernel/ and each of its subdirectories
 # (test/, pci/, kunit/, and any added later), and the headers under include/.

@@ -3,9 +3,14 @@
  * attach_bench: the cost a policy adds to a device attach. One device is
  * attached and detached in a loop with no policy loaded (the built-in
  * decides), then with each default policy registered in turn; each
- * configuration's time per attach+detach is reported as a ratio to the
- * built-in's, measured in the same VM run. Configurations are interleaved
- * over several rounds so drift in the (TCG) guest hits all of them alike.
+ * configuration is measured right after a block of the built-in alone, and
+ * its ratio is the median over the rounds of its time over that block's
+ * (neighbours compared, so drift in the TCG guest cancels); each round
+ * starts with the next configuration.
+ * The stack rows register 1, 8 and 64 copies of bench_defer (defer.bpf.c),
+ * a policy that defers: every attach asks them all, then the built-in
+ * decides. Who decided is checked for every configuration: a decision by
+ * anyone else than expected ends the run with exit status 1.
  *
  *   attach_bench -d /dev/ioasid-dev/BDF [-n PAIRS] [-r ROUNDS] [-o out.json]
  *
@@ -27,22 +32,47 @@
 #include <bpf/libbpf.h>
 #include <linux/ioasid.h>
 #include <linux/ioasid_device.h>
+#include <linux/ioasid_policy.h>
 #include "ioasid_rules.h"
 
 #include "vfio_compat.skel.h"
 #include "strict.skel.h"
 #include "nosnoop_rules.skel.h"
+#include "defer.skel.h"
 
 #define PIN_ROOT "/sys/fs/bpf/ioasid-bench"
 
-enum config { BUILTIN, VFIO_COMPAT, STRICT, NOSNOOP_RULES, NR_CONFIGS };
+enum config {
+	BUILTIN, VFIO_COMPAT, STRICT, NOSNOOP_RULES, STACK_1, STACK_8, STACK_64,
+	NR_CONFIGS
+};
 
 static const char *const config_names[NR_CONFIGS] = {
 	"builtin", "vfio_compat", "strict", "nosnoop_rules",
+	"stack_1", "stack_8", "stack_64",
 };
+
+/* Who must decide: nosnoop_rules with empty maps and the stacks defer. */
+static const char *const expected[NR_CONFIGS] = {
+	"builtin", "vfio_compat", "strict", "builtin",
+	"builtin", "builtin", "builtin",
+};
+
+static const unsigned int stack_depth[NR_CONFIGS] = {
+	[STACK_1] = 1, [STACK_8] = 8, [STACK_64] = 64,
+};
+
+#define MAX_STACK 64
+#define MAX_ROUNDS 32
 
 struct measure {
 	double seconds;
+	double per_round[MAX_ROUNDS * NR_CONFIGS];	/* s per attach+detach */
+	unsigned int rounds;
+	/* each round's time over the built-in's block measured just before */
+	double ratio[MAX_ROUNDS];
+	unsigned int nr_ratio;
+	double lo, hi;
 	unsigned long pairs;
 	char decided_by[32];
 	char reason[128];
@@ -92,27 +122,69 @@ static void record_decision(int dfd, struct measure *m)
 	snprintf(m->reason, sizeof(m->reason), "%s", info.out_decision.reason);
 }
 
-static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
-		      struct measure *m)
+/* Seconds for @pairs attach+detach, after @warm untimed ones. */
+static double time_pairs(int dfd, __u32 ioas, unsigned long warm,
+			 unsigned long pairs)
 {
 	unsigned long i;
-	double t0;
+	double t0 = 0;
 
+	for (i = 0; i < warm + pairs; i++) {
+		if (i == warm)
+			t0 = now();
+		attach(dfd, ioas);
+		detach(dfd);
+	}
+	return now() - t0;
+}
+
+static void run_pairs(int dfd, __u32 ioas, unsigned long pairs,
+		      struct measure *m, enum config c)
+{
 	/* Warm the caches and the domain allocator first. */
-	for (i = 0; i < 20; i++) {
-		attach(dfd, ioas);
-		detach(dfd);
-	}
-	t0 = now();
-	for (i = 0; i < pairs; i++) {
-		attach(dfd, ioas);
-		detach(dfd);
-	}
-	m->seconds += now() - t0;
+	double t0 = time_pairs(dfd, ioas, 20, pairs);
+
+	m->seconds += t0;
 	m->pairs += pairs;
+	m->per_round[m->rounds++] = t0 / pairs;
 	attach(dfd, ioas);
 	record_decision(dfd, m);
 	detach(dfd);
+	if (strcmp(m->decided_by, expected[c])) {
+		fprintf(stderr, "attach_bench: %s: decided by %s (%s), expected %s\n",
+			config_names[c], m->decided_by, m->reason, expected[c]);
+		exit(1);
+	}
+}
+
+/* @n copies of bench_defer, each under its own name. */
+static void *load_stack(unsigned int n)
+{
+	struct bench_defer **stack = calloc(MAX_STACK + 1, sizeof(*stack));
+	unsigned int i;
+
+	if (!stack)
+		die("calloc");
+	for (i = 0; i < n; i++) {
+		struct bench_defer *s = bench_defer__open();
+		struct ioasid_policy_ops *ops;
+		size_t sz;
+
+		if (!s)
+			die("bench_defer open");
+		/* The map's value before load is the struct as the kernel sees it. */
+		ops = bpf_map__initial_value(s->maps.bench_defer, &sz);
+		if (!ops || sz != sizeof(*ops))
+			die("bench_defer struct_ops value");
+		snprintf(ops->name, sizeof(ops->name), "bdefer_%u", i & 0xff);
+		ops->priority = 10 + i;
+		if (bench_defer__load(s) || bench_defer__attach(s)) {
+			fprintf(stderr, "attach_bench: cannot register bdefer_%u\n", i);
+			exit(1);
+		}
+		stack[i] = s;
+	}
+	return stack;
 }
 
 /* Register the policy of @c (its link lives until the skeleton goes). */
@@ -144,6 +216,10 @@ static void *load(enum config c)
 		skel = s;
 		break;
 	}
+	case STACK_1:
+	case STACK_8:
+	case STACK_64:
+		return load_stack(stack_depth[c]);
 	default:
 		return NULL;
 	}
@@ -167,38 +243,150 @@ static void unload(enum config c, void *skel)
 	case NOSNOOP_RULES:
 		nosnoop_rules__destroy(skel);
 		break;
+	case STACK_1:
+	case STACK_8:
+	case STACK_64: {
+		struct bench_defer **stack = skel;
+		unsigned int i;
+
+		for (i = 0; stack[i]; i++)
+			bench_defer__destroy(stack[i]);
+		free(stack);
+		break;
+	}
 	default:
 		break;
 	}
 }
 
-static void report(const char *json_path)
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median round of @m (per attach+detach), and its min and max. */
+static double median(struct measure *m)
+{
+	double s[MAX_ROUNDS * NR_CONFIGS];
+	unsigned int n = m->rounds;
+
+	memcpy(s, m->per_round, n * sizeof(s[0]));
+	qsort(s, n, sizeof(s[0]), cmp_double);
+	m->lo = s[0];
+	m->hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static double median_ratio(struct measure *m)
+{
+	double s[MAX_ROUNDS];
+	unsigned int n = m->nr_ratio;
+
+	if (!n)
+		return 1.0;
+	memcpy(s, m->ratio, n * sizeof(s[0]));
+	qsort(s, n, sizeof(s[0]), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/*
+ * Attach cost against what the IOAS holds: with one device, every attach
+ * makes and fills a domain from the IOAS's mappings, every detach frees
+ * it. Sizes are of extra 4 KiB-backed memory mapped as one area.
+ */
+#define NR_FILL 4
+static const unsigned long fill_mib[NR_FILL] = { 0, 4, 32, 256 };
+static double fill_us[NR_FILL][MAX_ROUNDS];
+
+static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
+{
+	unsigned long r, k, pairs = 10;
+	char *mem = mmap(NULL, fill_mib[NR_FILL - 1] << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		die("mmap");
+	madvise(mem, fill_mib[NR_FILL - 1] << 20, MADV_NOHUGEPAGE);
+	memset(mem, 1, fill_mib[NR_FILL - 1] << 20);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < NR_FILL; k++) {
+			struct ioasid_ioas_map map = {
+				.size = sizeof(map), .ioas_id = ioas,
+				.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READABLE |
+					 IOASID_MAP_WRITEABLE,
+				.addr = (uintptr_t)mem, .length = fill_mib[k] << 20,
+				.iova = 1UL << 34,
+			};
+			struct ioasid_ioas_unmap unmap = {
+				.size = sizeof(unmap), .ioas_id = ioas,
+				.iova = 1UL << 34, .length = fill_mib[k] << 20,
+			};
+
+			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_MAP, &map))
+				die("IOAS_MAP (fill)");
+			fill_us[k][r] = time_pairs(dfd, ioas, 1, pairs) * 1e6 / pairs;
+			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_UNMAP, &unmap))
+				die("IOAS_UNMAP (fill)");
+		}
+	}
+	munmap(mem, fill_mib[NR_FILL - 1] << 20);
+}
+
+static void report_fill(struct json_object *root, unsigned long rounds)
+{
+	struct json_object *rows = json_object_new_array();
+	unsigned long k;
+
+	printf("\n%-22s %14s\n", "attach with IOAS of", "us/attach+det");
+	for (k = 0; k < NR_FILL; k++) {
+		struct measure m = { .rounds = rounds };
+		struct json_object *o = json_object_new_object();
+		double us;
+
+		memcpy(m.per_round, fill_us[k], rounds * sizeof(double));
+		us = median(&m);
+		printf("%-6lu MiB + 256 KiB   %14.1f\n", fill_mib[k], us);
+		json_object_object_add(o, "extra_mib", json_object_new_int64(fill_mib[k]));
+		json_object_object_add(o, "us_per_pair", json_object_new_double(us));
+		json_object_object_add(o, "us_min", json_object_new_double(m.lo));
+		json_object_object_add(o, "us_max", json_object_new_double(m.hi));
+		json_object_array_add(rows, o);
+	}
+	json_object_object_add(root, "fill", rows);
+}
+
+static void report(const char *json_path, unsigned long rounds)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
-	double base = measures[BUILTIN].seconds / measures[BUILTIN].pairs;
 	int c;
 
 	printf("\n%-14s %8s %14s %9s  %s\n", "policy", "pairs",
 	       "us/attach+det", "ratio", "decided by");
 	for (c = 0; c < NR_CONFIGS; c++) {
 		struct measure *m = &measures[c];
-		double per = m->seconds / m->pairs;
+		double per = median(m), ratio = median_ratio(m);
 		struct json_object *o = json_object_new_object();
 
 		printf("%-14s %8lu %14.2f %9.3f  %s (%s)\n", config_names[c],
-		       m->pairs, per * 1e6, per / base, m->decided_by,
+		       m->pairs, per * 1e6, ratio, m->decided_by,
 		       m->reason);
 		json_object_object_add(o, "policy", json_object_new_string(config_names[c]));
+		json_object_object_add(o, "stack_depth", json_object_new_int(stack_depth[c]));
 		json_object_object_add(o, "pairs", json_object_new_int64(m->pairs));
 		json_object_object_add(o, "seconds", json_object_new_double(m->seconds));
+		json_object_object_add(o, "us_min", json_object_new_double(m->lo * 1e6));
+		json_object_object_add(o, "us_max", json_object_new_double(m->hi * 1e6));
 		json_object_object_add(o, "us_per_pair", json_object_new_double(per * 1e6));
-		json_object_object_add(o, "ratio_to_builtin", json_object_new_double(per / base));
+		json_object_object_add(o, "ratio_to_builtin", json_object_new_double(ratio));
 		json_object_object_add(o, "decided_by", json_object_new_string(m->decided_by));
 		json_object_object_add(o, "reason", json_object_new_string(m->reason));
 		json_object_array_add(rows, o);
 	}
 	json_object_object_add(root, "attach", rows);
+	report_fill(root, rounds);
 	if (json_path && json_object_to_file_ext(json_path, root,
 						 JSON_C_TO_STRING_PRETTY))
 		fprintf(stderr, "attach_bench: cannot write %s\n", json_path);
@@ -210,9 +398,9 @@ int main(int argc, char **argv)
 	struct ioasid_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct ioasid_device_bind bind = { .size = sizeof(bind) };
 	struct ioasid_ioas_map map = { .size = sizeof(map) };
-	unsigned long pairs = 500, rounds = 4, r;
+	unsigned long pairs = 200, rounds = 9, r;
 	const char *dev = NULL, *json = NULL;
-	int fd, dfd, opt, c;
+	int fd, dfd, opt, i;
 	void *buf;
 
 	while ((opt = getopt(argc, argv, "d:n:r:o:")) != -1) {
@@ -235,7 +423,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dev || !pairs || !rounds) {
+	if (!dev || !pairs || !rounds || rounds > MAX_ROUNDS) {
 		fprintf(stderr, "attach_bench: -d DEVICE is required (and -n, -r > 0)\n");
 		return 2;
 	}
@@ -267,14 +455,28 @@ int main(int argc, char **argv)
 
 	for (r = 0; r < rounds; r++) {
 		fprintf(stderr, "attach_bench: round %lu/%lu\n", r + 1, rounds);
-		for (c = 0; c < NR_CONFIGS; c++) {
-			void *skel = load(c);
+		/*
+		 * Each policy right after a block of the built-in alone, so
+		 * its ratio compares neighbours; then a pause, so the work
+		 * an unload leaves to RCU and kworkers is not billed to the
+		 * next block.
+		 */
+		for (i = 0; i < NR_CONFIGS - 1; i++) {
+			enum config c = 1 + (i + r) % (NR_CONFIGS - 1);
+			struct measure *b = &measures[BUILTIN], *m = &measures[c];
+			void *skel;
 
-			run_pairs(dfd, alloc.out_ioas_id, pairs, &measures[c]);
+			run_pairs(dfd, alloc.out_ioas_id, pairs, b, BUILTIN);
+			skel = load(c);
+			run_pairs(dfd, alloc.out_ioas_id, pairs, m, c);
 			unload(c, skel);
+			m->ratio[m->nr_ratio++] = m->per_round[m->rounds - 1] /
+						  b->per_round[b->rounds - 1];
+			sleep(1);
 		}
 	}
-	report(json);
+	run_fill(fd, dfd, alloc.out_ioas_id, rounds);
+	report(json, rounds);
 	close(dfd);
 	close(fd);
 	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_STRICT_COHERENT_OK));
