@@ -52,7 +52,7 @@ elif [ "${BENCH_IOMMUFD:-0}" = 1 ]; then
 fi
 # 2 MiB workloads: THP on madvise, and hugetlb pages reserved.
 echo madvise >/sys/kernel/mm/transparent_hugepage/enabled
-echo 96 >/proc/sys/vm/nr_hugepages
+echo 160 >/proc/sys/vm/nr_hugepages # 2 MiB chunks and the 256 MiB mapping
 echo "bench guest: $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"hugetlb pages $(cat /proc/sys/vm/nr_hugepages)," \
 	"peers: ioasid type1 ioasid-vfio${cdev:+ iommufd} floor"
@@ -82,4 +82,5 @@ fi
 "$B/bench/nest_bench" -o "$out/nest.json"
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 "$B/bench/attach_bench" -o "$out/attach.json" -d "$dev"
+"$B/bench/flush_bench" -o "$out/flush.json" -d "$dev"
 echo "bench guest: done, load $(cut -d' ' -f1-3 /proc/loadavg)"
