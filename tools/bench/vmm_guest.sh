@@ -41,6 +41,7 @@ fail() { echo "vmm bench guest: $*" >&2; exit 1; }
 . "$TOP/selftests/vmm/lib.sh"
 work=$(mktemp -d /tmp/vmmbench.XXXXXX)
 cleanup() {
+	set +e	# everything here may find its object gone already
 	[ -s "$work/qemu.pid" ] && kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null
 	if [ -d "$T/events/$P" ]; then
 		echo 0 >"$T/events/$P/enable"
