@@ -17,6 +17,8 @@
 #include <linux/mm.h>
 #include <linux/io.h>
 #include <linux/uaccess.h>
+#include <linux/cpu.h>
+#include <linux/smp.h>
 #include <linux/ioasid_kernel.h>
 #include "ioasid_test_uapi.h"
 
@@ -139,6 +141,39 @@ static int ioasid_test_flush_count_ioctl(void __user *uarg)
 	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
 }
 
+#ifdef CONFIG_X86
+static void ioasid_test_wbinvd_one(void *unused)
+{
+	wbinvd();
+}
+#endif
+
+static int ioasid_test_wbinvd_ioctl(void __user *uarg)
+{
+	struct ioasid_test_wbinvd cmd;
+	int rc;
+
+	rc = ioasid_test_copy_cmd(&cmd, sizeof(cmd), uarg);
+	if (rc)
+		return rc;
+	if (cmd.flags & ~IOASID_TEST_WBINVD_ALL_CPUS || cmd.__reserved)
+		return -EINVAL;
+	if (!IS_ENABLED(CONFIG_X86))
+		return -EOPNOTSUPP;
+#ifdef CONFIG_X86
+	if (cmd.flags & IOASID_TEST_WBINVD_ALL_CPUS) {
+		cpus_read_lock();
+		on_each_cpu(ioasid_test_wbinvd_one, NULL, true);
+		cmd.out_nr_cpus = num_online_cpus();
+		cpus_read_unlock();
+	} else {
+		wbinvd();
+		cmd.out_nr_cpus = 1;
+	}
+#endif
+	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+}
+
 /* The page at @cmd->addr with a reference, or an ERR_PTR (NULL: free). */
 static struct page *ioasid_test_get_page(struct ioasid_test_page_info *cmd)
 {
@@ -223,6 +258,8 @@ static long ioasid_test_ioctl(struct file *filp, unsigned int cmd,
 		return ioasid_test_flush_count_ioctl((void __user *)arg);
 	case IOASID_TEST_PAGE_INFO:
 		return ioasid_test_page_info_ioctl((void __user *)arg);
+	case IOASID_TEST_WBINVD:
+		return ioasid_test_wbinvd_ioctl((void __user *)arg);
 	case IOASID_TEST_MOCK:
 		return ioasid_test_mock_ioctl(filp->private_data,
 					      (void __user *)arg);

@@ -23,6 +23,7 @@ enum {
 	IOASID_TEST_CMD_MOCK = 0x63,
 	IOASID_TEST_CMD_ACCESS = 0x64,
 	IOASID_TEST_CMD_PAGE_INFO = 0x65,
+	IOASID_TEST_CMD_WBINVD = 0x66,
 };
 
 /**
@@ -343,5 +344,33 @@ struct ioasid_test_page_info {
 };
 
 #define IOASID_TEST_PAGE_INFO _IO(IOASID_TYPE, IOASID_TEST_CMD_PAGE_INFO)
+
+/**
+ * enum ioasid_test_wbinvd_flags - flags of IOASID_TEST_WBINVD
+ * @IOASID_TEST_WBINVD_ALL_CPUS: every online CPU, not only the caller's
+ */
+enum ioasid_test_wbinvd_flags {
+	IOASID_TEST_WBINVD_ALL_CPUS = 1 << 0,
+};
+
+/**
+ * struct ioasid_test_wbinvd - ioctl(IOASID_TEST_WBINVD)
+ * @size: sizeof(struct ioasid_test_wbinvd)
+ * @flags: 0 or IOASID_TEST_WBINVD_ALL_CPUS
+ * @out_nr_cpus: CPUs that executed wbinvd
+ * @__reserved: must be 0
+ *
+ * The cache flush itself, without a grant, a policy or a tracker: the
+ * floor tools/bench/flush_bench compares IOASID_CACHE_FLUSH against.
+ * Errnos: EINVAL (unknown flags, reserved not 0), EOPNOTSUPP (not x86).
+ */
+struct ioasid_test_wbinvd {
+	__u32 size;
+	__u32 flags;
+	__u32 out_nr_cpus;
+	__u32 __reserved;
+};
+
+#define IOASID_TEST_WBINVD _IO(IOASID_TYPE, IOASID_TEST_CMD_WBINVD)
 
 #endif /* __IOASID_TEST_UAPI_H */

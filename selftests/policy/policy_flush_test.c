@@ -702,4 +702,33 @@ TEST_F(policy, cache_flush_granted_by_noncoherent_pasid_attachment)
 }
 
 
+/*
+ * IOASID_TEST_WBINVD, the floor of tools/bench/flush_bench: the flush
+ * alone, on the caller's CPU or all, never counted as ioasid's.
+ */
+TEST(test_wbinvd_floor_of_flush_bench)
+{
+	struct ioasid_test_wbinvd w = { .size = sizeof(w) };
+	__u64 before[MAX_CPUS], after[MAX_CPUS];
+	int tfd = open("/dev/ioasid_test", O_RDWR);
+
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, flush_counts(before));
+	ASSERT_EQ(0, ioctl(tfd, IOASID_TEST_WBINVD, &w));
+	EXPECT_EQ(1, w.out_nr_cpus);
+	w.flags = IOASID_TEST_WBINVD_ALL_CPUS;
+	ASSERT_EQ(0, ioctl(tfd, IOASID_TEST_WBINVD, &w));
+	EXPECT_EQ(sysconf(_SC_NPROCESSORS_ONLN), w.out_nr_cpus);
+	ASSERT_EQ(0, flush_counts(after));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(before)));
+	w.flags = 1 << 1;
+	EXPECT_EQ(-1, ioctl(tfd, IOASID_TEST_WBINVD, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = 0;
+	w.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(tfd, IOASID_TEST_WBINVD, &w));
+	EXPECT_EQ(EINVAL, errno);
+	close(tfd);
+}
+
 TEST_HARNESS_MAIN

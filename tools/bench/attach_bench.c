@@ -12,7 +12,11 @@
  * decides. Who decided is checked for every configuration: a decision by
  * anyone else than expected ends the run with exit status 1.
  *
- *   attach_bench -d /dev/ioasid-dev/BDF [-n PAIRS] [-r ROUNDS] [-o out.json]
+ *   attach_bench -d /dev/ioasid-dev/BDF [-D /dev/ioasid-dev/BDF2] [-n PAIRS]
+ *                [-r ROUNDS] [-o out.json]
+ *
+ * With -D, a second device bound to the same fd: the attach-cost rows are
+ * measured twice, the domain filled by the attach and the domain reused.
  *
  * nosnoop_rules runs with empty rule maps: every lookup misses, its worst
  * case, and it defers to the built-in.
@@ -20,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,12 +300,45 @@ static double median_ratio(struct measure *m)
  * Attach cost against what the IOAS holds: with one device, every attach
  * makes and fills a domain from the IOAS's mappings, every detach frees
  * it. Sizes are of extra 4 KiB-backed memory mapped as one area.
+ * With a second device (-D) attached to the same IOAS for the "reuse"
+ * rows, the first device's attach finds the domain already filled and
+ * only joins it: the IOAS must then report one domain, or the run fails.
  */
 #define NR_FILL 4
 static const unsigned long fill_mib[NR_FILL] = { 0, 4, 32, 256 };
 static double fill_us[NR_FILL][MAX_ROUNDS];
+static double reuse_us[NR_FILL][MAX_ROUNDS];
 
-static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
+static __u32 ioas_domains(int fd, __u32 ioas)
+{
+	struct ioasid_ioas_info info = { .size = sizeof(info), .ioas_id = ioas };
+
+	if (ioctl(fd, IOASID_IOAS_GET_INFO, &info))
+		die("IOAS_GET_INFO");
+	return info.out_nr_domains;
+}
+
+/* Attach+detach of @dfd while @dfd2 holds the IOAS's domain. */
+static double time_reuse(int fd, int dfd, int dfd2, __u32 ioas,
+			 unsigned long pairs)
+{
+	double t;
+
+	attach(dfd2, ioas);
+	attach(dfd, ioas);
+	if (ioas_domains(fd, ioas) != 1) {
+		fprintf(stderr, "attach_bench: two devices on one IOAS made %u domains, not 1: no reuse to measure\n",
+			ioas_domains(fd, ioas));
+		exit(1);
+	}
+	detach(dfd);
+	t = time_pairs(dfd, ioas, 1, pairs);
+	detach(dfd2);
+	return t;
+}
+
+static void run_fill(int fd, int dfd, int dfd2, __u32 ioas,
+		     unsigned long rounds)
 {
 	unsigned long r, k, pairs = 10;
 	char *mem = mmap(NULL, fill_mib[NR_FILL - 1] << 20, PROT_READ | PROT_WRITE,
@@ -327,6 +365,9 @@ static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
 			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_MAP, &map))
 				die("IOAS_MAP (fill)");
 			fill_us[k][r] = time_pairs(dfd, ioas, 1, pairs) * 1e6 / pairs;
+			if (dfd2 >= 0)
+				reuse_us[k][r] = time_reuse(fd, dfd, dfd2, ioas, pairs) *
+						 1e6 / pairs;
 			if (fill_mib[k] && ioctl(fd, IOASID_IOAS_UNMAP, &unmap))
 				die("IOAS_UNMAP (fill)");
 		}
@@ -334,30 +375,42 @@ static void run_fill(int fd, int dfd, __u32 ioas, unsigned long rounds)
 	munmap(mem, fill_mib[NR_FILL - 1] << 20);
 }
 
-static void report_fill(struct json_object *root, unsigned long rounds)
+static struct json_object *fill_rows(double us[NR_FILL][MAX_ROUNDS],
+				      unsigned long rounds, const char *what)
 {
 	struct json_object *rows = json_object_new_array();
 	unsigned long k;
 
-	printf("\n%-22s %14s\n", "attach with IOAS of", "us/attach+det");
+	printf("\n%-22s %14s (%s)\n", "attach with IOAS of", "us/attach+det", what);
 	for (k = 0; k < NR_FILL; k++) {
 		struct measure m = { .rounds = rounds };
 		struct json_object *o = json_object_new_object();
-		double us;
+		double med;
 
-		memcpy(m.per_round, fill_us[k], rounds * sizeof(double));
-		us = median(&m);
-		printf("%-6lu MiB + 256 KiB   %14.1f\n", fill_mib[k], us);
+		memcpy(m.per_round, us[k], rounds * sizeof(double));
+		med = median(&m);
+		printf("%-6lu MiB + 256 KiB   %14.1f\n", fill_mib[k], med);
 		json_object_object_add(o, "extra_mib", json_object_new_int64(fill_mib[k]));
-		json_object_object_add(o, "us_per_pair", json_object_new_double(us));
+		json_object_object_add(o, "us_per_pair", json_object_new_double(med));
 		json_object_object_add(o, "us_min", json_object_new_double(m.lo));
 		json_object_object_add(o, "us_max", json_object_new_double(m.hi));
 		json_object_array_add(rows, o);
 	}
-	json_object_object_add(root, "fill", rows);
+	return rows;
 }
 
-static void report(const char *json_path, unsigned long rounds)
+static void report_fill(struct json_object *root, unsigned long rounds,
+			bool reuse)
+{
+	json_object_object_add(root, "fill", fill_rows(fill_us, rounds,
+						       "domain filled"));
+	if (reuse)
+		json_object_object_add(root, "reuse",
+				       fill_rows(reuse_us, rounds,
+						 "domain reused: a second device holds it"));
+}
+
+static void report(const char *json_path, unsigned long rounds, bool reuse)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *rows = json_object_new_array();
@@ -386,7 +439,7 @@ static void report(const char *json_path, unsigned long rounds)
 		json_object_array_add(rows, o);
 	}
 	json_object_object_add(root, "attach", rows);
-	report_fill(root, rounds);
+	report_fill(root, rounds, reuse);
 	if (json_path && json_object_to_file_ext(json_path, root,
 						 JSON_C_TO_STRING_PRETTY))
 		fprintf(stderr, "attach_bench: cannot write %s\n", json_path);
@@ -399,14 +452,17 @@ int main(int argc, char **argv)
 	struct ioasid_device_bind bind = { .size = sizeof(bind) };
 	struct ioasid_ioas_map map = { .size = sizeof(map) };
 	unsigned long pairs = 200, rounds = 9, r;
-	const char *dev = NULL, *json = NULL;
-	int fd, dfd, opt, i;
+	const char *dev = NULL, *dev2 = NULL, *json = NULL;
+	int fd, dfd, dfd2 = -1, opt, i;
 	void *buf;
 
-	while ((opt = getopt(argc, argv, "d:n:r:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:D:n:r:o:")) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
+			break;
+		case 'D':
+			dev2 = optarg;
 			break;
 		case 'n':
 			pairs = strtoul(optarg, NULL, 0);
@@ -418,7 +474,7 @@ int main(int argc, char **argv)
 			json = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s -d /dev/ioasid-dev/BDF [-n PAIRS] [-r ROUNDS] [-o FILE]\n",
+			fprintf(stderr, "usage: %s -d /dev/ioasid-dev/BDF [-D /dev/ioasid-dev/BDF2] [-n PAIRS] [-r ROUNDS] [-o FILE]\n",
 				argv[0]);
 			return 2;
 		}
@@ -452,6 +508,11 @@ int main(int argc, char **argv)
 	bind.ioasid_fd = fd;
 	if (ioctl(dfd, IOASID_DEVICE_BIND, &bind))
 		die("bind");
+	if (dev2) {
+		dfd2 = open(dev2, O_RDWR);
+		if (dfd2 < 0 || ioctl(dfd2, IOASID_DEVICE_BIND, &bind))
+			die(dev2);
+	}
 
 	for (r = 0; r < rounds; r++) {
 		fprintf(stderr, "attach_bench: round %lu/%lu\n", r + 1, rounds);
@@ -475,8 +536,10 @@ int main(int argc, char **argv)
 			sleep(1);
 		}
 	}
-	run_fill(fd, dfd, alloc.out_ioas_id, rounds);
-	report(json, rounds);
+	run_fill(fd, dfd, dfd2, alloc.out_ioas_id, rounds);
+	report(json, rounds, dfd2 >= 0);
+	if (dfd2 >= 0)
+		close(dfd2);
 	close(dfd);
 	close(fd);
 	unlink(PIN_ROOT "/" IOASID_RULE_MAP_NAME(IOASID_STRICT_COHERENT_OK));

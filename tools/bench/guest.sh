@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Inside the bench VM (tools/bench/run): load ioasid, give the first edu to
 # vfio-pci (the type1 container, ioasid-vfio's container and, if the kernel
-# has it, the iommufd cdev all use it) and the second to ioasid-pci (native
-# ioasid), then run the benchmarks. Every peer the kernel can offer must be
+# has it, the iommufd cdev all use it) and the second and third to
+# ioasid-pci (native ioasid; the third only joins attach_bench's domain),
+# then run the benchmarks. Every peer the kernel can offer must be
 # measured: anything missing fails the run.
 #
 #   guest.sh OUTDIR [map_bench options...]
@@ -26,7 +27,7 @@ modprobe vfio-pci || fail "no vfio-pci"
 insmod "$KMOD/ioasid-vfio.ko" allow_unsafe_interrupts=1
 
 mapfile -t edus < <(grep -l 0x11e8 /sys/bus/pci/devices/*/device | xargs -n1 dirname)
-[ "${#edus[@]}" -ge 2 ] || fail "need two edu devices, found ${#edus[@]}"
+[ "${#edus[@]}" -ge 3 ] || fail "need three edu devices, found ${#edus[@]}"
 bind() { # bind DEVICE DRIVER
 	local d=$1 drv=$2
 	[ -e "$d/driver" ] && basename "$d" >"$d/driver/unbind"
@@ -37,10 +38,13 @@ bind() { # bind DEVICE DRIVER
 }
 bind "${edus[0]}" vfio-pci
 bind "${edus[1]}" ioasid-pci
+bind "${edus[2]}" ioasid-pci # attach_bench's second device: domain reuse
 group=/dev/vfio/$(basename "$(readlink "${edus[0]}/iommu_group")")
 [ -c "$group" ] || fail "no VFIO group node $group"
 dev=/dev/ioasid-dev/$(basename "${edus[1]}")
 [ -c "$dev" ] || fail "no $dev"
+dev2=/dev/ioasid-dev/$(basename "${edus[2]}")
+[ -c "$dev2" ] || fail "no $dev2"
 cdev=
 # (sysfs has vfio-dev/vfioN either way; the node only with VFIO_DEVICE_CDEV.)
 vfiodev=$(ls "${edus[0]}/vfio-dev" 2>/dev/null || true)
@@ -52,7 +56,7 @@ elif [ "${BENCH_IOMMUFD:-0}" = 1 ]; then
 fi
 # 2 MiB workloads: THP on madvise, and hugetlb pages reserved.
 echo madvise >/sys/kernel/mm/transparent_hugepage/enabled
-echo 96 >/proc/sys/vm/nr_hugepages
+echo 160 >/proc/sys/vm/nr_hugepages # 2 MiB chunks and the 256 MiB mapping
 echo "bench guest: $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"hugetlb pages $(cat /proc/sys/vm/nr_hugepages)," \
 	"peers: ioasid type1 ioasid-vfio${cdev:+ iommufd} floor"
@@ -81,5 +85,6 @@ fi
 	${cdev:+-c "$cdev"} -H "$@"
 "$B/bench/nest_bench" -o "$out/nest.json"
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-"$B/bench/attach_bench" -o "$out/attach.json" -d "$dev"
+"$B/bench/attach_bench" -o "$out/attach.json" -d "$dev" -D "$dev2"
+"$B/bench/flush_bench" -o "$out/flush.json" -d "$dev"
 echo "bench guest: done, load $(cut -d' ' -f1-3 /proc/loadavg)"

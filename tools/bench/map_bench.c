@@ -751,7 +751,7 @@ static void usage(void)
 		"                 [-d /dev/ioasid-dev/BDF] [-g /dev/vfio/N [-V]]\n"
 		"                 [-c /dev/vfio/devices/vfioN] [-H] [-w WORKLOAD,...]\n"
 		"  -G 0: no growth; -w: only these of 4K, 2M-thp, 2M-hugetlb,\n"
-		"  large-4K, large-thp\n");
+		"  large-4K, large-thp, large-hugetlb\n");
 	exit(2);
 }
 
@@ -823,7 +823,11 @@ int main(int argc, char **argv)
 	bufthp = alloc_buf(span, 1);
 	if (!buf4k || !bufthp)
 		die("mmap");
-	bufhuge = alloc_buf(n2m * SZ_2M, 2);
+	/* hugetlb: the 2 MiB chunks and the one large mapping share it. */
+	span = large_mib << 20;
+	if (span < n2m * SZ_2M)
+		span = n2m * SZ_2M;
+	bufhuge = alloc_buf(span, 2);
 	if (!bufhuge && need_hugetlb)
 		die("hugetlb mmap (reserve pages: /proc/sys/vm/nr_hugepages)");
 	printf("map_bench: THP backs %ld of %lu KiB of the THP buffer\n",
@@ -834,6 +838,7 @@ int main(int argc, char **argv)
 	add_workload("2M-hugetlb", "hugetlb", bufhuge, SZ_2M, n2m, IOVA_CHUNKS);
 	add_workload("large-4K", "4K pages", buf4k, large_mib << 20, 1, IOVA_LARGE);
 	add_workload("large-thp", "THP", bufthp, large_mib << 20, 1, IOVA_LARGE);
+	add_workload("large-hugetlb", "hugetlb", bufhuge, large_mib << 20, 1, IOVA_LARGE);
 
 	/* Which IOPTE size the mock IOMMU got for 2 MiB of each backing. */
 	json_object_object_add(iopte, "note", json_object_new_string(

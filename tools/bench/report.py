@@ -149,7 +149,7 @@ def goals(runs):
         t1, fd = sp("4K", op, "type1"), sp("4K", op, "iommufd")
         res.append((f"4 KiB {op} >= 1.0x type1", x(t1), t1 is not None and t1 >= 1.0))
         res.append((f"4 KiB {op} >= 1.4x iommufd", x(fd), fd is not None and fd >= 1.4))
-    for work in ("large-4K", "large-thp"):
+    for work in ("large-4K", "large-thp", "large-hugetlb"):
         fl = paired(w.get(work), "ioasid", "floor", "map+unmap")
         t1 = sp(work, "map", "type1")
         res.append((f"{work}: map+unmap within 1.5x of pin+unpin", f"{x(fl)} the floor",
@@ -203,7 +203,7 @@ def plots(build, runs):
                 f.write(f"{g['mappings']} " + " ".join("NaN" if v is None else f"{v:.3f}"
                                                         for v in vals) + "\n")
         # size-<backing>.dat: bytes per call, then map+unmap MiB/s per peer
-        series = ("4K pages", "THP")
+        series = ("4K pages", "THP", "hugetlb")
         for i, backing in enumerate(series):
             with open(os.path.join(d, f"size{i}.dat"), "w") as f:
                 f.write("# bytes-per-call " + " ".join(peers + ["floor"]) + "\n")
@@ -215,28 +215,38 @@ def plots(build, runs):
                         "NaN" if not t else f"{w['chunk'] / t / 1.048576:.1f}" for t in vals) + "\n")
         title = dict(KERNELS)[k].split(" (")[0]
         names = peers + ["floor (pin+unpin)"]
-        gp = f"""set terminal pngcairo size 900,560 noenhanced
-set key left top
-set grid
-set logscale x
+        # Only what was measured (BENCH_ARGS may leave out the growth
+        # points or a backing): gnuplot refuses a plot without points.
+        drawn = [(j, b) for j, b in enumerate(series)
+                 if any("skipped" not in w and w["backing"] == b for w in m["workloads"])]
+        gp = "set terminal pngcairo size 900,560 noenhanced\nset key left top\nset grid\n"
+        pngs = []
+        if m["growth"]:
+            gp += f"""set logscale x
 set output '{d}/growth.png'
 set title '{title}: 4 KiB map cost vs mappings in place (TCG: compare lines, not values)'
 set xlabel 'mappings already in the IOAS'
 set ylabel 'us per map (median)'
 plot """ + ", ".join(f"'{d}/growth.dat' using 1:{i + 2} with linespoints title '{p}'"
-                     for i, p in enumerate(peers)) + f"""
+                     for i, p in enumerate(peers)) + "\n"
+            pngs.append(os.path.join(d, "growth.png"))
+        if drawn:
+            gp += f"""set logscale x
 set output '{d}/throughput.png'
-set terminal pngcairo size 1100,500 noenhanced
-set multiplot layout 1,2 title '{title}: map+unmap throughput vs bytes per call (TCG: compare lines, not values)'
+set terminal pngcairo size {500 * len(drawn)},500 noenhanced
+set multiplot layout 1,{len(drawn)} title '{title}: map+unmap throughput vs bytes per call (TCG: compare lines, not values)'
 set xlabel 'bytes per map call'
 set ylabel 'MiB/s mapped+unmapped (median)'
 set logscale y
 """ + "".join(f"""set title '{backing}-backed memory'
 plot """ + ", ".join(f"'{d}/size{j}.dat' using 1:{i + 2} with linespoints title '{p}'"
-                     for i, p in enumerate(names)) + "\n" for j, backing in enumerate(series)) + \
-            "unset multiplot\n"
+                     for i, p in enumerate(names)) + "\n" for j, backing in drawn) + \
+                "unset multiplot\n"
+            pngs.append(os.path.join(d, "throughput.png"))
+        if not pngs:
+            continue
         subprocess.run(["gnuplot"], input=gp, text=True, check=True)
-        made += [os.path.join(d, "growth.png"), os.path.join(d, "throughput.png")]
+        made += pngs
     return made
 
 
@@ -341,9 +351,24 @@ def generated(build, top, runs, pngs):
             if a.get("fill"):
                 base = a["fill"][0]["us_per_pair"]
                 out += ["Attach+detach (built-in) against what the IOAS holds besides its "
-                        "256 KiB: " + "; ".join(
+                        "256 KiB, the domain filled by the attach: " + "; ".join(
                             f"{e['extra_mib']} MiB: {e['us_per_pair']:.0f} us "
                             f"({e['us_per_pair'] / base:.2f}x)" for e in a["fill"]) + ".", ""]
+            if a.get("reuse"):
+                out += ["The same with a second device attached to the IOAS, whose domain "
+                        "the attach joins (the IOAS checked to hold one domain): " + "; ".join(
+                            f"{e['extra_mib']} MiB: {e['us_per_pair']:.0f} us (filling "
+                            f"costs {f['us_per_pair'] / e['us_per_pair']:.2f}x)"
+                            for e, f in zip(a["reuse"], a["fill"])) + ".", ""]
+        fl = r.get("flush")
+        if fl:
+            u = fl["us_per_call"]
+            out += [f"Cache flush (`IOASID_CACHE_FLUSH`, {fl['calls']} calls x {fl['reps']} "
+                    f"repetitions, {fl['online_cpus']} CPUs, granted by {fl['decided_by']}), "
+                    "us per call min/med/max: " + "; ".join(
+                        f"{k2} {spread(u[k2])}" for k2 in u) + ". Over the flush itself "
+                    "(same repetition): " + "; ".join(
+                        f"{k2} = {v:.2f}" for k2, v in fl["ratios"].items()) + ".", ""]
         n = r.get("nest")
         if n:
             out += ["Nested and access-API ratios (time over time): " + "; ".join(
@@ -370,7 +395,7 @@ def main():
     runs = {}
     for k, _ in KERNELS:
         d = os.path.join(args.build, k)
-        r = {n: load(os.path.join(d, n + ".json")) for n in ("map", "attach", "nest", "host")}
+        r = {n: load(os.path.join(d, n + ".json")) for n in ("map", "attach", "nest", "flush", "host")}
         if r["map"]:
             runs[k] = r
     if not runs and not vmm_load(args.build):
