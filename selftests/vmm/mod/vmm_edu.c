@@ -12,6 +12,16 @@
  * engine never finishes, -ENODEV without a bound edu. Reading "roundtrip"
  * gives the number of verified round trips.
  *
+ * Writing N to /sys/module/vmm_edu/parameters/mapstorm maps and unmaps one
+ * page for the edu N times with the streaming DMA API (dma_map_page() and
+ * dma_unmap_page(), no DMA by the device): behind a vIOMMU in caching mode
+ * with iommu.strict=1 each cycle is one IOTLB flush on map and one on
+ * unmap, which QEMU mirrors into the VFIO container as VFIO_IOMMU_MAP_DMA
+ * and VFIO_IOMMU_UNMAP_DMA. Reading "mapstorm" gives "CYCLES NS" of the
+ * last storm: the cycles completed and the nanoseconds they took. The
+ * write fails with -EINVAL above VMM_EDU_STORM_MAX, -EIO if a mapping
+ * fails, -ENODEV without a bound edu.
+ *
  * The DMA addresses are whatever the inner kernel's DMA API hands out:
  * guest-physical without a vIOMMU, IOVAs of the inner intel-iommu with one.
  * edu masks addresses to 28 bits and QEMU 7.2's edu aborts on a 4096-byte
@@ -24,6 +34,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/mutex.h>
+#include <linux/timekeeping.h>
 
 #include "../../lib/edu_regs.h"
 
@@ -34,12 +45,18 @@ struct vmm_edu {
 	void __iomem *bar;
 	void *buf;		/* [0, EDU_XFER): source, [EDU_XFER, 2*EDU_XFER): destination */
 	dma_addr_t dma;
+	struct page *storm_page;	/* mapped and unmapped by mapstorm */
 };
+
+#define VMM_EDU_STORM_MAX	1000000
 
 /* The bound edu (the first one probed); serialises round trips. */
 static DEFINE_MUTEX(vmm_edu_lock);
 static struct vmm_edu *vmm_edu_dev;
 static unsigned long vmm_edu_verified;
+/* The last map storm: cycles completed, nanoseconds taken. */
+static unsigned int vmm_edu_storm_cycles;
+static u64 vmm_edu_storm_ns;
 
 static int vmm_edu_dma(struct vmm_edu *e, u64 src, u64 dst, bool to_ram)
 {
@@ -132,6 +149,63 @@ static const struct kernel_param_ops vmm_edu_rt_ops = {
 module_param_cb(roundtrip, &vmm_edu_rt_ops, NULL, 0600);
 MODULE_PARM_DESC(roundtrip, "write a seed: verified DMA round trip; read: count");
 
+static int vmm_edu_storm(struct vmm_edu *e, unsigned int n)
+{
+	struct device *dev = &e->pdev->dev;
+	unsigned int i;
+	dma_addr_t a;
+	u64 t0;
+
+	vmm_edu_storm_cycles = 0;
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		a = dma_map_page(dev, e->storm_page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+		if (dma_mapping_error(dev, a))
+			break;
+		dma_unmap_page(dev, a, PAGE_SIZE, DMA_BIDIRECTIONAL);
+		cond_resched();
+	}
+	vmm_edu_storm_ns = ktime_get_ns() - t0;
+	vmm_edu_storm_cycles = i;
+	pci_info(e->pdev, "map storm: %u of %u map+unmap cycles in %llu ns\n",
+		 i, n, vmm_edu_storm_ns);
+	return i == n ? 0 : -EIO;
+}
+
+static int vmm_edu_storm_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n > VMM_EDU_STORM_MAX)
+		return -EINVAL;
+	mutex_lock(&vmm_edu_lock);
+	ret = vmm_edu_dev ? vmm_edu_storm(vmm_edu_dev, n) : -ENODEV;
+	mutex_unlock(&vmm_edu_lock);
+	return ret;
+}
+
+static int vmm_edu_storm_get(char *buf, const struct kernel_param *kp)
+{
+	int ret;
+
+	mutex_lock(&vmm_edu_lock);
+	ret = sysfs_emit(buf, "%u %llu\n", vmm_edu_storm_cycles, vmm_edu_storm_ns);
+	mutex_unlock(&vmm_edu_lock);
+	return ret;
+}
+
+static const struct kernel_param_ops vmm_edu_storm_ops = {
+	.set = vmm_edu_storm_set,
+	.get = vmm_edu_storm_get,
+};
+
+module_param_cb(mapstorm, &vmm_edu_storm_ops, NULL, 0600);
+MODULE_PARM_DESC(mapstorm, "write N: N dma_map_page+dma_unmap_page cycles; read: \"CYCLES NS\" of the last");
+
 static int vmm_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vmm_edu *e;
@@ -167,6 +241,9 @@ static int vmm_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	e->buf = dmam_alloc_coherent(&pdev->dev, 2 * EDU_XFER, &e->dma, GFP_KERNEL);
 	if (!e->buf)
 		return -ENOMEM;
+	e->storm_page = alloc_page(GFP_KERNEL);
+	if (!e->storm_page)
+		return -ENOMEM;
 	pci_set_drvdata(pdev, e);
 	mutex_lock(&vmm_edu_lock);
 	if (!vmm_edu_dev)
@@ -178,10 +255,13 @@ static int vmm_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void vmm_edu_remove(struct pci_dev *pdev)
 {
+	struct vmm_edu *e = pci_get_drvdata(pdev);
+
 	mutex_lock(&vmm_edu_lock);
-	if (vmm_edu_dev == pci_get_drvdata(pdev))
+	if (vmm_edu_dev == e)
 		vmm_edu_dev = NULL;
 	mutex_unlock(&vmm_edu_lock);
+	__free_page(e->storm_page);
 }
 
 static const struct pci_device_id vmm_edu_ids[] = {
