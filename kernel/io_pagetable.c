@@ -484,14 +484,28 @@ EXPORT_SYMBOL_IF_KUNIT(iopt_map_nested);
 
 static void unmap_dependents(struct ioasid_ioas *ioas, u64 start, u64 last);
 
+/*
+ * [start, last] of @ioas is gone: revoke the pins of accesses on it and
+ * remove child areas built on it. Both lists are protected by the IOAS
+ * lock held here, and an IOAS with neither (the common case) pays for two
+ * list checks only.
+ */
+static void area_dropped(struct ioasid_ioas *ioas, u64 start, u64 last)
+{
+	lockdep_assert_held(&ioas->mutex);
+	if (!list_empty(&ioas->accesses))
+		ioasid_access_revoke(ioas, start, last);
+	if (!list_empty(&ioas->children))
+		unmap_dependents(ioas, start, last);
+}
+
 /* Remove @area entirely, with what children built on it. */
 static void remove_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	u64 start = area->start, last = area->last;
 
 	area_remove(ioas, area);
-	ioasid_access_revoke(ioas, start, last);
-	unmap_dependents(ioas, start, last);
+	area_dropped(ioas, start, last);
 	area_free(area);
 }
 
@@ -556,7 +570,7 @@ static int split_domains(struct ioasid_ioas *ioas, struct ioasid_area *first,
 int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 	       u64 *unmapped)
 {
-	struct ioasid_area *area, *left = NULL, *right = NULL;
+	struct ioasid_area *area, *first, *next, *left = NULL, *right = NULL;
 	struct ioasid_area *first_cut = NULL, *last_cut = NULL;
 	bool nested = ioas->parent;
 	u64 start, last;
@@ -581,13 +595,13 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 	 * anything.
 	 */
 	ioas_lock(ioas);
-	area = area_it_iter_first(&ioas->area_itree, start, last);
-	if (!area) {
+	first = area_it_iter_first(&ioas->area_itree, start, last);
+	if (!first) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
 	rc = -ENOMEM;
-	if (area->start < start) {
+	if (first->start < start) {
 		if (!(flags & IOASID_UNMAP_ALLOW_SPLIT)) {
 			rc = -EBUSY;
 			goto out_unlock;
@@ -595,9 +609,13 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 		left = area_alloc(nested);
 		if (!left)
 			goto out_unlock;
-		first_cut = area;
+		first_cut = first;
 	}
-	area = area_it_iter_first(&ioas->area_itree, last, last);
+	/* Areas do not overlap: if the first reaches @last it is the only. */
+	if (first->last >= last)
+		area = first;
+	else
+		area = area_it_iter_first(&ioas->area_itree, last, last);
 	if (area && area->last > last) {
 		if (!(flags & IOASID_UNMAP_ALLOW_SPLIT)) {
 			rc = -EBUSY;
@@ -616,9 +634,16 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 	if (rc)
 		goto out_unlock;
 
-	/* Nothing fails from here on. */
-	while ((area = area_it_iter_first(&ioas->area_itree, start, last))) {
+	/*
+	 * Nothing fails from here on. The next area is found before @area
+	 * leaves the tree; what the loop inserts (the remainders) and removes
+	 * (@area, child areas in other trees) leaves it in place.
+	 */
+	for (area = first; area; area = next) {
 		u64 s = max(area->start, start), l = min(area->last, last);
+
+		next = area->last >= last ? NULL :
+		       area_it_iter_next(area, start, last);
 
 		if (area == first_cut || area == last_cut) {
 			/* The domains map its remainders already. */
@@ -634,8 +659,7 @@ int iopt_unmap(struct ioasid_ioas *ioas, u64 iova, u64 length, u32 flags,
 		} else {
 			area_remove(ioas, area);
 		}
-		ioasid_access_revoke(ioas, s, l);
-		unmap_dependents(ioas, s, l);
+		area_dropped(ioas, s, l);
 		area_free(area);
 		*unmapped += l - s + 1;
 		cond_resched();

@@ -102,6 +102,8 @@ static void pages_unpin_range(struct ioasid_pages *pages, unsigned long start,
 	}
 }
 
+static void ioasid_pages_release(struct kref *kref);
+
 /**
  * ioasid_pages_add_user - an area starts using pages [start, last]
  * @pages: the pinned pages
@@ -122,13 +124,31 @@ void ioasid_pages_add_user(struct ioasid_pages *pages,
  * @user: the range given to ioasid_pages_add_user(); drops its reference
  *
  * Pages of the range that no other area uses are unpinned and uncharged
- * before this returns.
+ * before this returns. The caller must have made the area unreachable
+ * (unlinked it, or never inserted it): the last user's call frees @pages
+ * without taking @pages->lock.
  */
 void ioasid_pages_del_user(struct ioasid_pages *pages,
 			   struct ioasid_pages_user *user)
 {
 	struct ioasid_pages_user *other;
 	unsigned long cur = user->start;
+
+	/*
+	 * The last reference (the usual unmap of a whole mapping nobody
+	 * copied): every reference is an area's or a running map's, so no
+	 * other area and no map can reach @pages any more, and nothing can
+	 * take a new reference. @user is then the only node of @users and
+	 * every page outside its range is unpinned already: skip the tree
+	 * and let the release unpin the range.
+	 */
+	if (kref_read(&pages->kref) == 1) {
+		/* Pairs with the release of the other users' kref_put(). */
+		smp_acquire__after_ctrl_dep();
+		pages->users = RB_ROOT_CACHED;
+		ioasid_pages_release(&pages->kref);
+		return;
+	}
 
 	mutex_lock(&pages->lock);
 	users_it_remove(user, &pages->users);

@@ -487,6 +487,68 @@ static void iopt_split_and_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, atomic64_read(&f->ctx->pinned_pages));
 }
 
+/*
+ * One unmap over several areas and a hole, cut at both ends (iopt_unmap()
+ * walks the areas with iter_next), then pages shared by a copy: the first
+ * area to go keeps the shared pages pinned, the last one (pages.c's
+ * last-user path) unpins the rest.
+ */
+static void iopt_unmap_walks_areas(struct kunit *test)
+{
+	struct iopt_fixture *f = test->priv;
+	struct ioasid_ioas *ioas = kt_ioas(test, 0), *dst = kt_ioas(test, 0);
+	u64 base = 0x400000, iova, dst_iova = 0x900000, unmapped = 0;
+	struct ioasid_area *area;
+	struct rb_node *node;
+	int i, found = 0;
+
+	fill_user(test, f->uaddr, 8);
+	/* Areas of 2 pages at slots 0, 1, 3: pages 0-1, 2-3, 6-7. */
+	for (i = 0; i < 4; i++) {
+		if (i == 2)
+			continue;
+		iova = base + i * 2 * PAGE_SIZE;
+		KUNIT_ASSERT_EQ(test, 0, iopt_map_user(ioas, &iova,
+						       f->uaddr + i * 2 * PAGE_SIZE,
+						       2 * PAGE_SIZE, 0,
+						       rw | IOASID_MAP_FIXED_IOVA));
+	}
+	KUNIT_EXPECT_EQ(test, 6, atomic64_read(&f->ctx->pinned_pages));
+	/* From the middle of the first to the middle of the last. */
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(ioas, base + PAGE_SIZE, 6 * PAGE_SIZE,
+					    IOASID_UNMAP_ALLOW_SPLIT, &unmapped));
+	KUNIT_EXPECT_EQ(test, 4 * PAGE_SIZE, unmapped);
+	KUNIT_EXPECT_EQ(test, 2, ioas->nr_areas);
+	KUNIT_EXPECT_EQ(test, 2, atomic64_read(&f->ctx->pinned_pages));
+	KUNIT_EXPECT_EQ(test, 0xa0, first_byte(test, ioas, base));
+	KUNIT_EXPECT_EQ(test, 0xa7, first_byte(test, ioas, base + 7 * PAGE_SIZE));
+
+	/* A one-page area copied: its pages have two users. */
+	iova = base + 2 * PAGE_SIZE;
+	KUNIT_ASSERT_EQ(test, 0, iopt_map_user(ioas, &iova, f->uaddr + 2 * PAGE_SIZE,
+					       PAGE_SIZE, 0, rw | IOASID_MAP_FIXED_IOVA));
+	KUNIT_ASSERT_EQ(test, 0, iopt_copy(dst, &dst_iova, ioas, iova, PAGE_SIZE,
+					   rw | IOASID_MAP_FIXED_IOVA));
+	ioas_lock(ioas);
+	for (node = rb_first_cached(&ioas->area_itree); node; node = rb_next(node)) {
+		area = rb_entry(node, struct ioasid_area, rb);
+		if (area->start != iova)
+			continue;
+		KUNIT_EXPECT_EQ(test, 2, kref_read(&area->pages->kref));
+		found++;
+	}
+	ioas_unlock(ioas);
+	KUNIT_EXPECT_EQ(test, 1, found);
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(ioas, iova, PAGE_SIZE, 0, &unmapped));
+	KUNIT_EXPECT_EQ(test, 3, atomic64_read(&f->ctx->pinned_pages));
+	KUNIT_EXPECT_EQ(test, 0xa2, first_byte(test, dst, dst_iova));
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(dst, dst_iova, PAGE_SIZE, 0, &unmapped));
+	KUNIT_EXPECT_EQ(test, 2, atomic64_read(&f->ctx->pinned_pages));
+	KUNIT_ASSERT_EQ(test, 0, iopt_unmap(ioas, 0, 0, IOASID_UNMAP_ALL, &unmapped));
+	KUNIT_EXPECT_EQ(test, 2 * PAGE_SIZE, unmapped);
+	KUNIT_EXPECT_EQ(test, 0, atomic64_read(&f->ctx->pinned_pages));
+}
+
 static void iopt_iova_allocation(struct kunit *test)
 {
 	struct iopt_fixture *f = test->priv;
@@ -676,6 +738,7 @@ static void access_revoke_only_what_is_unmapped(struct kunit *test)
 
 static struct kunit_case iopt_cases[] = {
 	KUNIT_CASE(iopt_split_and_accounting),
+	KUNIT_CASE(iopt_unmap_walks_areas),
 	KUNIT_CASE(iopt_iova_allocation),
 	KUNIT_CASE(iopt_copy_shares_pages),
 	KUNIT_CASE(iopt_nesting_composes_and_tears_down),

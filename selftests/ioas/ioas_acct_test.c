@@ -352,6 +352,63 @@ ACCT_TEST(two_fds_share_the_limit, 7)
 	EXPECT_EQ(LCK(64), vmlck_kb());
 }
 
+/*
+ * The last area to let go of a pinned run unpins and uncharges what is
+ * left of it at once (pages.c skips the users tree for it); an area whose
+ * pages are still shared gives back only what it alone used. Each step
+ * pairs a shared drop (copy, split pieces, nested child) with the last one.
+ */
+ACCT_TEST(last_user_releases_the_rest, 10)
+{
+	__u32 b, child;
+	__u64 out;
+
+	/* One page, copied: the original's unmap leaves it to the copy. */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 1, IOVA_A));
+	ASSERT_EQ(0, ioas_alloc(c.fd, 0, 0, &b));
+	ASSERT_EQ(0, copy_fixed(c.fd, b, c.ioas, IOVA_A, PSZ, IOVA_B, RW));
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, PSZ, 0, &out));
+	EXPECT_EQ(PSZ, out);
+	EXPECT_EQ(LCK(1), vmlck_kb());
+	A_CHECK_BYTES(b, IOVA_B, 0, 1);
+	ASSERT_EQ(0, unmap(c.fd, b, IOVA_B, PSZ, 0, &out));
+	EXPECT_EQ(0L, vmlck_kb());
+
+	/* 16 pages cut in three; each remaining piece gives back its own. */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 16, IOVA_A));
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A + 4 * PSZ, 8 * PSZ,
+			   IOASID_UNMAP_ALLOW_SPLIT, &out));
+	EXPECT_EQ(LCK(8), vmlck_kb());
+	ASSERT_EQ(-EBUSY, unmap(c.fd, c.ioas, IOVA_A, 2 * PSZ, 0, &out));
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, 4 * PSZ, 0, &out));
+	EXPECT_EQ(4 * PSZ, out);
+	EXPECT_EQ(LCK(4), vmlck_kb());
+	A_CHECK_BYTES(c.ioas, IOVA_A + 12 * PSZ, 12, 4);
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A + 12 * PSZ, 4 * PSZ, 0,
+			   &out));
+	EXPECT_EQ(0L, vmlck_kb());
+
+	/* One page under a nested child: the child's unmap keeps it... */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 0, 1, IOVA_A));
+	ASSERT_EQ(0, ioas_alloc(c.fd, IOASID_IOAS_ALLOC_NESTED, c.ioas,
+				&child));
+	ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, PSZ, IOVA_B, RW));
+	A_CHECK_BYTES(child, IOVA_B, 0, 1);
+	ASSERT_EQ(0, unmap(c.fd, child, IOVA_B, PSZ, 0, &out));
+	EXPECT_EQ(LCK(1), vmlck_kb());
+	A_CHECK_BYTES(c.ioas, IOVA_A, 0, 1);
+	/* ...and the parent's takes the child's area and the page down. */
+	ASSERT_EQ(0, map_fixed(c.fd, child, IOVA_A, PSZ, IOVA_B, RW));
+	ASSERT_EQ(0, unmap(c.fd, c.ioas, IOVA_A, PSZ, 0, &out));
+	EXPECT_EQ(0L, vmlck_kb());
+	ASSERT_EQ(-ENOENT, peek(c.tfd, c.fd, child, IOVA_B));
+
+	/* Nothing is left charged: the whole limit maps, not a page more. */
+	ASSERT_EQ(0, AMAP(c.fd, c.ioas, 64, 64, IOVA_A));
+	ASSERT_EQ(-ENOMEM, AMAP(c.fd, c.ioas, 128, 1, IOVA_B));
+	A_CHECK_INFO(c.ioas, 1, 64);
+}
+
 /* USER mode: the charge is the user's, shared by all its processes. */
 TEST_F(acct, limit_shared_by_user_processes)
 {
