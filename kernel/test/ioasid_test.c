@@ -146,6 +146,22 @@ static void ioasid_test_wbinvd_one(void *unused)
 {
 	wbinvd();
 }
+
+/* The flush alone, on this CPU or all: out_nr_cpus. */
+static u32 ioasid_test_wbinvd(bool all_cpus)
+{
+	u32 n = 1;
+
+	if (!all_cpus) {
+		wbinvd();
+		return n;
+	}
+	cpus_read_lock();
+	on_each_cpu(ioasid_test_wbinvd_one, NULL, true);
+	n = num_online_cpus();
+	cpus_read_unlock();
+	return n;
+}
 #endif
 
 static int ioasid_test_wbinvd_ioctl(void __user *uarg)
@@ -158,20 +174,13 @@ static int ioasid_test_wbinvd_ioctl(void __user *uarg)
 		return rc;
 	if (cmd.flags & ~IOASID_TEST_WBINVD_ALL_CPUS || cmd.__reserved)
 		return -EINVAL;
-	if (!IS_ENABLED(CONFIG_X86))
-		return -EOPNOTSUPP;
 #ifdef CONFIG_X86
-	if (cmd.flags & IOASID_TEST_WBINVD_ALL_CPUS) {
-		cpus_read_lock();
-		on_each_cpu(ioasid_test_wbinvd_one, NULL, true);
-		cmd.out_nr_cpus = num_online_cpus();
-		cpus_read_unlock();
-	} else {
-		wbinvd();
-		cmd.out_nr_cpus = 1;
-	}
-#endif
+	cmd.out_nr_cpus =
+		ioasid_test_wbinvd(cmd.flags & IOASID_TEST_WBINVD_ALL_CPUS);
 	return copy_to_user(uarg, &cmd, sizeof(cmd)) ? -EFAULT : 0;
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
 /* The page at @cmd->addr with a reference, or an ERR_PTR (NULL: free). */
